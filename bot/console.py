@@ -1,0 +1,108 @@
+"""The local console chat: the same core as Telegram, in a terminal or a pipe.
+
+Two forms:
+* interactive: a prompt, buttons shown as numbered options; typing a number or
+  a button's title picks it;
+* ``--jsonl``: one message per stdin line, exactly one JSON line per input on
+  stdout (``{"in": ..., "out": [...]}``), for scripts and tests.  Everything
+  else (logs, library chatter) goes to stderr.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+from typing import Optional, TextIO
+
+from bot.core import Core
+from bot.replies import Button, Reply
+
+
+class ButtonMemory:
+    """The buttons last shown, so a typed number or title selects one."""
+
+    def __init__(self) -> None:
+        self.buttons: list[Button] = []
+
+    def remember(self, replies: list[Reply]) -> None:
+        shown = [b for r in replies for b in r.buttons if b.payload]
+        if shown:
+            self.buttons = shown
+
+    def resolve(self, text: str, by_number: bool) -> str:
+        stripped = text.strip()
+        if by_number and stripped.isdigit():
+            index = int(stripped) - 1
+            if 0 <= index < len(self.buttons):
+                return self.buttons[index].payload
+        for button in self.buttons:
+            if stripped.casefold() == button.title.casefold():
+                return button.payload
+        return text
+
+
+def format_reply(reply: Reply, start: int) -> tuple[str, int]:
+    """A reply as console text; payload buttons numbered from ``start``."""
+    lines = [reply.text] if reply.text else []
+    number = start
+    for button in reply.buttons:
+        if button.url:
+            lines.append(f"   🔗 {button.title}: {button.url}")
+        else:
+            lines.append(f"   {number}) {button.title}")
+            number += 1
+    if reply.document:
+        lines.append(f"   📎 {reply.document.filename}: {reply.document.path}")
+    return "\n".join(lines), number
+
+
+async def _read_line(stream: TextIO) -> Optional[str]:
+    line = await asyncio.get_running_loop().run_in_executor(None, stream.readline)
+    return line if line else None
+
+
+async def run_jsonl(core: Core, user_id: str, stdin: TextIO, stdout: TextIO) -> None:
+    memory = ButtonMemory()
+    while (line := await _read_line(stdin)) is not None:
+        text = line.rstrip("\r\n")
+        replies = await core.handle(user_id, memory.resolve(text, by_number=False))
+        memory.remember(replies)
+        stdout.write(json.dumps({"in": text, "out": [r.to_dict() for r in replies]},
+                                ensure_ascii=False) + "\n")
+        stdout.flush()
+
+
+async def run_interactive(core: Core, user_id: str, stdin: TextIO, stdout: TextIO) -> None:
+    memory = ButtonMemory()
+    stdout.write("Type a message (or a button's number). Ctrl-D to leave.\n")
+    replies = await core.handle(user_id, "/start")
+    while True:
+        memory.remember(replies)
+        number = 1
+        for reply in replies:
+            text, number = format_reply(reply, number)
+            stdout.write(f"\n{text}\n")
+        stdout.write("\nYou: ")
+        stdout.flush()
+        line = await _read_line(stdin)
+        if line is None:
+            stdout.write("\n")
+            return
+        text = line.strip()
+        if not text:
+            replies = []
+            continue
+        replies = await core.handle(user_id, memory.resolve(text, by_number=True))
+
+
+async def chat(core_factory, user_id: str, jsonl: bool) -> None:  # type: ignore[no-untyped-def]
+    """Load the core with stdout pointed at stderr, then chat on the real stdout."""
+    real_stdout = sys.stdout
+    with contextlib.redirect_stdout(sys.stderr):
+        core: Core = await core_factory()
+        if jsonl:
+            await run_jsonl(core, user_id, sys.stdin, real_stdout)
+        else:
+            await run_interactive(core, user_id, sys.stdin, real_stdout)
+        await core.engine.close()

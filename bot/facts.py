@@ -1,0 +1,46 @@
+"""The facts file (`data/facts.yml`): contacts, numbers and the fixed safety copy.
+
+Every number the bot shows comes from here, so a force or charity deploying the
+bot edits one file.  Copy elsewhere (domain responses, guard replies) refers to
+contacts as ``[[key]]`` placeholders that :meth:`Facts.render` fills in.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_FACTS_PATH = Path(__file__).resolve().parent.parent / "data" / "facts.yml"
+_PLACEHOLDER = re.compile(r"\[\[([a-z0-9_]+)\]\]")
+
+
+@dataclass(frozen=True)
+class Facts:
+    contacts: dict[str, str]
+    emergency_reply: str
+    help_line: str
+    error_reply: str
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> "Facts":
+        raw: dict[str, Any] = yaml.safe_load((path or DEFAULT_FACTS_PATH).read_text("utf-8"))
+        contacts = {str(k): str(v) for k, v in raw["contacts"].items()}
+        facts = cls(
+            contacts=contacts,
+            emergency_reply=str(raw["emergency_reply"]),
+            help_line=str(raw["help_line"]),
+            error_reply=str(raw["error_reply"]),
+        )
+        return cls(
+            contacts=contacts,
+            emergency_reply=facts.render(facts.emergency_reply),
+            help_line=facts.render(facts.help_line),
+            error_reply=facts.render(facts.error_reply),
+        )
+
+    def render(self, text: str) -> str:
+        """Replace ``[[key]]`` with the contact of that key (unknown keys stay as written)."""
+        return _PLACEHOLDER.sub(lambda m: self.contacts.get(m.group(1), m.group(0)), text)

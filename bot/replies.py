@@ -1,0 +1,54 @@
+"""The shapes the core hands to adapters: plain data, no Telegram or console types.
+
+Adapters (console, Telegram, tests) only translate these into their own medium,
+so every channel shows the same bot.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+
+@dataclass(frozen=True)
+class Button:
+    """A choice offered to the user.
+
+    ``payload`` is what is sent back as the user's message when the button is
+    chosen.  ``url`` is set for link buttons (for example the force's Live Chat);
+    a link button has no payload to send back.
+    """
+
+    title: str
+    payload: str = ""
+    url: Optional[str] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"title": self.title, "payload": self.payload}
+        if self.url:
+            data["url"] = self.url
+        return data
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file the bot sends (an export, a plan).  ``path`` is a local file."""
+
+    path: str
+    filename: str
+    caption: str = ""
+
+
+@dataclass
+class Reply:
+    """One message from the bot: text, optional buttons, optional document."""
+
+    text: str = ""
+    buttons: list[Button] = field(default_factory=list)
+    document: Optional[Document] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"text": self.text}
+        data["buttons"] = [b.to_dict() for b in self.buttons]
+        if self.document:
+            data["document"] = asdict(self.document)
+        return data

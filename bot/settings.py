@@ -1,0 +1,35 @@
+"""Settings from the environment (or a ``.env`` file), in one typed place.
+
+pydantic 1.10's ``BaseSettings`` (the version Rasa 3.6 pins) reads each field
+from the upper-case environment variable of the same name.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from pydantic import BaseSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    telegram_bot_token: Optional[str] = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_api_file_url: Optional[str] = None
+    telegram_webhook_url: Optional[str] = None
+    telegram_webhook_secret: Optional[str] = None
+    telegram_webhook_listen: str = "0.0.0.0"
+    telegram_webhook_port: int = 8443
+    model_dir: Path = ROOT / "models"
+    endpoints_path: Path = ROOT / "endpoints.yml"
+    engine_timeout: float = 10.0
+    log_level: str = "WARNING"
+
+    class Config:
+        env_file = ".env"
+        env_file_encoding = "utf-8"
+
+
+def get_settings() -> Settings:
+    return Settings()

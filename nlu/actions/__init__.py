@@ -1,0 +1,1 @@
+"""Custom actions (rasa_sdk) for the stalking-guidance assistant."""

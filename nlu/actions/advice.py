@@ -1,0 +1,59 @@
+"""Safety advice, ordered by what the FOUR check found, and the danger follow-up."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.facts import Facts
+from nlu.actions import domain_copy
+
+# Which advice comes first for which behaviour (leaflet step payloads).
+FIRST_FOR = {
+    "following": "/ask_routines",
+    "turning_up": "/ask_routines",
+    "monitoring": "/ask_online_safety",
+}
+
+
+def order_advice(buttons: list[dict[str, Any]], behaviours: list[str]) -> list[dict[str, Any]]:
+    """Move the advice that fits the reported behaviours to the front, keeping the rest."""
+    first: list[str] = []
+    for behaviour in behaviours:
+        payload = FIRST_FOR.get(behaviour)
+        if payload and payload not in first:
+            first.append(payload)
+    ranked = [b for p in first for b in buttons if b.get("payload") == p]
+    return ranked + [b for b in buttons if b not in ranked]
+
+
+class ActionSafetyAdvice(Action):
+    def name(self) -> str:
+        return "action_safety_advice"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        behaviours = list(tracker.get_slot("behaviours") or [])
+        buttons = domain_copy.buttons(domain, "utter_safety_menu")
+        ordered = order_advice(buttons, behaviours)
+        fits = domain_copy.text(domain, "utter_safety_fits") if ordered != buttons else ""
+        text = domain_copy.text(domain, "utter_safety_menu").replace("{fits}", fits)
+        dispatcher.utter_message(text=text, buttons=ordered)
+        return []
+
+
+class ActionEmergency(Action):
+    """Danger now: call 999 first (unless the bot's guard already said so), then stay."""
+
+    def name(self) -> str:
+        return "action_emergency"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        metadata = (tracker.latest_message or {}).get("metadata") or {}
+        if not metadata.get("via_guard"):
+            dispatcher.utter_message(text=Facts.load().emergency_reply)
+        dispatcher.utter_message(response="utter_after_emergency")
+        return []

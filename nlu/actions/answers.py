@@ -1,0 +1,80 @@
+"""Reading the FOUR check's answers given in the user's own words.
+
+Pure functions over the patterns in ``data/four_check.yml``, kept beside the
+actions (not inside them) so they can be unit-tested without Rasa.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+
+PATTERNS_PATH = Path(__file__).resolve().parents[2] / "data" / "four_check.yml"
+SIGN_SLOTS = ("sign_fixated", "sign_obsessive", "sign_unwanted", "sign_repeated")
+BEHAVIOURS = ("turning_up", "following", "contacting", "gifts", "monitoring", "damage_threats")
+INTENT_ANSWERS = {"affirm": "yes", "deny": "no", "unsure": "unsure"}
+MIN_CONFIDENCE = 0.5
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> dict[str, Any]:
+    raw = yaml.safe_load(PATTERNS_PATH.read_text("utf-8"))
+    compiled: dict[str, Any] = {"signs": {}, "behaviours": {}}
+    for slot, spec in raw["signs"].items():
+        compiled["signs"][slot] = {
+            "name": spec["name"],
+            "no": [re.compile(p) for p in spec.get("no", [])],
+            "yes": [re.compile(p) for p in spec.get("yes", [])],
+        }
+    for key, patterns in raw["behaviours"].items():
+        compiled["behaviours"][key] = [re.compile(p) for p in patterns]
+    compiled["done"] = [re.compile(p) for p in raw["behaviours_done"]]
+    return compiled
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower().replace("’", "'")).strip()
+
+
+def sign_name(slot: str) -> str:
+    return str(_patterns()["signs"][slot]["name"])
+
+
+def is_payload(text: str) -> bool:
+    return text.startswith("/")
+
+
+def interpret_sign(slot: str, text: str, intent: Optional[str], confidence: float) -> Optional[str]:
+    """Return "yes", "no" or "unsure" for a FOUR question, or None when unclear.
+
+    A button payload is taken at its word; otherwise the sign's own patterns win
+    over the general yes/no intent, so "it only happened once" is Repeated = no.
+    """
+    if is_payload(text):
+        return INTENT_ANSWERS.get(intent or "")
+    cleaned = _clean(text)
+    spec = _patterns()["signs"][slot]
+    if any(p.search(cleaned) for p in spec["no"]):
+        return "no"
+    if any(p.search(cleaned) for p in spec["yes"]):
+        return "yes"
+    if intent in INTENT_ANSWERS and confidence >= MIN_CONFIDENCE:
+        return INTENT_ANSWERS[intent]
+    return None
+
+
+def extract_behaviours(text: str) -> list[str]:
+    """The leaflet's forms of unwanted attention named in ``text``, in canonical order."""
+    if is_payload(text):
+        return []
+    cleaned = _clean(text)
+    found = [key for key, pats in _patterns()["behaviours"].items() if any(p.search(cleaned) for p in pats)]
+    return [b for b in BEHAVIOURS if b in found]
+
+
+def says_done(text: str) -> bool:
+    """True when free text ends the behaviours step ("none", "skip", "that's all")."""
+    return any(p.search(_clean(text)) for p in _patterns()["done"])

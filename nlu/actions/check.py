@@ -1,0 +1,204 @@
+"""The FOUR warning-sign check: reset, validation, the behaviours question, the summary."""
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from nlu.actions import domain_copy
+from nlu.actions.answers import (
+    BEHAVIOURS,
+    SIGN_SLOTS,
+    extract_behaviours,
+    interpret_sign,
+    is_payload,
+    sign_name,
+    says_done,
+)
+
+CHECK_SLOTS = (*SIGN_SLOTS, "behaviours", "behaviours_done", "check_done")
+_BEHAVIOUR_IN_PAYLOAD = re.compile(r'"behaviour"\s*:\s*"(\w+)"')
+
+
+def _latest(tracker: Tracker) -> tuple[str, Optional[str], float]:
+    message = tracker.latest_message or {}
+    intent = message.get("intent") or {}
+    return str(message.get("text") or ""), intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+def _restart_requested(text: str) -> bool:
+    return text.strip().startswith("/start_check")
+
+
+def _restart(dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    dispatcher.utter_message(response="utter_check_restarted")
+    return {slot: None for slot in (*SIGN_SLOTS, "behaviours", "behaviours_done")}
+
+
+def _answer_aside(dispatcher: CollectingDispatcher, domain: dict[str, Any], slot: str,
+                  intent: Optional[str], confidence: float) -> bool:
+    """Answer "what do you mean?" or a question asked mid-check; True if answered."""
+    if intent == "explain":
+        dispatcher.utter_message(response=f"utter_explain_{slot}")
+        return True
+    if intent in domain_copy.QUESTION_RESPONSES and confidence >= 0.6:
+        name = domain_copy.QUESTION_RESPONSES[intent]
+        dispatcher.utter_message(text=domain_copy.text(domain, name),
+                                 buttons=domain_copy.link_buttons(domain, name))
+        dispatcher.utter_message(text="Back to the check:")
+        return True
+    return False
+
+
+def behaviour_titles(domain: dict[str, Any]) -> dict[str, str]:
+    """Behaviour key -> its button title, read from the behaviours question."""
+    titles: dict[str, str] = {}
+    for button in domain_copy.buttons(domain, "utter_ask_behaviours_done"):
+        found = _BEHAVIOUR_IN_PAYLOAD.search(str(button.get("payload", "")))
+        if found:
+            titles[found.group(1)] = str(button["title"])
+    return titles
+
+
+class ActionResetCheck(Action):
+    """Clear the answers of an earlier check so /check always starts afresh."""
+
+    def name(self) -> str:
+        return "action_reset_check"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        return [SlotSet(slot, None) for slot in CHECK_SLOTS]
+
+
+class ValidateFourCheckForm(FormValidationAction):
+    """Turns buttons and own-words answers into yes / no / unsure, one sign at a time."""
+
+    def name(self) -> str:
+        return "validate_four_check_form"
+
+    def _validate_sign(self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker,
+                       domain: dict[str, Any]) -> dict[str, Any]:
+        text, intent, confidence = _latest(tracker)
+        if _restart_requested(text):
+            return _restart(dispatcher)
+        answer = interpret_sign(slot, text, intent, confidence)
+        if answer:
+            return {slot: answer}
+        if not _answer_aside(dispatcher, domain, slot, intent, confidence):
+            dispatcher.utter_message(response="utter_not_understood_answer")
+        return {slot: None}
+
+    async def validate_sign_fixated(self, value: Any, dispatcher: CollectingDispatcher,
+                                    tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        return self._validate_sign("sign_fixated", dispatcher, tracker, domain)
+
+    async def validate_sign_obsessive(self, value: Any, dispatcher: CollectingDispatcher,
+                                      tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        return self._validate_sign("sign_obsessive", dispatcher, tracker, domain)
+
+    async def validate_sign_unwanted(self, value: Any, dispatcher: CollectingDispatcher,
+                                     tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        return self._validate_sign("sign_unwanted", dispatcher, tracker, domain)
+
+    async def validate_sign_repeated(self, value: Any, dispatcher: CollectingDispatcher,
+                                     tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        return self._validate_sign("sign_repeated", dispatcher, tracker, domain)
+
+    async def validate_behaviours_done(self, value: Any, dispatcher: CollectingDispatcher,
+                                       tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        text, intent, confidence = _latest(tracker)
+        if _restart_requested(text):
+            return _restart(dispatcher)
+        chosen = list(tracker.get_slot("behaviours") or [])
+        picked = [e.get("value") for e in tracker.latest_message.get("entities", [])
+                  if e.get("entity") == "behaviour" and e.get("value") in BEHAVIOURS]
+        if picked:  # a button: toggle it and ask again
+            for key in picked:
+                if key in chosen:
+                    chosen.remove(key)
+                else:
+                    chosen.append(key)
+            return {"behaviours": [b for b in BEHAVIOURS if b in chosen], "behaviours_done": None}
+        if is_payload(text):
+            if intent == "deny":
+                return {"behaviours": chosen, "behaviours_done": "yes"}
+            dispatcher.utter_message(response="utter_not_understood_behaviours")
+            return {"behaviours_done": None}
+        found = extract_behaviours(text)
+        if found:
+            merged = [b for b in BEHAVIOURS if b in chosen or b in found]
+            return {"behaviours": merged, "behaviours_done": "yes"}
+        if says_done(text) or (intent == "deny" and confidence >= 0.5):
+            return {"behaviours": chosen, "behaviours_done": "yes"}
+        if not _answer_aside(dispatcher, domain, "behaviours_done", intent, confidence):
+            dispatcher.utter_message(response="utter_not_understood_behaviours")
+        return {"behaviours_done": None}
+
+
+class ActionAskBehavioursDone(Action):
+    """Ask which behaviours happened, ticking the ones already chosen."""
+
+    def name(self) -> str:
+        return "action_ask_behaviours_done"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        chosen = list(tracker.get_slot("behaviours") or [])
+        if not chosen:
+            dispatcher.utter_message(response="utter_ask_behaviours_done")
+            return []
+        titles = behaviour_titles(domain)
+        buttons = []
+        for button in domain_copy.buttons(domain, "utter_ask_behaviours_done"):
+            found = _BEHAVIOUR_IN_PAYLOAD.search(str(button.get("payload", "")))
+            if not found:
+                continue  # "None of these" makes no sense once something is chosen
+            mark = "✓ " if found.group(1) in chosen else ""
+            buttons.append({"title": f"{mark}{button['title']}", "payload": button["payload"]})
+        buttons.extend(domain_copy.buttons(domain, "utter_behaviours_chosen"))
+        noted = "; ".join(titles.get(b, b) for b in chosen)
+        text = domain_copy.text(domain, "utter_behaviours_chosen").replace("{chosen}", noted)
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return []
+
+
+def _join(names: list[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+class ActionFourSummary(Action):
+    """Say plainly how many of the four signs were answered yes, and what that means."""
+
+    def name(self) -> str:
+        return "action_four_summary"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        yes = [sign_name(s) for s in SIGN_SLOTS if tracker.get_slot(s) == "yes"]
+        unsure = [sign_name(s) for s in SIGN_SLOTS if tracker.get_slot(s) == "unsure"]
+        named = f": {_join(yes)}" if yes else ""
+        if unsure:
+            named += f" (not sure about {_join(unsure)})"
+        titles = behaviour_titles(domain)
+        chosen = [titles.get(b, b) for b in (tracker.get_slot("behaviours") or [])]
+        behaviour_line = (
+            "What you told me has happened: " + "; ".join(t[0].lower() + t[1:] for t in chosen) + "."
+            if chosen else "You didn't choose any of the listed behaviours."
+        )
+        meaning_key = ("utter_summary_meaning_all" if len(yes) == 4
+                       else "utter_summary_meaning_some" if yes or unsure
+                       else "utter_summary_meaning_none")
+        dispatcher.utter_message(
+            response="utter_summary",
+            count=str(len(yes)),
+            named=named,
+            behaviour_line=behaviour_line,
+            meaning=domain_copy.text(domain, meaning_key),
+        )
+        return [SlotSet("check_done", True)]
