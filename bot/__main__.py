@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import sys
+import warnings
 
 from bot.settings import get_settings
 
@@ -28,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    warnings.simplefilter("ignore")  # library deprecation chatter is not for users
     settings = get_settings()
     _configure_logging(settings.log_level)
 

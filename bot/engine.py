@@ -11,6 +11,7 @@ import asyncio
 import copy
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
@@ -48,8 +49,15 @@ def quiet_rasa_logging() -> None:
     Rasa logs parsed user messages at DEBUG; we never let it reach that level
     so that no log line holds what a user wrote.
     """
+    import structlog
+
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("LOG_LEVEL_LIBRARIES", "ERROR")
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
     for name in ("rasa", "rasa_sdk", "tensorflow", "absl", "sanic", "apscheduler", "matplotlib"):
         logging.getLogger(name).setLevel(logging.WARNING if name.startswith("rasa") else logging.ERROR)
 
@@ -105,6 +113,7 @@ class InProcessEngine:
         if endpoints.action is None or not endpoints.action.url:
             endpoints.action = _in_process_endpoint_class()()
         self._agent = await load_agent(model_path=str(self.model_path), endpoints=endpoints)
+        quiet_rasa_logging()  # loading may have reset levels
         if not self._agent.is_ready():
             raise EngineUnavailable("the Rasa model could not be loaded")
         self.intents = frozenset(self._agent.domain.intents)

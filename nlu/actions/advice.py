@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.facts import Facts
@@ -36,10 +36,10 @@ class ActionSafetyAdvice(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         behaviours = list(tracker.get_slot("behaviours") or [])
-        buttons = domain_copy.buttons(domain, "utter_safety_menu")
+        buttons = domain_copy.buttons("safety_menu")
         ordered = order_advice(buttons, behaviours)
-        fits = domain_copy.text(domain, "utter_safety_fits") if ordered != buttons else ""
-        text = domain_copy.text(domain, "utter_safety_menu").replace("{fits}", fits)
+        fits = domain_copy.text("safety_fits") if ordered != buttons else ""
+        text = domain_copy.text("safety_menu").format(fits=fits)
         dispatcher.utter_message(text=text, buttons=ordered)
         return []
 
@@ -55,5 +55,19 @@ class ActionEmergency(Action):
         metadata = (tracker.latest_message or {}).get("metadata") or {}
         if not metadata.get("via_guard"):
             dispatcher.utter_message(text=Facts.load().emergency_reply)
-        dispatcher.utter_message(response="utter_after_emergency")
+        after = domain_copy.copy("after_emergency")
+        dispatcher.utter_message(text=after["text"], buttons=after.get("buttons", []))
         return []
+
+
+class ActionCoreFallback(Action):
+    """When no rule fits the conversation: say so honestly and offer the main paths."""
+
+    def name(self) -> str:
+        return "action_core_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        fallback = domain_copy.copy("default")
+        dispatcher.utter_message(text=fallback["text"], buttons=fallback.get("buttons", []))
+        return [UserUtteranceReverted()]

@@ -34,7 +34,7 @@ def _restart_requested(text: str) -> bool:
 
 
 def _restart(dispatcher: CollectingDispatcher) -> dict[str, Any]:
-    dispatcher.utter_message(response="utter_check_restarted")
+    dispatcher.utter_message(text=domain_copy.text("check_restarted"))
     return {slot: None for slot in (*SIGN_SLOTS, "behaviours", "behaviours_done")}
 
 
@@ -42,21 +42,21 @@ def _answer_aside(dispatcher: CollectingDispatcher, domain: dict[str, Any], slot
                   intent: Optional[str], confidence: float) -> bool:
     """Answer "what do you mean?" or a question asked mid-check; True if answered."""
     if intent == "explain":
-        dispatcher.utter_message(response=f"utter_explain_{slot}")
+        dispatcher.utter_message(text=domain_copy.text(f"explain_{slot}"))
         return True
     if intent in domain_copy.QUESTION_RESPONSES and confidence >= 0.6:
-        name = domain_copy.QUESTION_RESPONSES[intent]
-        dispatcher.utter_message(text=domain_copy.text(domain, name),
-                                 buttons=domain_copy.link_buttons(domain, name))
-        dispatcher.utter_message(text="Back to the check:")
+        answer = domain_copy.domain_response(domain, domain_copy.QUESTION_RESPONSES[intent])
+        dispatcher.utter_message(text=str(answer.get("text", "")),
+                                 buttons=domain_copy.link_buttons(answer))
+        dispatcher.utter_message(text=domain_copy.text("back_to_check"))
         return True
     return False
 
 
-def behaviour_titles(domain: dict[str, Any]) -> dict[str, str]:
+def behaviour_titles() -> dict[str, str]:
     """Behaviour key -> its button title, read from the behaviours question."""
     titles: dict[str, str] = {}
-    for button in domain_copy.buttons(domain, "utter_ask_behaviours_done"):
+    for button in domain_copy.buttons("ask_behaviours_done"):
         found = _BEHAVIOUR_IN_PAYLOAD.search(str(button.get("payload", "")))
         if found:
             titles[found.group(1)] = str(button["title"])
@@ -80,8 +80,10 @@ class ValidateFourCheckForm(FormValidationAction):
     def name(self) -> str:
         return "validate_four_check_form"
 
-    def _validate_sign(self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker,
-                       domain: dict[str, Any]) -> dict[str, Any]:
+    def _validate_sign(self, slot: str, value: Any, dispatcher: CollectingDispatcher,
+                       tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        if value is None or value in ("yes", "no", "unsure"):
+            return {slot: value}  # cleared by a reset, or already read
         text, intent, confidence = _latest(tracker)
         if _restart_requested(text):
             return _restart(dispatcher)
@@ -89,27 +91,29 @@ class ValidateFourCheckForm(FormValidationAction):
         if answer:
             return {slot: answer}
         if not _answer_aside(dispatcher, domain, slot, intent, confidence):
-            dispatcher.utter_message(response="utter_not_understood_answer")
+            dispatcher.utter_message(text=domain_copy.text("not_understood_answer"))
         return {slot: None}
 
     async def validate_sign_fixated(self, value: Any, dispatcher: CollectingDispatcher,
                                     tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        return self._validate_sign("sign_fixated", dispatcher, tracker, domain)
+        return self._validate_sign("sign_fixated", value, dispatcher, tracker, domain)
 
     async def validate_sign_obsessive(self, value: Any, dispatcher: CollectingDispatcher,
                                       tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        return self._validate_sign("sign_obsessive", dispatcher, tracker, domain)
+        return self._validate_sign("sign_obsessive", value, dispatcher, tracker, domain)
 
     async def validate_sign_unwanted(self, value: Any, dispatcher: CollectingDispatcher,
                                      tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        return self._validate_sign("sign_unwanted", dispatcher, tracker, domain)
+        return self._validate_sign("sign_unwanted", value, dispatcher, tracker, domain)
 
     async def validate_sign_repeated(self, value: Any, dispatcher: CollectingDispatcher,
                                      tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        return self._validate_sign("sign_repeated", dispatcher, tracker, domain)
+        return self._validate_sign("sign_repeated", value, dispatcher, tracker, domain)
 
     async def validate_behaviours_done(self, value: Any, dispatcher: CollectingDispatcher,
                                        tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        if value is None or value == "yes":
+            return {"behaviours_done": value}
         text, intent, confidence = _latest(tracker)
         if _restart_requested(text):
             return _restart(dispatcher)
@@ -126,7 +130,7 @@ class ValidateFourCheckForm(FormValidationAction):
         if is_payload(text):
             if intent == "deny":
                 return {"behaviours": chosen, "behaviours_done": "yes"}
-            dispatcher.utter_message(response="utter_not_understood_behaviours")
+            dispatcher.utter_message(text=domain_copy.text("not_understood_behaviours"))
             return {"behaviours_done": None}
         found = extract_behaviours(text)
         if found:
@@ -135,7 +139,7 @@ class ValidateFourCheckForm(FormValidationAction):
         if says_done(text) or (intent == "deny" and confidence >= 0.5):
             return {"behaviours": chosen, "behaviours_done": "yes"}
         if not _answer_aside(dispatcher, domain, "behaviours_done", intent, confidence):
-            dispatcher.utter_message(response="utter_not_understood_behaviours")
+            dispatcher.utter_message(text=domain_copy.text("not_understood_behaviours"))
         return {"behaviours_done": None}
 
 
@@ -149,19 +153,20 @@ class ActionAskBehavioursDone(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         chosen = list(tracker.get_slot("behaviours") or [])
         if not chosen:
-            dispatcher.utter_message(response="utter_ask_behaviours_done")
+            dispatcher.utter_message(text=domain_copy.text("ask_behaviours_done"),
+                                     buttons=domain_copy.buttons("ask_behaviours_done"))
             return []
-        titles = behaviour_titles(domain)
+        titles = behaviour_titles()
         buttons = []
-        for button in domain_copy.buttons(domain, "utter_ask_behaviours_done"):
+        for button in domain_copy.buttons("ask_behaviours_done"):
             found = _BEHAVIOUR_IN_PAYLOAD.search(str(button.get("payload", "")))
             if not found:
                 continue  # "None of these" makes no sense once something is chosen
             mark = "✓ " if found.group(1) in chosen else ""
             buttons.append({"title": f"{mark}{button['title']}", "payload": button["payload"]})
-        buttons.extend(domain_copy.buttons(domain, "utter_behaviours_chosen"))
+        buttons.extend(domain_copy.buttons("behaviours_chosen"))
         noted = "; ".join(titles.get(b, b) for b in chosen)
-        text = domain_copy.text(domain, "utter_behaviours_chosen").replace("{chosen}", noted)
+        text = domain_copy.text("behaviours_chosen").format(chosen=noted)
         dispatcher.utter_message(text=text, buttons=buttons)
         return []
 
@@ -185,20 +190,38 @@ class ActionFourSummary(Action):
         named = f": {_join(yes)}" if yes else ""
         if unsure:
             named += f" (not sure about {_join(unsure)})"
-        titles = behaviour_titles(domain)
+        titles = behaviour_titles()
         chosen = [titles.get(b, b) for b in (tracker.get_slot("behaviours") or [])]
         behaviour_line = (
             "What you told me has happened: " + "; ".join(t[0].lower() + t[1:] for t in chosen) + "."
             if chosen else "You didn't choose any of the listed behaviours."
         )
-        meaning_key = ("utter_summary_meaning_all" if len(yes) == 4
-                       else "utter_summary_meaning_some" if yes or unsure
-                       else "utter_summary_meaning_none")
-        dispatcher.utter_message(
-            response="utter_summary",
-            count=str(len(yes)),
-            named=named,
-            behaviour_line=behaviour_line,
-            meaning=domain_copy.text(domain, meaning_key),
+        meaning_key = ("summary_meaning_all" if len(yes) == 4
+                       else "summary_meaning_some" if yes or unsure
+                       else "summary_meaning_none")
+        text = domain_copy.text("summary").format(
+            count=len(yes), named=named, behaviour_line=behaviour_line,
+            meaning=domain_copy.text(meaning_key),
         )
+        dispatcher.utter_message(text=text, buttons=domain_copy.buttons("summary"))
         return [SlotSet("check_done", True)]
+
+
+def _make_ask_sign(slot: str) -> type:
+    """The form's question for one sign: copy and Yes / No / Not sure buttons."""
+
+    class ActionAskSign(Action):
+        def name(self) -> str:
+            return f"action_ask_{slot}"
+
+        async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      domain: dict[str, Any]) -> list[EventType]:
+            dispatcher.utter_message(text=domain_copy.text(f"ask_{slot}"),
+                                     buttons=domain_copy.buttons(f"ask_{slot}"))
+            return []
+
+    ActionAskSign.__name__ = f"ActionAsk{slot.title().replace('_', '')}"
+    return ActionAskSign
+
+
+ASK_SIGN_ACTIONS = [_make_ask_sign(slot) for slot in SIGN_SLOTS]

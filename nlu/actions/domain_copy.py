@@ -1,16 +1,22 @@
-"""Reading response copy from the domain passed to an action.
+"""Copy for custom actions: ``data/copy.yml`` for what only actions show, and the
+domain's responses for answers that rules also give.
 
-Copy lives in the domain (``domain/*.yml``); actions that need to rearrange it
-(reorder buttons, fill a list) read it from there instead of holding strings.
+Copy lives in data files, never in Python; actions that rearrange it (reorder
+buttons, tick chosen options, fill counts) read it from here.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
+
+import yaml
+
+COPY_PATH = Path(__file__).resolve().parents[2] / "data" / "copy.yml"
 
 QUESTION_RESPONSES = {
     "ask_signposts": "utter_signposts",
     "ask_report": "utter_report",
-    "ask_safety_advice": "utter_safety_menu",
     "ask_record": "utter_record",
     "ask_tell_someone": "utter_tell_someone",
     "ask_routines": "utter_routines",
@@ -27,20 +33,30 @@ QUESTION_RESPONSES = {
 }
 
 
-def response(domain: dict[str, Any], name: str) -> dict[str, Any]:
-    """The first variation of response ``name`` (text and buttons)."""
+@lru_cache(maxsize=1)
+def _copy() -> dict[str, Any]:
+    return dict(yaml.safe_load(COPY_PATH.read_text("utf-8"))["responses"])
+
+
+def copy(name: str) -> dict[str, Any]:
+    """Text and buttons of copy entry ``name`` from data/copy.yml (first variation)."""
+    return dict(_copy()[name][0])
+
+
+def text(name: str) -> str:
+    return str(copy(name).get("text", ""))
+
+
+def buttons(name: str) -> list[dict[str, Any]]:
+    return [dict(b) for b in copy(name).get("buttons", [])]
+
+
+def domain_response(domain: dict[str, Any], name: str) -> dict[str, Any]:
     variations = domain.get("responses", {}).get(name) or [{}]
     return dict(variations[0])
 
 
-def text(domain: dict[str, Any], name: str) -> str:
-    return str(response(domain, name).get("text", ""))
-
-
-def buttons(domain: dict[str, Any], name: str) -> list[dict[str, Any]]:
-    return [dict(b) for b in response(domain, name).get("buttons", [])]
-
-
-def link_buttons(domain: dict[str, Any], name: str) -> list[dict[str, Any]]:
-    """Only the buttons that open a link, safe to show in the middle of a form."""
-    return [b for b in buttons(domain, name) if not str(b.get("payload", "")).startswith("/")]
+def link_buttons(response: dict[str, Any]) -> list[dict[str, Any]]:
+    """Only the buttons that open a link: safe to show in the middle of the check."""
+    return [dict(b) for b in response.get("buttons", [])
+            if not str(b.get("payload", "")).startswith("/")]

@@ -1,0 +1,512 @@
+"""Telegram updates in, the core's replies out: the adapter's handlers.
+
+The adapter only translates.  A message or a pressed button becomes
+``core.handle(user_id, text_or_payload)``; the returned replies become Telegram
+messages.  It keeps no dialogue state and makes no dialogue decisions: the
+conversation belongs to the core (safety guard, then Rasa), so Telegram, the
+console and the tests all see the same bot.
+
+Two privacy rules hold everywhere in this module:
+
+* a log line never contains what a user wrote (we log kinds and error types);
+* nothing a user sends is kept here: photos and files go to an attachment
+  sink (the incident log will plug in there), everything else is answered and
+  forgotten.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Optional, Protocol, TypeVar
+
+from bot.replies import Reply
+from bot.telegram.copy import TelegramCopy
+from bot.telegram.render import (
+    MAX_CAPTION,
+    MAX_MESSAGE,
+    build_keyboard,
+    chosen_title,
+    escape,
+    split_text,
+    telegram_length,
+)
+from telegram import (
+    Bot,
+    CallbackQuery,
+    ChatMember,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Context = ContextTypes.DEFAULT_TYPE
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+REMOVE_KEYBOARD = InlineKeyboardMarkup([])
+
+#: Message attributes answered with ``unsupported`` copy, and which copy key answers each.
+UNSUPPORTED_KINDS: tuple[tuple[str, str], ...] = (
+    ("sticker", "sticker"),
+    ("animation", "sticker"),
+    ("voice", "voice"),
+    ("audio", "voice"),
+    ("video_note", "video_note"),
+    ("venue", "location"),
+    ("location", "location"),
+    ("contact", "contact"),
+    ("poll", "poll"),
+    ("dice", "poll"),
+    ("game", "poll"),
+)
+#: Attachments that may be evidence: routed to :meth:`TelegramAdapter.on_attachment`.
+ATTACHMENT_KINDS = ("photo", "document", "video")
+
+#: Updates the bot asks Telegram for.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "channel_post"]
+
+
+class CoreLike(Protocol):
+    """What the adapter needs from :class:`bot.core.Core`."""
+
+    async def handle(self, user_id: str, text: str) -> list[Reply]: ...
+
+    def error_reply(self) -> Reply: ...
+
+    def help_line(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A photo, file or video a user sent: Telegram's reference to it, not its bytes.
+
+    ``file_id`` lets the incident log fetch the file later with ``bot.get_file``.
+    """
+
+    kind: str
+    file_id: str
+    file_unique_id: str
+    file_name: Optional[str] = None
+    mime_type: Optional[str] = None
+    file_size: Optional[int] = None
+    caption: Optional[str] = None
+
+
+AttachmentSink = Callable[[str, Attachment], Awaitable[list[Reply]]]
+
+
+class TelegramAdapter:
+    """All handlers, registered in one place by :meth:`register`."""
+
+    def __init__(
+        self,
+        core: CoreLike,
+        copy: Optional[TelegramCopy] = None,
+        *,
+        attachment_sink: Optional[AttachmentSink] = None,
+        send_attempts: int = 3,
+        retry_delay: float = 0.5,
+        typing_interval: float = 4.5,
+        told_chats_limit: int = 10_000,
+    ) -> None:
+        self.core = core
+        self.copy = copy or TelegramCopy.load()
+        self.attachment_sink = attachment_sink
+        self.send_attempts = max(1, send_attempts)
+        self.retry_delay = retry_delay
+        self.typing_interval = typing_interval
+        # Ids of groups/channels already told that the bot works only in private
+        # chats.  The bot leaves such a chat right after telling it, which is what
+        # makes "once" hold across restarts and replicas; this bounded set only
+        # stops repeats while leaving fails.  It holds chat ids, never content.
+        self._told_chats: OrderedDict[int, None] = OrderedDict()
+        self._told_chats_limit = told_chats_limit
+
+    # -- registration ---------------------------------------------------------
+
+    def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        private = filters.ChatType.PRIVATE
+        shared = filters.ChatType.GROUPS | filters.ChatType.CHANNEL
+        new_message = filters.UpdateType.MESSAGE
+        attachments = filters.PHOTO | filters.Document.ALL | filters.VIDEO
+        application.add_handlers(
+            [
+                ChatMemberHandler(self.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
+                MessageHandler(shared, self.on_shared_chat),
+                CallbackQueryHandler(self.on_callback),
+                MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, self.on_edited),
+                MessageHandler(private & new_message & filters.TEXT, self.on_text),
+                MessageHandler(private & new_message & attachments, self.on_attachment_message),
+                MessageHandler(private & new_message, self.on_other_message),
+            ]
+        )
+        application.add_error_handler(self.on_error)
+
+    # -- private chats: the conversation --------------------------------------
+
+    async def on_text(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None or message.text is None:
+            return
+        await self.converse(update, context.bot, message.text)
+
+    async def on_callback(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        chat = update.effective_chat
+        if not query.data or (chat is not None and chat.type != ChatType.PRIVATE):
+            await self._answer(query)
+            return
+        try:
+            fresh = await self._close_keyboard(query)
+        except Exception:
+            await self._answer(query)
+            raise
+        if not fresh:
+            await self._answer(query, self.copy.stale_button)
+            return
+        await self._answer(query)
+        await self.converse(update, context.bot, query.data)
+
+    async def on_edited(self, update: Update, context: Context) -> None:
+        """An edit is not a new message; only a danger signal in it is acted on."""
+        message = update.effective_message
+        chat = update.effective_chat
+        if message is None or chat is None:
+            return
+        text = message.text or message.caption or ""
+        if text and self._signals_danger(text):
+            await self.converse(update, context.bot, text)
+            return
+        await self.send_replies(context.bot, chat.id, [Reply(self.copy.edited_message)])
+
+    async def on_attachment_message(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        user = update.effective_user
+        chat = update.effective_chat
+        if message is None or user is None or chat is None:
+            return
+        attachment = attachment_of(message)
+        if attachment is None:
+            await self.on_other_message(update, context)
+            return
+        logger.info("attachment received (%s)", attachment.kind)
+        replies: list[Reply] = []
+        async with self._typing(context.bot, chat.id):
+            if attachment.caption and self._signals_danger(attachment.caption):
+                replies.extend(await self.core.handle(str(user.id), attachment.caption))
+            replies.extend(await self.on_attachment(str(user.id), attachment))
+        await self.send_replies(context.bot, chat.id, replies)
+
+    async def on_attachment(self, user_id: str, attachment: Attachment) -> list[Reply]:
+        """The hook for photos, files and videos: the incident log plugs in here.
+
+        Until an ``attachment_sink`` is given, nothing is kept and the user is
+        told so (copy in ``data/telegram.yml``).
+        """
+        if self.attachment_sink is not None:
+            return await self.attachment_sink(user_id, attachment)
+        return [Reply(self.copy.attachment_received)]
+
+    async def on_other_message(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        chat = update.effective_chat
+        if message is None or chat is None:
+            return
+        if message.effective_attachment is None and message.text is None:
+            return  # a service message (pin, timer change...): nothing to answer
+        kind = unsupported_kind(message)
+        logger.info("unsupported message kind (%s)", kind)
+        await self.send_replies(context.bot, chat.id, [Reply(self.copy.unsupported_reply(kind))])
+
+    async def converse(self, update: Update, bot: Bot, text: str) -> None:
+        """The one path: the user's text or payload to the core, its replies back."""
+        user = update.effective_user
+        chat = update.effective_chat
+        if user is None:
+            return
+        chat_id = chat.id if chat is not None else user.id
+        async with self._typing(bot, chat_id):
+            replies = await self.core.handle(str(user.id), text)
+        await self.send_replies(bot, chat_id, replies)
+
+    # -- groups, supergroups and channels: refused ----------------------------
+
+    async def on_my_chat_member(self, update: Update, context: Context) -> None:
+        change = update.my_chat_member
+        if change is None or change.chat.type == ChatType.PRIVATE:
+            return
+        status = change.new_chat_member.status
+        if status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.RESTRICTED):
+            self._told_chats.pop(change.chat.id, None)  # added (again): tell this time too
+            await self._refuse_chat(context.bot, change.chat.id)
+
+    async def on_shared_chat(self, update: Update, context: Context) -> None:
+        chat = update.effective_chat
+        if chat is None or chat.id in self._told_chats:
+            return
+        await self._refuse_chat(context.bot, chat.id)
+
+    async def _refuse_chat(self, bot: Bot, chat_id: int) -> None:
+        """Say once that the bot works only in private chats, then leave the chat."""
+        self._told_chats[chat_id] = None
+        while len(self._told_chats) > self._told_chats_limit:
+            self._told_chats.popitem(last=False)
+        logger.info("refusing a shared chat")
+        try:
+            await self.send_replies(bot, chat_id, [Reply(self.copy.group_refusal)])
+        except TelegramError as error:
+            logger.warning("could not post the private-chat notice: %s", type(error).__name__)
+        try:
+            await bot.leave_chat(chat_id)
+        except TelegramError as error:
+            logger.warning("could not leave a shared chat: %s", type(error).__name__)
+
+    # -- errors ---------------------------------------------------------------
+
+    async def on_error(self, update: object, context: Context) -> None:
+        """Log the error's type (never the update: it holds the user's words) and apologise."""
+        error = context.error
+        update_id = update.update_id if isinstance(update, Update) else None
+        logger.error("handling update %s failed: %s", update_id, type(error).__name__)
+        if not isinstance(update, Update) or isinstance(error, Forbidden):
+            return
+        chat = update.effective_chat
+        if chat is None or chat.type != ChatType.PRIVATE:
+            return
+        try:
+            await self.send_replies(context.bot, chat.id, [self.core.error_reply()])
+        except Exception as failure:  # noqa: BLE001 - the error handler must not raise
+            logger.error("could not send the error reply: %s", type(failure).__name__)
+
+    # -- sending --------------------------------------------------------------
+
+    async def send_replies(self, bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None:
+        for reply in replies:
+            await self.send_reply(bot, chat_id, reply)
+
+    async def send_reply(self, bot: Bot, chat_id: int, reply: Reply) -> None:
+        """One reply: its text (split if long) with the keyboard on the last part, then its file."""
+        keyboard = build_keyboard(reply.buttons)
+        chunks = split_text(reply.text or "")
+        if not chunks and keyboard is not None:
+            chunks = [self.copy.buttons_prompt]
+        for index, chunk in enumerate(chunks):
+            markup = keyboard if index == len(chunks) - 1 else None
+            await self._send_text(bot, chat_id, chunk, markup)
+        if reply.document is not None:
+            await self._send_document(bot, chat_id, reply)
+
+    async def _send_text(
+        self, bot: Bot, chat_id: int, text: str, markup: Optional[InlineKeyboardMarkup]
+    ) -> None:
+        try:
+            await self._with_retries(
+                lambda: bot.send_message(
+                    chat_id,
+                    escape(text),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    link_preview_options=NO_PREVIEW,
+                )
+            )
+        except BadRequest as error:
+            if "entit" not in str(error).lower():
+                raise
+            # Should not happen (everything is escaped); if it does, plain text still helps.
+            logger.warning("HTML refused; sending as plain text")
+            await self._with_retries(
+                lambda: bot.send_message(
+                    chat_id, text, reply_markup=markup, link_preview_options=NO_PREVIEW
+                )
+            )
+
+    async def _send_document(self, bot: Bot, chat_id: int, reply: Reply) -> None:
+        document = reply.document
+        assert document is not None
+        caption = document.caption or ""
+        long_caption = telegram_length(caption) > MAX_CAPTION
+        path = Path(document.path)
+
+        async def send() -> Message:
+            with path.open("rb") as handle:
+                return await bot.send_document(
+                    chat_id,
+                    handle,
+                    filename=document.filename,
+                    caption=None if long_caption or not caption else escape(caption),
+                    parse_mode=ParseMode.HTML,
+                )
+
+        await self._with_retries(send)
+        if long_caption:
+            await self.send_reply(bot, chat_id, Reply(caption))
+
+    async def _with_retries(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Retry network failures and flood waits; never retry a refusal (bad request etc.).
+
+        The rate limiter already retries flood waits; this also covers a
+        dropped connection or a timeout, where a message may rarely be sent
+        twice, which is better than a safety message not being sent at all.
+        """
+        for attempt in range(1, self.send_attempts + 1):
+            try:
+                return await call()
+            except RetryAfter as error:
+                if attempt == self.send_attempts:
+                    raise
+                await asyncio.sleep(_seconds(error.retry_after))
+            except BadRequest:
+                raise
+            except NetworkError as error:
+                if attempt == self.send_attempts:
+                    raise
+                logger.warning("sending failed (%s); retrying", type(error).__name__)
+                await asyncio.sleep(self.retry_delay * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+    # -- pressed buttons ------------------------------------------------------
+
+    async def _answer(self, query: CallbackQuery, text: Optional[str] = None) -> None:
+        """Every callback query is answered, so the button stops spinning."""
+        try:
+            await query.answer(text)
+        except TelegramError as error:
+            logger.debug("callback query not answered: %s", type(error).__name__)
+
+    async def _close_keyboard(self, query: CallbackQuery) -> bool:
+        """Remove the keyboard of a used message and note the choice under it.
+
+        Returns False when the button was already used (its keyboard is gone), so
+        an old button cannot derail a later step.  Telegram's copy of the
+        message is the only record used: the adapter keeps no state for this.
+        """
+        message = query.message
+        if not isinstance(message, Message):
+            return True  # inline or inaccessible message: nothing to edit
+        title = chosen_title(message.reply_markup, query.data or "")
+        if title is None:
+            return False
+        try:
+            body = message.text_html if message.text else None
+        except Exception:  # noqa: BLE001 - a malformed entity: fall back to removing the keyboard
+            body = None
+        if body is not None:
+            chosen = self.copy.chosen_line(title)
+            edited = f"{body}\n\n{escape(chosen)}"
+            if telegram_length(f"{message.text}\n\n{chosen}") <= MAX_MESSAGE:
+                try:
+                    await message.edit_text(
+                        edited,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=REMOVE_KEYBOARD,
+                        link_preview_options=NO_PREVIEW,
+                    )
+                    return True
+                except BadRequest as error:
+                    if "not modified" in str(error).lower():
+                        return False  # the same press, already handled
+                    logger.debug("could not edit the message: %s", type(error).__name__)
+                except TelegramError as error:
+                    logger.debug("could not edit the message: %s", type(error).__name__)
+        try:
+            await message.edit_reply_markup(reply_markup=REMOVE_KEYBOARD)
+        except BadRequest as error:
+            if "not modified" in str(error).lower():
+                return False
+            logger.debug("could not remove the keyboard: %s", type(error).__name__)
+        except TelegramError as error:
+            logger.debug("could not remove the keyboard: %s", type(error).__name__)
+        return True
+
+    # -- helpers --------------------------------------------------------------
+
+    def _signals_danger(self, text: str) -> bool:
+        signal = getattr(self.core, "signal_danger", None)
+        if not callable(signal):
+            return False
+        try:
+            return bool(signal(text))
+        except Exception:  # noqa: BLE001 - a broken check must not stop the answer
+            logger.error("danger check failed")
+            return False
+
+    @contextlib.asynccontextmanager
+    async def _typing(self, bot: Bot, chat_id: int) -> AsyncIterator[None]:
+        """Show "typing…" while the reply is computed; a refusal is logged and ignored.
+
+        On leaving, waits (briefly) for the first action to be sent, so that it
+        cannot arrive after the reply and leave "typing…" showing.
+        """
+        first_sent = asyncio.Event()
+
+        async def keep_typing() -> None:
+            while True:
+                try:
+                    await bot.send_chat_action(chat_id, ChatAction.TYPING)
+                except TelegramError as error:
+                    logger.debug("typing action not sent: %s", type(error).__name__)
+                    return
+                finally:
+                    first_sent.set()
+                await asyncio.sleep(self.typing_interval)
+
+        task = asyncio.create_task(keep_typing())
+        try:
+            yield
+        finally:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(first_sent.wait(), timeout=1.0)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def unsupported_kind(message: Message) -> str:
+    for attribute, kind in UNSUPPORTED_KINDS:
+        if getattr(message, attribute, None):
+            return kind
+    return "other"
+
+
+def attachment_of(message: Message) -> Optional[Attachment]:
+    caption = message.caption
+    if message.photo:
+        photo = message.photo[-1]  # the largest size
+        return Attachment("photo", photo.file_id, photo.file_unique_id,
+                          file_size=photo.file_size, caption=caption)
+    if message.document:
+        doc = message.document
+        return Attachment("document", doc.file_id, doc.file_unique_id, doc.file_name,
+                          doc.mime_type, doc.file_size, caption)
+    if message.video:
+        video = message.video
+        return Attachment("video", video.file_id, video.file_unique_id, video.file_name,
+                          video.mime_type, video.file_size, caption)
+    return None
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value)

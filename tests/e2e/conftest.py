@@ -1,0 +1,144 @@
+"""Fixtures for the end-to-end tests: one emulator, one proxy, bots per mode.
+
+Everything async runs in the session's event loop (pyproject sets fixtures'
+loop scope to "session"; the test modules mark their tests the same), so the
+bot, the proxy and the tests share one loop, and the slow Rasa model is loaded
+once per session.
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import aiohttp
+import pytest
+import pytest_asyncio
+
+from bot.settings import Settings
+from bot.telegram import TelegramService
+
+from .fakes import FakeCore
+from .harness import BotApiProxy, Emulator, TelegramUser, ensure_emulator_installed, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+MODES = ["polling", "webhook"]
+_user_ids = itertools.count(70001)
+_bot_ids = itertools.count(1)
+
+
+@dataclass
+class RunningBot:
+    service: TelegramService
+    settings: Settings
+    token: str
+    mode: str
+    core: Any
+
+
+@pytest.fixture(scope="session")
+def emulator_installed() -> None:
+    reason = ensure_emulator_installed()
+    if reason:
+        pytest.skip(reason)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def emulator(emulator_installed: None) -> AsyncIterator[Emulator]:
+    emulator = Emulator()
+    await emulator.start()
+    yield emulator
+    await emulator.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def bot_api(emulator: Emulator) -> AsyncIterator[BotApiProxy]:
+    proxy = BotApiProxy(emulator.url)
+    await proxy.start()
+    yield proxy
+    await proxy.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+        yield session
+
+
+def bot_settings(bot_api: BotApiProxy, token: str, mode: str) -> Settings:
+    webhook_port = free_port()
+    return Settings(
+        telegram_bot_token=token,
+        telegram_api_base_url=f"{bot_api.url}/bot",
+        telegram_api_file_url=f"{bot_api.url}/file/bot",
+        telegram_webhook_url=(
+            f"http://127.0.0.1:{webhook_port}/telegram/hook" if mode == "webhook" else None
+        ),
+        telegram_webhook_secret=None,  # the service makes a random one
+        telegram_webhook_listen="127.0.0.1",
+        telegram_webhook_port=webhook_port,
+    )
+
+
+async def start_bot(bot_api: BotApiProxy, core: Any, mode: str, name: str) -> RunningBot:
+    token = f"{100000 + next(_bot_ids)}:{name}-{mode}"
+    settings = bot_settings(bot_api, token, mode)
+    service = TelegramService(settings, core)
+    await service.start()
+    return RunningBot(service, settings, token, mode, core)
+
+
+@pytest_asyncio.fixture(scope="session", params=MODES)
+async def fake_bot(request: pytest.FixtureRequest, bot_api: BotApiProxy) -> AsyncIterator[RunningBot]:
+    """A bot in front of :class:`FakeCore`, for what the adapter itself does."""
+    running = await start_bot(bot_api, FakeCore(), request.param, "fake")
+    yield running
+    await running.service.stop()
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        pytest.skip("no trained Rasa model in models/*.tar.gz: train one to run these tests")
+    return models[-1]
+
+
+@pytest_asyncio.fixture(scope="session")
+async def real_core(model_path: Path) -> AsyncIterator[Any]:
+    """The real core (guard + Rasa), built once per session: loading the model is slow."""
+    from bot.app import build_core
+
+    core = await build_core(Settings(model_dir=model_path.parent))
+    yield core
+    engine = getattr(core, "engine", None)
+    if engine is not None:
+        await engine.close()
+
+
+@pytest_asyncio.fixture(scope="session", params=MODES)
+async def real_bot(
+    request: pytest.FixtureRequest, bot_api: BotApiProxy, real_core: Any
+) -> AsyncIterator[RunningBot]:
+    running = await start_bot(bot_api, real_core, request.param, "real")
+    yield running
+    await running.service.stop()
+
+
+UserFactory = Callable[..., TelegramUser]
+
+
+@pytest.fixture
+def new_user(http: aiohttp.ClientSession, emulator: Emulator) -> UserFactory:
+    """Make a person (or a group) talking to a given bot; each gets fresh ids."""
+
+    def make(bot: RunningBot, *, chat_type: str = "private",
+             title: Optional[str] = None) -> TelegramUser:
+        user_id = next(_user_ids)
+        chat_id = None if chat_type == "private" else -(10**12 + user_id)
+        return TelegramUser(http, emulator.url, bot.token, user_id,
+                            chat_id=chat_id, chat_type=chat_type, title=title)
+
+    return make

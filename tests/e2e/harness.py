@@ -1,0 +1,576 @@
+"""End-to-end harness: the telegram-test-api emulator, a mending proxy, and a test user.
+
+::
+
+    test (TelegramUser) ──HTTP client API──> emulator (node, telegram-test-api 4.2.1)
+                                                 ^   │ webhook POSTs
+    bot (PTB, in-process) ──Bot API──> BotApiProxy ──┘ (and on to the bot, with the secret)
+
+The emulator speaks a Bot API close to Telegram's, but not close enough for
+python-telegram-bot 22.8.  :class:`BotApiProxy` sits between the bot and the
+emulator and mends the departures, so production code talks plain Bot API:
+
+* ``getMe`` lacks ``is_bot`` (a required field): added.
+* message ``date`` comes back in milliseconds: turned into seconds, everywhere.
+* updates carry the emulator's own ``botToken`` field: removed.
+* callback queries lack ``chat_instance`` (and, from the emulator's own client
+  helper, the message's ``message_id``/``date``): filled in.
+* ``getUpdates`` answers at once, ignoring the long-poll ``timeout``: the proxy
+  waits (briefly) for updates, like Telegram does, instead of letting PTB spin.
+* ``sendMessage`` echoes the request's parameters, as strings, into the Message
+  it returns (``link_preview_options`` as a string breaks PTB): only Message
+  fields are kept.
+* ``editMessageText``/``editMessageReplyMarkup``/``answerCallbackQuery``/
+  ``setWebhook`` answer ``result: null``, which PTB cannot read as a Message:
+  answered ``true`` (what the Bot API returns for edits it has no message for).
+* ``setWebhook`` is remembered but the emulator POSTs updates *without* the
+  ``X-Telegram-Bot-Api-Secret-Token`` header: the proxy registers itself as the
+  webhook and forwards each update to the bot's URL with the secret, as Telegram
+  does.
+* ``leaveChat`` is missing: the proxy answers it and, like Telegram, delivers no
+  more updates from a chat the bot has left.
+
+Methods the emulator lacks and Telegram has (``setMyCommands``,
+``sendChatAction``) are deliberately *not* mended: the emulator refuses them,
+which tests that the bot logs such a refusal and carries on.  The proxy records
+every call, so tests can still see that the bot asked.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import json
+import re
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+from urllib.parse import parse_qsl
+
+import aiohttp
+from aiohttp import web
+
+E2E_DIR = Path(__file__).resolve().parent
+EMULATOR_SCRIPT = E2E_DIR / "emulator.js"
+EMULATOR_PACKAGE = E2E_DIR / "node_modules" / "telegram-test-api" / "package.json"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+BOT_USER = {"id": 666, "is_bot": True, "first_name": "Test First name", "username": "TestNameBot"}
+MESSAGE_FIELDS = {"message_id", "date", "chat", "from", "text", "reply_markup"}
+_TAG = re.compile(r"<[^>]+>")
+
+JSONDict = dict[str, Any]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def ensure_emulator_installed() -> Optional[str]:
+    """Install the pinned emulator with ``npm ci`` if needed; a reason to skip, or None."""
+    if EMULATOR_PACKAGE.exists():
+        return None
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        return "node and npm are needed for the Telegram emulator (telegram-test-api)"
+    result = subprocess.run(
+        ["npm", "ci", "--prefix", str(E2E_DIR), "--no-audit", "--no-fund"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    if result.returncode != 0 or not EMULATOR_PACKAGE.exists():
+        return f"npm ci --prefix tests/e2e failed: {result.stderr[-500:]}"
+    return None
+
+
+# -- the emulator process ------------------------------------------------------
+
+
+class Emulator:
+    """The node process running telegram-test-api on a free loopback port."""
+
+    def __init__(self) -> None:
+        self.process: Optional[asyncio.subprocess.Process] = None
+        self.url = ""
+
+    async def start(self, attempts: int = 3) -> str:
+        last_error = ""
+        for _ in range(attempts):
+            port = free_port()
+            self.process = await asyncio.create_subprocess_exec(
+                shutil.which("node") or "node", str(EMULATOR_SCRIPT), str(port), "127.0.0.1",
+                cwd=str(E2E_DIR),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            assert self.process.stdout is not None
+            try:
+                line = await asyncio.wait_for(self.process.stdout.readline(), timeout=20)
+            except asyncio.TimeoutError:
+                line = b""
+            if line:
+                with contextlib.suppress(ValueError):
+                    info = json.loads(line)
+                    if info.get("ready"):
+                        self.url = f"http://127.0.0.1:{port}"
+                        return self.url
+            last_error = await self._stderr()
+            await self.stop()
+        raise RuntimeError(f"the Telegram emulator did not start: {last_error}")
+
+    async def _stderr(self) -> str:
+        if self.process is None or self.process.stderr is None:
+            return ""
+        with contextlib.suppress(asyncio.TimeoutError):
+            return (await asyncio.wait_for(self.process.stderr.read(4000), 2)).decode()
+        return ""
+
+    async def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.returncode is not None:
+            return
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), timeout=5)
+        except asyncio.TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+# -- the mending proxy ---------------------------------------------------------
+
+
+@dataclass
+class ApiCall:
+    token: str
+    method: str
+    params: JSONDict
+
+    def json_param(self, name: str) -> Any:
+        value = self.params.get(name)
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                return json.loads(value)
+        return value
+
+
+@dataclass
+class Webhook:
+    url: str
+    secret: Optional[str]
+
+
+def _seconds(value: Any) -> Any:
+    return value // 1000 if isinstance(value, int) and value > 100_000_000_000 else value
+
+
+def mend(value: Any) -> Any:
+    """Recursively: dates to seconds, the emulator's ``botToken`` field removed."""
+    if isinstance(value, dict):
+        return {
+            key: (_seconds(item) if key in ("date", "edit_date") else mend(item))
+            for key, item in value.items()
+            if key != "botToken"
+        }
+    if isinstance(value, list):
+        return [mend(item) for item in value]
+    return value
+
+
+def mend_update(update: JSONDict) -> JSONDict:
+    update = mend(update)
+    query = update.get("callback_query")
+    if isinstance(query, dict):
+        message = query.get("message")
+        chat_id = (message or {}).get("chat", {}).get("id", query.get("from", {}).get("id"))
+        query.setdefault("chat_instance", f"ci{chat_id}")
+        if isinstance(message, dict):
+            message.setdefault("message_id", 0)
+            message.setdefault("date", int(time.time()))
+    return update
+
+
+def update_chat_id(update: JSONDict) -> Optional[int]:
+    for key in ("message", "edited_message", "channel_post", "edited_channel_post"):
+        if isinstance(update.get(key), dict):
+            return update[key].get("chat", {}).get("id")
+    query = update.get("callback_query")
+    if isinstance(query, dict) and isinstance(query.get("message"), dict):
+        return query["message"].get("chat", {}).get("id")
+    return None
+
+
+class BotApiProxy:
+    """A Bot API endpoint for the bot, backed by the emulator, mending where it departs."""
+
+    #: How long a getUpdates call waits for updates at most (Telegram: the ``timeout``).
+    max_long_poll = 1.0
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.url = ""
+        self.calls: list[ApiCall] = []
+        self.errors: list[str] = []
+        self.webhooks: dict[str, Webhook] = {}
+        self.webhook_deliveries: list[int] = []
+        self.left_chats: set[tuple[str, int]] = set()
+        self._runner: Optional[web.AppRunner] = None
+        self._session: Optional[aiohttp.ClientSession] = None
+
+    async def start(self) -> str:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._bot_api)
+        app.router.add_post("/__webhook__/{token}", self._webhook_in)
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        port = free_port()
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await site.start()
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._session is not None:
+            await self._session.close()
+
+    def calls_to(self, method: str, token: Optional[str] = None) -> list[ApiCall]:
+        return [c for c in self.calls if c.method == method and token in (None, c.token)]
+
+    # -- bot side --------------------------------------------------------------
+
+    async def _bot_api(self, request: web.Request) -> web.StreamResponse:
+        token = request.match_info["token"]
+        method = request.match_info["method"]
+        body = await request.read()
+        params = self._params(request, body)
+        self.calls.append(ApiCall(token, method, params))
+        if method == "leaveChat":
+            self.left_chats.add((token, int(params["chat_id"])))
+            return web.json_response({"ok": True, "result": True})
+        if method == "setWebhook":
+            return await self._set_webhook(request, token, params)
+        if method == "deleteWebhook":
+            self.webhooks.pop(token, None)
+        if method == "getUpdates":
+            return await self._get_updates(request, token, body, params)
+        status, data = await self._forward(request, body)
+        return web.json_response(self._mend_result(method, data), status=status)
+
+    @staticmethod
+    def _params(request: web.Request, body: bytes) -> JSONDict:
+        params: JSONDict = dict(request.query)
+        content_type = request.content_type
+        if content_type == "application/json" and body:
+            params.update(json.loads(body))
+        elif content_type == "application/x-www-form-urlencoded":
+            params.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        return params
+
+    async def _forward(
+        self, request: web.Request, body: bytes, path: Optional[str] = None,
+        content_type: Optional[str] = None,
+    ) -> tuple[int, Any]:
+        assert self._session is not None
+        headers = {"Content-Type": content_type or request.headers.get("Content-Type", "")}
+        async with self._session.request(
+            request.method, self.upstream + (path or request.path_qs), data=body, headers=headers
+        ) as response:
+            text = await response.text()
+            try:
+                return response.status, json.loads(text)
+            except ValueError:
+                return response.status, {"ok": False, "description": text[:200]}
+
+    @staticmethod
+    def _mend_result(method: str, data: Any) -> Any:
+        data = mend(data)
+        if not isinstance(data, dict) or "result" not in data:
+            return data
+        result = data["result"]
+        if method == "getMe" and isinstance(result, dict):
+            result.setdefault("is_bot", True)
+            result.setdefault("can_join_groups", True)
+            result.setdefault("can_read_all_group_messages", False)
+            result.setdefault("supports_inline_queries", False)
+        elif result is None:
+            data["result"] = True
+        elif method.startswith("send") and isinstance(result, dict):
+            # The emulator echoes the request's parameters (as strings) into the
+            # Message it returns; keep only what a Message has.
+            message = {k: v for k, v in result.items() if k in MESSAGE_FIELDS}
+            if not isinstance(message.get("reply_markup"), dict):
+                message.pop("reply_markup", None)
+            message.setdefault("from", dict(BOT_USER))
+            data["result"] = message
+        return data
+
+    async def _get_updates(
+        self, request: web.Request, token: str, body: bytes, params: JSONDict
+    ) -> web.StreamResponse:
+        try:
+            wait = min(float(params.get("timeout") or 0), self.max_long_poll)
+        except ValueError:
+            wait = 0.0
+        deadline = time.monotonic() + wait
+        while True:
+            status, data = await self._forward(request, body)
+            updates = data.get("result") if isinstance(data, dict) else None
+            if status != 200 or not isinstance(updates, list):
+                return web.json_response(data, status=status)
+            kept = [mend_update(u) for u in updates if not self._from_left_chat(token, u)]
+            if kept or time.monotonic() >= deadline:
+                return web.json_response({"ok": True, "result": kept})
+            await asyncio.sleep(0.05)
+
+    def _from_left_chat(self, token: str, update: JSONDict) -> bool:
+        chat_id = update_chat_id(update)
+        return chat_id is not None and (token, int(chat_id)) in self.left_chats
+
+    async def _set_webhook(
+        self, request: web.Request, token: str, params: JSONDict
+    ) -> web.StreamResponse:
+        self.webhooks[token] = Webhook(str(params.get("url", "")), params.get("secret_token"))
+        ours = dict(params)
+        ours.pop("secret_token", None)
+        ours["url"] = f"{self.url}/__webhook__/{token}"
+        status, data = await self._forward(
+            request, json.dumps(ours).encode(), path=request.path,
+            content_type="application/json",
+        )
+        return web.json_response(self._mend_result("setWebhook", data), status=status)
+
+    # -- emulator side (webhook deliveries) ------------------------------------
+
+    async def _webhook_in(self, request: web.Request) -> web.StreamResponse:
+        """The emulator posts an update here; deliver it to the bot as Telegram would."""
+        assert self._session is not None
+        token = request.match_info["token"]
+        update = mend_update(await request.json())
+        webhook = self.webhooks.get(token)
+        if webhook is None or self._from_left_chat(token, update):
+            return web.json_response({"ok": True})
+        headers = {SECRET_HEADER: webhook.secret} if webhook.secret else {}
+        try:
+            async with self._session.post(webhook.url, json=update, headers=headers) as response:
+                self.webhook_deliveries.append(response.status)
+                if response.status >= 300:
+                    self.errors.append(f"webhook delivery answered {response.status}")
+        except aiohttp.ClientError as error:
+            self.errors.append(f"webhook delivery failed: {type(error).__name__}")
+        # Always 200: the emulator does not survive a failed webhook call well.
+        return web.json_response({"ok": True})
+
+
+# -- the user's side -------------------------------------------------------------
+
+
+@dataclass
+class BotMessage:
+    """A message the bot sent, as the emulator stored it (edits applied when re-read)."""
+
+    message_id: int
+    chat_id: int
+    date: int
+    raw_text: str
+    parse_mode: Optional[str]
+    reply_markup: Optional[JSONDict]
+    raw: JSONDict = field(repr=False, default_factory=dict)
+
+    @classmethod
+    def from_store(cls, item: JSONDict) -> BotMessage:
+        message = item["message"]
+        markup = message.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        return cls(
+            message_id=int(item["messageId"]),
+            chat_id=int(message["chat_id"]),
+            date=_seconds(int(item["time"])),
+            raw_text=str(message.get("text", "")),
+            parse_mode=message.get("parse_mode"),
+            reply_markup=markup,
+            raw=item,
+        )
+
+    @property
+    def text(self) -> str:
+        """What the user sees: HTML parsed as Telegram parses it."""
+        if (self.parse_mode or "").upper() == "HTML":
+            return html.unescape(_TAG.sub("", self.raw_text))
+        return self.raw_text
+
+    @property
+    def buttons(self) -> list[JSONDict]:
+        rows = (self.reply_markup or {}).get("inline_keyboard") or []
+        return [button for row in rows for button in row]
+
+    @property
+    def titles(self) -> list[str]:
+        return [b["text"] for b in self.buttons]
+
+    def button(self, title: str) -> JSONDict:
+        """The button whose title is ``title`` (or, failing that, contains it; any case)."""
+        for button in self.buttons:
+            if button["text"] == title:
+                return button
+        for button in self.buttons:
+            if title.lower() in button["text"].lower():
+                return button
+        raise AssertionError(f"no button {title!r} in {self.titles}")
+
+    def as_telegram(self, chat: JSONDict) -> JSONDict:
+        """The message as Telegram puts it in a callback query."""
+        message: JSONDict = {
+            "message_id": self.message_id,
+            "date": self.date,
+            "chat": chat,
+            "from": dict(BOT_USER),
+            "text": self.text,
+        }
+        if self.reply_markup is not None:
+            message["reply_markup"] = self.reply_markup
+        return message
+
+
+Predicate = Callable[[list[BotMessage]], bool]
+
+
+class TelegramUser:
+    """A person in one chat with the bot, driving the emulator's client HTTP API."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        emulator_url: str,
+        token: str,
+        user_id: int,
+        *,
+        chat_id: Optional[int] = None,
+        chat_type: str = "private",
+        title: Optional[str] = None,
+        first_name: str = "Sam",
+    ) -> None:
+        self.session = session
+        self.url = emulator_url.rstrip("/")
+        self.token = token
+        self.user = {"id": user_id, "is_bot": False, "first_name": first_name,
+                     "username": f"user{user_id}"}
+        self.chat: JSONDict = {"id": chat_id if chat_id is not None else user_id,
+                               "type": chat_type}
+        if chat_type == "private":
+            self.chat.update(first_name=first_name, username=f"user{user_id}")
+        else:
+            self.chat["title"] = title or "A group"
+
+    @property
+    def chat_id(self) -> int:
+        return int(self.chat["id"])
+
+    async def _post(self, path: str, payload: JSONDict) -> Any:
+        async with self.session.post(f"{self.url}{path}", json=payload) as response:
+            assert response.status == 200, await response.text()
+            return await response.json()
+
+    def _message(self, **fields: Any) -> JSONDict:
+        return {"botToken": self.token, "from": self.user, "chat": self.chat,
+                "date": int(time.time()), **fields}
+
+    async def say(self, text: str) -> None:
+        """Send a text message (a command, with its ``bot_command`` entity, if it is one)."""
+        if text.startswith("/"):
+            length = len(text.split()[0])
+            entities = [{"offset": 0, "length": length, "type": "bot_command"}]
+            await self._post("/sendCommand", self._message(text=text, entities=entities))
+        else:
+            await self._post("/sendMessage", self._message(text=text))
+
+    async def send(self, **fields: Any) -> None:
+        """Send any other kind of message: ``sticker={...}``, ``photo=[...]``..."""
+        await self._post("/sendMessage", self._message(**fields))
+
+    async def press(self, message: BotMessage, title: str) -> None:
+        """Press an inline button of ``message`` (a callback query, as Telegram sends it)."""
+        button = message.button(title)
+        assert "callback_data" in button, f"{button} is not a callback button"
+        await self._post("/sendCallback", {
+            "botToken": self.token,
+            "from": self.user,
+            "message": message.as_telegram(self.chat),
+            "data": button["callback_data"],
+        })
+
+    async def replies(
+        self,
+        *,
+        until: Optional[Predicate] = None,
+        settle: float = 0.6,
+        timeout: float = 30.0,
+        expect_none: bool = False,
+    ) -> list[BotMessage]:
+        """The bot's new messages in this chat, once it has gone quiet.
+
+        Waits for at least one message (and for ``until``, if given), then until
+        no new message came for ``settle`` seconds.  With ``expect_none`` it
+        waits ``settle`` seconds and returns whatever came (normally nothing).
+        """
+        received: list[BotMessage] = []
+        deadline = time.monotonic() + (settle if expect_none else timeout)
+        last_new = time.monotonic()
+        while True:
+            data = await self._post("/getUpdates", {"token": self.token, "chatId": self.chat_id})
+            fresh = [BotMessage.from_store(item) for item in data.get("result") or []]
+            now = time.monotonic()
+            if fresh:
+                received.extend(fresh)
+                last_new = now
+            done = bool(received) and (until is None or until(received))
+            if done and now - last_new >= settle:
+                return received
+            if now >= deadline:
+                if expect_none:
+                    return received
+                seen = [m.text[:120] for m in received]
+                raise AssertionError(f"the bot did not answer as expected in {timeout}s: {seen}")
+            await asyncio.sleep(0.05)
+
+    async def ask(self, text: str, **wait: Any) -> list[BotMessage]:
+        await self.say(text)
+        return await self.replies(**wait)
+
+    async def choose(self, message: BotMessage, title: str, **wait: Any) -> list[BotMessage]:
+        await self.press(message, title)
+        return await self.replies(**wait)
+
+    async def history(self) -> list[BotMessage]:
+        """Every message the bot sent to this chat, as it is now (edits applied)."""
+        data = await self._post("/getUpdatesHistory", {"token": self.token})
+        return [
+            BotMessage.from_store(item)
+            for item in data.get("result") or []
+            if "chat_id" in item.get("message", {})
+            and str(item["message"]["chat_id"]) == str(self.chat_id)
+        ]
+
+    async def current(self, message: BotMessage) -> BotMessage:
+        for stored in await self.history():
+            if stored.message_id == message.message_id:
+                return stored
+        raise AssertionError(f"message {message.message_id} is gone")
+
+
+def with_buttons(messages: list[BotMessage]) -> bool:
+    return any(m.buttons for m in messages)
+
+
+def last_with_buttons(messages: list[BotMessage]) -> BotMessage:
+    for message in reversed(messages):
+        if message.buttons:
+            return message
+    raise AssertionError(f"no message with buttons in {[m.text[:80] for m in messages]}")

@@ -1,0 +1,239 @@
+"""What the Telegram adapter itself does, end to end through the emulator.
+
+The bot here stands in front of :class:`FakeCore` (no Rasa model needed), in
+long-polling and in webhook mode.  The conversation with the real core is in
+``test_conversation_e2e.py``.
+"""
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+import pytest
+
+from bot.telegram.copy import TelegramCopy
+from bot.telegram.service import load_menu
+
+from .conftest import RunningBot, UserFactory
+from .fakes import LONG_PAYLOAD
+from .harness import SECRET_HEADER, BotApiProxy, last_with_buttons, with_buttons
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+
+COPY = TelegramCopy.load()
+
+
+async def test_start_gets_welcome_with_inline_keyboard(
+    fake_bot: RunningBot, new_user: UserFactory, bot_api: BotApiProxy
+) -> None:
+    user = new_user(fake_bot)
+    replies = await user.ask("/start")
+    assert len(replies) == 1
+    welcome = replies[0]
+    assert welcome.text == "Hello. I can help you recognise stalking."
+    assert welcome.parse_mode == "HTML"
+    check = welcome.button("Check the FOUR signs")
+    assert check["callback_data"] == "/check"
+    link = welcome.button("Police Live Chat")
+    assert link["url"] == "https://example.org/live-chat" and "callback_data" not in link
+    assert (str(user.user["id"]), "/start") in fake_bot.core.received
+    # "typing…" was asked for (the emulator refuses the method; the bot carried on).
+    typing = bot_api.calls_to("sendChatAction", fake_bot.token)
+    assert any(c.params.get("action") == "typing" for c in typing)
+
+
+async def test_command_menu_is_offered_at_start_up(
+    fake_bot: RunningBot, bot_api: BotApiProxy
+) -> None:
+    calls = bot_api.calls_to("setMyCommands", fake_bot.token)
+    assert calls, "the bot did not try to set its command menu"
+    sent = calls[0].json_param("commands")
+    assert [c["command"] for c in sent] == [c.command for c in load_menu()]
+    assert {"start", "check", "help", "safety", "questions", "cancel"} <= {
+        c["command"] for c in sent
+    }
+
+
+async def test_buttons_walk_through_the_check_and_close_behind_them(
+    fake_bot: RunningBot, new_user: UserFactory, bot_api: BotApiProxy
+) -> None:
+    user = new_user(fake_bot)
+    question = last_with_buttons(await user.ask("/check", until=with_buttons))
+    for sign in ["Obsessive", "Unwanted", "Repeated"]:
+        replies = await user.choose(question, "Yes", until=with_buttons)
+        used = await user.current(question)
+        assert used.buttons == [], "a used keyboard must be removed"
+        assert used.text.endswith("✓ Yes")
+        question = last_with_buttons(replies)
+        assert sign in question.text
+        assert [(b["text"], b["callback_data"]) for b in question.buttons] == [
+            ("Yes", "/affirm"), ("No", "/deny"), ("Not sure", "/unsure")]
+    behaviours = last_with_buttons(await user.choose(question, "Not sure", until=with_buttons))
+    assert (await user.current(question)).text.endswith("✓ Not sure")
+    assert "None of these" in behaviours.titles
+    summary = await user.choose(behaviours, "None of these")
+    assert "3 of the 4 warning signs" in summary[0].text
+    assert "101" in summary[1].text
+    mine = [text for uid, text in fake_bot.core.received if uid == str(user.user["id"])]
+    assert mine == ["/check", "/affirm", "/affirm", "/affirm", "/unsure", "/behaviour_none"]
+    answered = bot_api.calls_to("answerCallbackQuery", fake_bot.token)
+    assert len(answered) >= 5
+
+
+async def test_text_is_escaped_for_html(fake_bot: RunningBot, new_user: UserFactory) -> None:
+    user = new_user(fake_bot)
+    said = "<b>not bold</b> & <a href='x'>not a link</a>"
+    replies = await user.ask(said)
+    assert replies[0].text == f"You said: {said}"
+    assert "&lt;b&gt;" in replies[0].raw_text and "<b>" not in replies[0].raw_text
+
+
+async def test_long_reply_is_split_at_paragraphs(
+    fake_bot: RunningBot, new_user: UserFactory
+) -> None:
+    user = new_user(fake_bot)
+    replies = await user.ask("/long", until=with_buttons)
+    assert len(replies) >= 2
+    assert all(len(m.text) <= 4096 for m in replies)
+    assert all(m.text.startswith("Paragraph") for m in replies)
+    assert [bool(m.buttons) for m in replies] == [False] * (len(replies) - 1) + [True]
+
+
+async def test_payload_too_long_for_telegram_sends_the_title(
+    fake_bot: RunningBot, new_user: UserFactory
+) -> None:
+    user = new_user(fake_bot)
+    pick = last_with_buttons(await user.ask("/long_button"))
+    assert pick.button("Something else")["callback_data"] == "Something else"
+    replies = await user.choose(pick, "Something else")
+    assert replies[0].text == "You said: Something else"
+    assert (str(user.user["id"]), LONG_PAYLOAD) not in fake_bot.core.received
+
+
+async def test_buttons_without_text_get_a_prompt(
+    fake_bot: RunningBot, new_user: UserFactory
+) -> None:
+    user = new_user(fake_bot)
+    replies = await user.ask("/buttons_only")
+    assert replies[0].text == COPY.buttons_prompt and replies[0].titles == ["Yes"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields"),
+    [
+        ("sticker", {"sticker": {"file_id": "s1", "file_unique_id": "u1", "width": 512,
+                                 "height": 512, "is_animated": False, "is_video": False,
+                                 "type": "regular"}}),
+        ("voice", {"voice": {"file_id": "v1", "file_unique_id": "u2", "duration": 3}}),
+        ("location", {"location": {"latitude": 52.48, "longitude": -1.89}}),
+        ("contact", {"contact": {"phone_number": "+440000000000", "first_name": "Jo"}}),
+        ("video_note", {"video_note": {"file_id": "n1", "file_unique_id": "u3",
+                                       "length": 240, "duration": 2}}),
+    ],
+)
+async def test_what_the_bot_cannot_read_gets_a_kind_answer(
+    fake_bot: RunningBot, new_user: UserFactory, kind: str, fields: dict
+) -> None:
+    user = new_user(fake_bot)
+    await user.send(**fields)
+    replies = await user.replies()
+    assert [m.text for m in replies] == [COPY.unsupported_reply(kind)]
+    assert not any(uid == str(user.user["id"]) for uid, _ in fake_bot.core.received)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"photo": [{"file_id": "p1", "file_unique_id": "pu1", "width": 90, "height": 90},
+                   {"file_id": "p2", "file_unique_id": "pu2", "width": 900, "height": 900}]},
+        {"document": {"file_id": "d1", "file_unique_id": "du1", "file_name": "texts.pdf",
+                      "mime_type": "application/pdf"}},
+    ],
+)
+async def test_photos_and_documents_go_to_the_attachment_hook(
+    fake_bot: RunningBot, new_user: UserFactory, fields: dict
+) -> None:
+    user = new_user(fake_bot)
+    await user.send(**fields)
+    replies = await user.replies()
+    assert [m.text for m in replies] == [COPY.attachment_received]
+
+
+async def test_group_is_told_once_and_left(
+    fake_bot: RunningBot, new_user: UserFactory, bot_api: BotApiProxy
+) -> None:
+    group = new_user(fake_bot, chat_type="group", title="Friends")
+    replies = await group.ask("/start")
+    assert [m.text for m in replies] == [COPY.group_refusal]
+    left = bot_api.calls_to("leaveChat", fake_bot.token)
+    assert [int(c.params["chat_id"]) for c in left] == [group.chat_id]
+    assert await group.ask("hello? is anyone there", expect_none=True, settle=1.0) == []
+    assert not any(text in ("/start", "hello? is anyone there")
+                   for uid, text in fake_bot.core.received if uid == str(group.user["id"]))
+
+
+async def test_supergroup_is_refused_too(
+    fake_bot: RunningBot, new_user: UserFactory
+) -> None:
+    group = new_user(fake_bot, chat_type="supergroup", title="Big group")
+    replies = await group.ask("he follows me everywhere")
+    assert [m.text for m in replies] == [COPY.group_refusal]
+
+
+async def test_a_failure_gets_the_error_reply(
+    fake_bot: RunningBot, new_user: UserFactory
+) -> None:
+    user = new_user(fake_bot)
+    replies = await user.ask("/boom")
+    assert [m.text for m in replies] == [fake_bot.core.error_reply().text]
+    # and the bot is still there
+    assert (await user.ask("still there?"))[0].text == "You said: still there?"
+
+
+async def test_danger_first(fake_bot: RunningBot, new_user: UserFactory) -> None:
+    user = new_user(fake_bot)
+    replies = await user.ask("he's outside my house now")
+    assert "999" in replies[0].text
+
+
+async def test_logs_never_hold_what_users_wrote(
+    fake_bot: RunningBot, new_user: UserFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    user = new_user(fake_bot)
+    secrets = ["my ex Jordan Smith keeps texting", "/boom", "he's outside my house now"]
+    for text in secrets:
+        await user.ask(text)
+    await user.send(location={"latitude": 52.4862, "longitude": -1.8904})
+    await user.replies()
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines, "expected some log lines"
+    for line in lines:
+        for text in ("Jordan Smith", "keeps texting", "outside my house", "52.4862"):
+            assert text not in line, line
+
+
+@pytest.mark.parametrize("fake_bot", ["webhook"], indirect=True)
+async def test_webhook_refuses_requests_without_the_secret(
+    fake_bot: RunningBot, http: aiohttp.ClientSession
+) -> None:
+    url = fake_bot.settings.telegram_webhook_url
+    update = {"update_id": 99999, "message": {
+        "message_id": 1, "date": 1, "chat": {"id": 5, "type": "private"},
+        "from": {"id": 5, "is_bot": False, "first_name": "Mallory"}, "text": "forged"}}
+    async with http.post(url, json=update) as response:
+        assert response.status == 403
+    async with http.post(url, json=update, headers={SECRET_HEADER: "wrong"}) as response:
+        assert response.status == 403
+    assert not any(text == "forged" for _, text in fake_bot.core.received)
+
+
+@pytest.mark.parametrize("fake_bot", ["webhook"], indirect=True)
+async def test_webhook_was_registered_with_a_secret(
+    fake_bot: RunningBot, bot_api: BotApiProxy
+) -> None:
+    webhook = bot_api.webhooks[fake_bot.token]
+    assert webhook.url == fake_bot.settings.telegram_webhook_url
+    assert webhook.secret and len(webhook.secret) >= 32
+    assert all(status == 200 for status in bot_api.webhook_deliveries)
+    assert bot_api.errors == []

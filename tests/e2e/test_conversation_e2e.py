@@ -1,0 +1,127 @@
+"""The real bot (safety guard + trained Rasa model) played through Telegram, end to end.
+
+A person talks to the bot through the telegram-test-api emulator, in long
+polling and in webhook mode.  Skipped, with the reason, when no trained model
+is in ``models/``.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.telegram.copy import TelegramCopy
+
+from .conftest import RunningBot, UserFactory
+from .harness import BotApiProxy, BotMessage, TelegramUser, last_with_buttons, with_buttons
+
+pytestmark = [pytest.mark.e2e, pytest.mark.model, pytest.mark.asyncio(loop_scope="session")]
+
+ANSWER_PAYLOADS = {"Yes": "/affirm", "No": "/deny", "Not sure": "/unsure"}
+SIGNS = ["fixated", "obsessive", "unwanted", "repeated"]
+SUMMARY = re.compile(r"\b([0-4]) of the 4 warning signs")
+
+
+def is_sign_question(sign: str) -> "callable":
+    def check(messages: list[BotMessage]) -> bool:
+        return any(sign in m.text.lower() and m.buttons for m in messages)
+
+    return check
+
+
+def summary_in(messages: list[BotMessage]) -> bool:
+    return any(SUMMARY.search(m.text) for m in messages)
+
+
+def none_option(message: BotMessage) -> str:
+    for title in message.titles:
+        if "none" in title.lower():
+            return title
+    raise AssertionError(f"no 'none' option in {message.titles}")
+
+
+async def start_check(user: TelegramUser) -> BotMessage:
+    replies = await user.ask("/check", until=is_sign_question("fixated"))
+    question = last_with_buttons(replies)
+    assert "fixated" in question.text.lower()
+    assert {b["text"]: b.get("callback_data") for b in question.buttons} == ANSWER_PAYLOADS
+    return question
+
+
+async def test_start_welcomes_with_buttons(real_bot: RunningBot, new_user: UserFactory) -> None:
+    user = new_user(real_bot)
+    replies = await user.ask("/start", until=with_buttons)
+    welcome = last_with_buttons(replies)
+    assert welcome.text and len(welcome.buttons) >= 2
+    assert all(b.get("callback_data") or b.get("url") for b in welcome.buttons)
+
+
+async def test_the_four_check_by_pressing_buttons(
+    real_bot: RunningBot, new_user: UserFactory, bot_api: BotApiProxy
+) -> None:
+    user = new_user(real_bot)
+    question = await start_check(user)
+    asked = [question]
+    for sign in SIGNS[1:]:
+        replies = await user.choose(question, "Yes", until=is_sign_question(sign))
+        question = last_with_buttons(replies)
+        assert sign in question.text.lower()
+        assert {b["text"]: b.get("callback_data") for b in question.buttons} == ANSWER_PAYLOADS
+        asked.append(question)
+    replies = await user.choose(question, "Yes", until=with_buttons)
+    behaviours = last_with_buttons(replies)
+    assert len(behaviours.buttons) > 3
+    summary = await user.choose(behaviours, none_option(behaviours), until=summary_in)
+    match = next(SUMMARY.search(m.text) for m in summary if SUMMARY.search(m.text))
+    assert match.group(1) == "4"
+    # Every used keyboard is gone and the choice is shown under its question.
+    for used in asked + [behaviours]:
+        now = await user.current(used)
+        assert now.buttons == [], f"keyboard left on {now.text[:60]!r}"
+        assert now.text.startswith(used.text) and "✓" in now.text
+    assert len(bot_api.calls_to("answerCallbackQuery", real_bot.token)) >= 6
+
+
+async def test_the_four_check_answered_in_words(
+    real_bot: RunningBot, new_user: UserFactory
+) -> None:
+    user = new_user(real_bot)
+    await start_check(user)
+    words = [
+        ("yes he is obsessed", "obsessive"),
+        ("yes it goes way beyond normal attention", "unwanted"),
+        ("I've told him to leave me alone", "repeated"),
+    ]
+    for text, next_sign in words:
+        replies = await user.ask(text, until=is_sign_question(next_sign))
+        assert next_sign in last_with_buttons(replies).text.lower()
+    replies = await user.ask("he texts me 20 times a day", until=with_buttons)
+    behaviours = last_with_buttons(replies)
+    assert any("none" in t.lower() for t in behaviours.titles)
+    summary = await user.ask("none of these", until=summary_in)
+    match = next(SUMMARY.search(m.text) for m in summary if SUMMARY.search(m.text))
+    assert match.group(1) == "4"
+
+
+async def test_danger_in_the_middle_of_the_check_comes_first(
+    real_bot: RunningBot, new_user: UserFactory
+) -> None:
+    user = new_user(real_bot)
+    question = await start_check(user)
+    await user.choose(question, "Yes", until=is_sign_question("obsessive"))
+    replies = await user.ask("he's outside my house now")
+    assert "999" in replies[0].text
+
+
+async def test_how_to_report_mentions_101(real_bot: RunningBot, new_user: UserFactory) -> None:
+    user = new_user(real_bot)
+    replies = await user.ask("how do I report it?")
+    assert any("101" in m.text for m in replies)
+    links = [b for m in replies for b in m.buttons if "url" in b]
+    assert all(b["url"].startswith("https://") for b in links)
+
+
+async def test_a_group_is_refused(real_bot: RunningBot, new_user: UserFactory) -> None:
+    group = new_user(real_bot, chat_type="group", title="Family")
+    replies = await group.ask("/check")
+    assert [m.text for m in replies] == [TelegramCopy.load().group_refusal]
