@@ -144,7 +144,7 @@ class InProcessEngine:
         if self._agent is None:
             return
         store = self._agent.tracker_store
-        if hasattr(store, "store") and isinstance(getattr(store, "store"), dict):
+        if hasattr(store, "store") and isinstance(store.store, dict):
             store.store.pop(user_id, None)  # InMemoryTrackerStore
             return
         if hasattr(store, "red"):  # RedisTrackerStore

@@ -25,7 +25,7 @@ class Facts:
     error_reply: str
 
     @classmethod
-    def load(cls, path: Path | None = None) -> "Facts":
+    def load(cls, path: Path | None = None) -> Facts:
         raw: dict[str, Any] = yaml.safe_load((path or DEFAULT_FACTS_PATH).read_text("utf-8"))
         contacts = {str(k): str(v) for k, v in raw["contacts"].items()}
         facts = cls(

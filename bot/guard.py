@@ -20,6 +20,7 @@ The guard returns the NAME of the rule that fired (for example
 ``"someone_here_now"``), never the user's words, and it logs nothing about a
 message: what people tell this bot is sensitive.
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,7 +43,9 @@ MAX_CHARS = 4096
 
 _SCOPES = ("clause", "rest_of_sentence")
 _MACRO = re.compile(r"\{([A-Z][A-Z0-9_]*)\}")
-_APOSTROPHES = dict.fromkeys(map(ord, "'’‘ʼ`´′"))
+# ' and its look-alikes: right/left single quote, modifier apostrophe, backtick,
+# acute accent, prime.  They are dropped: "he’s" -> "hes".
+_APOSTROPHES = dict.fromkeys(map(ord, "'\u2019\u2018\u02bc`\u00b4\u2032"))
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 _LETTER_RUN = re.compile(r"([a-z])\1{2,}")
 # A slash command or a button payload ("/start", "/inform{...}"): not user words.
@@ -89,8 +92,13 @@ class SafetyGuard:
         if not isinstance(config, Mapping):
             raise SafetyGuardConfigError("safety guard config must be a mapping")
         normalise = config.get("normalise") or {}
-        self._symbols = [(str(k), f" {v} ") for k, v in (normalise.get("symbols") or {}).items()]
-        self._words = {str(k).lower(): str(v).lower() for k, v in (normalise.get("words") or {}).items()}
+        self._symbols = [(k, f" {v} ") for k, v in _str_map(normalise, "symbols").items()]
+        self._words = _str_map(normalise, "words")
+        self._phrase_map = _str_map(normalise, "phrases")
+        self._phrases = None
+        if self._phrase_map:
+            longest_first = sorted(self._phrase_map, key=len, reverse=True)
+            self._phrases = re.compile(r"\b(?:" + "|".join(map(re.escape, longest_first)) + r")\b")
         fuzzy = normalise.get("fuzzy") or {}
         self._fuzzy = _one_slip_map(
             [str(w).lower() for w in fuzzy.get("words") or []],
@@ -102,9 +110,11 @@ class SafetyGuard:
         self._fragment_split = _compile(split.get("fragments", r","), "split.fragments")
         self._clause_split = _compile(split.get("clauses", r"(?!x)x"), "split.clauses")
 
-        macros = _expand_macros(config.get("macros") or {})
+        macros = _word_list_macros(config.get("word_lists") or {})
+        macros = _expand_macros(config.get("macros") or {}, macros)
         self._now = tuple(
-            _compile(p, f"now_markers[{i}]", macros) for i, p in enumerate(config.get("now_markers") or [])
+            _compile(p, f"now_markers[{i}]", macros)
+            for i, p in enumerate(config.get("now_markers") or [])
         )
 
         self._rules: tuple[_Rule, ...] = tuple(
@@ -125,13 +135,24 @@ class SafetyGuard:
             if applies is not None:
                 unknown = set(applies) - names
                 if unknown:
-                    raise SafetyGuardConfigError(f"{where}: applies_to names unknown rules {sorted(unknown)}")
+                    raise SafetyGuardConfigError(
+                        f"{where}: applies_to names unknown rules {sorted(unknown)}"
+                    )
                 applies = frozenset(applies)
-            vetoes.append(_Veto(name, _patterns(entry, where, macros), scope,
-                                bool(entry.get("now_overrides", False)), applies))
+            vetoes.append(
+                _Veto(
+                    name,
+                    _patterns(entry, where, macros),
+                    scope,
+                    bool(entry.get("now_overrides", False)),
+                    applies,
+                )
+            )
         self._vetoes = tuple(vetoes)
         self._sentence_vetoes = tuple(v for v in vetoes if v.scope == "rest_of_sentence")
-        logger.info("safety guard loaded: %d danger rules, %d vetoes", len(self._rules), len(self._vetoes))
+        logger.info(
+            "safety guard loaded: %d danger rules, %d vetoes", len(self._rules), len(self._vetoes)
+        )
 
     @classmethod
     def from_file(cls, path: Path | None = None) -> SafetyGuard:
@@ -161,8 +182,11 @@ class SafetyGuard:
                 fired = [r for r in self._rules if r.search(clause)]
                 if fired:
                     now = any(p.search(clause) for p in self._now)
-                    vetoes = [v for v in (*carried, *(v for v in self._vetoes if v.search(clause)))
-                              if not (now and v.now_overrides)]
+                    vetoes = [
+                        v
+                        for v in (*carried, *(v for v in self._vetoes if v.search(clause)))
+                        if not (now and v.now_overrides)
+                    ]
                     for rule in fired:
                         if not any(v.covers(rule.name) for v in vetoes):
                             return rule.name
@@ -186,7 +210,8 @@ class SafetyGuard:
             for fragment in self._fragment_split.split(sentence):
                 words = self._normalise_words(fragment or "")
                 if words:
-                    clauses.extend(c.strip() for c in self._clause_split.split(words) if c and c.strip())
+                    parts = self._clause_split.split(words)
+                    clauses.extend(c.strip() for c in parts if c and c.strip())
             if clauses:
                 yield _glue_single_words(clauses)
 
@@ -198,10 +223,14 @@ class SafetyGuard:
             if replacement is None:
                 replacement = self._fuzzy.get(token, token)
             out.append(replacement)
-        return " ".join(" ".join(out).split())
+        words = " ".join(" ".join(out).split())
+        if self._phrases is not None:
+            words = self._phrases.sub(lambda found: self._phrase_map[found.group(0)], words)
+        return words
 
 
 # -- helpers ----------------------------------------------------------------
+
 
 def _glue_single_words(clauses: list[str]) -> list[str]:
     """Join a one-word clause to the next one ("please, help" -> "please help")."""
@@ -245,12 +274,57 @@ def _one_slip(word: str) -> set[str]:
     return deletes | swaps | replaces | inserts
 
 
-def _expand_macros(raw: Mapping[str, Any]) -> dict[str, str]:
-    """Expand ``{NAME}`` references between macros (earlier ones only)."""
+def _word_list_macros(raw: Mapping[str, Any]) -> dict[str, str]:
+    """Turn each word list into a macro: a group matching exactly those words.
+
+    The group is built as a trie (``(?:h(?:e|im)|s(?:he|omeone))``) rather than
+    a flat list, so a failing match costs a letter or two, not one try per word.
+    """
     macros: dict[str, str] = {}
+    for name, words in raw.items():
+        if not _MACRO.fullmatch("{" + str(name) + "}"):
+            raise SafetyGuardConfigError(f"word list {name!r}: name must be UPPER_CASE")
+        if not isinstance(words, list) or not words:
+            raise SafetyGuardConfigError(f"word list {name!r}: must be a non-empty list of words")
+        for word in words:
+            if isinstance(word, bool) or not isinstance(word, str | int):
+                raise SafetyGuardConfigError(
+                    f"word list {name!r}: {word!r} is not a word (quote yes/no/on/off in YAML)"
+                )
+        macros[str(name)] = _trie_pattern([" ".join(str(w).lower().split()) for w in words])
+    return macros
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        ends = "" in node
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if ends:
+            return f"(?:{body})?" if len(branches) == 1 else body + "?"
+        return body
+
+    return "(?:" + build(trie) + ")"
+
+
+def _expand_macros(raw: Mapping[str, Any], macros: dict[str, str]) -> dict[str, str]:
+    """Expand ``{NAME}`` references in macros (to word lists and earlier macros)."""
     for name, value in raw.items():
         if not isinstance(value, str) or not _MACRO.fullmatch("{" + str(name) + "}"):
-            raise SafetyGuardConfigError(f"macro {name!r}: name must be UPPER_CASE and value a string")
+            raise SafetyGuardConfigError(
+                f"macro {name!r}: name must be UPPER_CASE and value a string"
+            )
+        if name in macros:
+            raise SafetyGuardConfigError(f"macro {name!r}: also defined as a word list")
         macros[str(name)] = _substitute(value, macros, f"macro {name!r}")
     return macros
 
@@ -288,7 +362,16 @@ def _named(entries: Any, section: str) -> Iterable[tuple[str, Mapping[str, Any]]
         yield name, entry
 
 
-def _patterns(entry: Mapping[str, Any], where: str, macros: Mapping[str, str]) -> tuple[re.Pattern[str], ...]:
+def _str_map(section: Mapping[str, Any], key: str) -> dict[str, str]:
+    raw = section.get(key) or {}
+    if not isinstance(raw, Mapping):
+        raise SafetyGuardConfigError(f"normalise.{key}: must be a mapping")
+    return {str(k).lower(): str(v).lower() for k, v in raw.items()}
+
+
+def _patterns(
+    entry: Mapping[str, Any], where: str, macros: Mapping[str, str]
+) -> tuple[re.Pattern[str], ...]:
     patterns = entry.get("patterns")
     if not isinstance(patterns, list) or not patterns:
         raise SafetyGuardConfigError(f"{where}: needs a non-empty list of patterns")

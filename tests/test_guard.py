@@ -3,6 +3,7 @@
 Every message here is one a real user might send.  When the guard is tuned,
 add the message that prompted the change to one of the lists below.
 """
+
 from __future__ import annotations
 
 import time
@@ -131,7 +132,7 @@ MUST_FIRE = [
     "HELP ME HE IS IN MY HOUSE",
     "he   is    outside  my   house",
     "he's outside 😱😱",
-    "he’s outside my flat",
+    "he\u2019s outside my flat",  # curly apostrophe
     "he's here!!!! help",
     "he's at the door 🚪 please help",
     "heeeelp meee",
@@ -271,8 +272,15 @@ def test_enough_cases() -> None:
 
 @pytest.mark.parametrize(
     "message",
-    ["he's outside my house", "he has a knife", "someone is breaking in", "im in danger",
-     "zebedee is outside my flat", "Zebedee has a knife", "call the police"],
+    [
+        "he's outside my house",
+        "he has a knife",
+        "someone is breaking in",
+        "im in danger",
+        "zebedee is outside my flat",
+        "Zebedee has a knife",
+        "call the police",
+    ],
 )
 def test_match_returns_a_rule_name_not_the_text(guard: SafetyGuard, message: str) -> None:
     rule = guard.match(message)

@@ -15,8 +15,8 @@ from nlu.actions.answers import (
     extract_behaviours,
     interpret_sign,
     is_payload,
-    sign_name,
     says_done,
+    sign_name,
 )
 
 CHECK_SLOTS = (*SIGN_SLOTS, "behaviours", "behaviours_done", "check_done")

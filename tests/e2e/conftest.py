@@ -7,6 +7,7 @@ once per session.
 """
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -111,7 +112,13 @@ async def real_core(model_path: Path) -> AsyncIterator[Any]:
     """The real core (guard + Rasa), built once per session: loading the model is slow."""
     from bot.app import build_core
 
-    core = await build_core(Settings(model_dir=model_path.parent))
+    # Loading Rasa switches the event-loop policy to uvloop's; pytest-asyncio
+    # goes on asking the original policy for the session's loop.
+    policy = asyncio.get_event_loop_policy()
+    try:
+        core = await build_core(Settings(model_dir=model_path.parent))
+    finally:
+        asyncio.set_event_loop_policy(policy)
     yield core
     engine = getattr(core, "engine", None)
     if engine is not None:

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Set up (venv, pinned dependencies, trained model, the Telegram emulator) and
+# run every test: lint, Rasa data validation, dialogue test stories, the NLU
+# held-out accuracy bar, and pytest (guard, actions, console, Telegram end to end).
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/setup.sh
+if [ ! -d tests/e2e/node_modules ] || [ tests/e2e/package-lock.json -nt tests/e2e/node_modules ]; then
+  echo "[setup] installing the Telegram Bot API emulator (npm ci)" >&2
+  npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error >&2
+  touch tests/e2e/node_modules
+fi
+.venv/bin/ruff check bot nlu tests
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,53 @@
+"""Rasa's own checks, run through its CLI: data validation, test stories, NLU accuracy.
+
+They use the model that ``scripts/setup.sh`` trained once for the whole run.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA = [sys.executable, "-m", "rasa"]
+MODEL = ROOT / "models" / "stalking-bot.tar.gz"
+DATA = ["data/nlu", "data/rules", "data/stories"]
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+
+needs_model = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run ./test.sh")
+
+
+def _rasa(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*RASA, *args], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_training_data_validates_without_errors_or_warnings() -> None:
+    result = _rasa("data", "validate", "--domain", "domain", "--data", *DATA, "--fail-on-warnings")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    rasa_warnings = [line for line in output.splitlines()
+                     if "UserWarning" in line or "WARNING" in line]
+    assert rasa_warnings == []
+
+
+@needs_model
+def test_dialogue_test_stories_have_no_prediction_errors(tmp_path: Path) -> None:
+    result = _rasa("test", "core", "--stories", "tests/stories", "--model", str(MODEL),
+                   "--fail-on-prediction-errors", "--out", str(tmp_path))
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+
+
+@needs_model
+def test_held_out_nlu_intent_accuracy_is_at_least_95_percent(tmp_path: Path) -> None:
+    result = _rasa("test", "nlu", "--nlu", "tests/nlu/test_nlu.yml", "--model", str(MODEL),
+                   "--out", str(tmp_path))
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    report = json.loads((tmp_path / "intent_report.json").read_text())
+    errors = json.loads((tmp_path / "intent_errors.json").read_text())
+    wrong = [(e["text"], e["intent"], e["intent_prediction"]["name"]) for e in errors]
+    assert report["accuracy"] >= 0.95, wrong
