@@ -15,6 +15,7 @@ from typing import Any, Optional
 
 import yaml
 
+from bot.desk import DiaryDesk
 from bot.engine import BotMessage, DialogueEngine
 from bot.facts import Facts
 from bot.guard import SafetyGuard
@@ -35,11 +36,12 @@ class Core:
     """Safety guard, command mapping, dialogue engine, and reply shaping."""
 
     def __init__(self, engine: DialogueEngine, guard: SafetyGuard, facts: Facts,
-                 engine_timeout: float = 10.0) -> None:
+                 engine_timeout: float = 10.0, desk: Optional[DiaryDesk] = None) -> None:
         self.engine = engine
         self.guard = guard
         self.facts = facts
         self.engine_timeout = engine_timeout
+        self.desk = desk
         self.commands = {c["command"]: c["payload"] for c in load_commands()}
 
     async def handle(self, user_id: str, text: str) -> list[Reply]:
@@ -54,12 +56,20 @@ class Core:
             engine_text = "/emergency"
             metadata = {"via_guard": True}
         else:
+            try:
+                handled = await self._diary_first(user_id, text)
+            except Exception as error:  # noqa: BLE001 - the user must always get an answer
+                logger.error("diary request failed: %s", type(error).__name__)
+                handled = [self.error_reply()]
+            if handled is not None:
+                return handled
             engine_text = await self._engine_text(user_id, text)
         try:
             messages = await asyncio.wait_for(
                 self.engine.handle(user_id, engine_text, metadata), self.engine_timeout
             )
-            replies.extend(self._to_reply(m) for m in messages)
+            for message in messages:
+                replies.extend(await self._message_replies(user_id, message))
         except Exception as error:  # noqa: BLE001 - the user must always get an answer
             logger.error("dialogue engine failed: %s", type(error).__name__)
             if not rule:
@@ -68,6 +78,42 @@ class Core:
         if not replies:
             replies.append(self.error_reply())
         return replies
+
+    async def _diary_first(self, user_id: str, text: str) -> Optional[list[Reply]]:
+        """Diary screens and quick notes the bot handles itself; None: go on to Rasa."""
+        if self.desk is None:
+            return None
+        if text.startswith("diary:"):
+            return await self.desk.handle_payload(user_id, text)
+        quick = re.match(r"^/note(?:@\w+)?\s+(.+)$", text, re.DOTALL)
+        if quick:
+            return await self.desk.quick_note(user_id, quick.group(1).strip())
+        try:
+            if not text.startswith("/"):
+                return await self.desk.pending_input(user_id, text)
+            await self.desk.cancel_pending(user_id)
+        except Exception as error:  # noqa: BLE001 - a store fault must not stop the chat
+            logger.error("checking for a pending edit failed: %s", type(error).__name__)
+        return None
+
+    async def _message_replies(self, user_id: str, message: BotMessage) -> list[Reply]:
+        custom = message.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get("diary"), dict):
+            if self.desk is None:
+                return []
+            return await self.desk.execute(user_id, custom["diary"])
+        return [self._to_reply(message)]
+
+    async def handle_attachment(self, user_id: str, kind: str, file_id: str, filename: str,
+                                mime_type: str, content: bytes) -> list[Reply]:
+        """A photo, screenshot, document or voice note sent as evidence."""
+        if self.desk is None:
+            return [self.error_reply()]
+        try:
+            return await self.desk.attachment(user_id, kind, file_id, filename, mime_type, content)
+        except Exception as error:  # noqa: BLE001
+            logger.error("keeping an attachment failed: %s", type(error).__name__)
+            return [Reply(f"{self.desk.copy['save_failed']}")]
 
     async def _engine_text(self, user_id: str, text: str) -> str:
         """Map slash commands and button payloads; keep anything else as text."""

@@ -113,8 +113,7 @@ class SafetyGuard:
         macros = _word_list_macros(config.get("word_lists") or {})
         macros = _expand_macros(config.get("macros") or {}, macros)
         self._now = tuple(
-            _compile(p, f"now_markers[{i}]", macros)
-            for i, p in enumerate(config.get("now_markers") or [])
+            _compile(p, f"now_markers[{i}]", macros) for i, p in enumerate(config.get("now_markers") or [])
         )
 
         self._rules: tuple[_Rule, ...] = tuple(
@@ -135,9 +134,7 @@ class SafetyGuard:
             if applies is not None:
                 unknown = set(applies) - names
                 if unknown:
-                    raise SafetyGuardConfigError(
-                        f"{where}: applies_to names unknown rules {sorted(unknown)}"
-                    )
+                    raise SafetyGuardConfigError(f"{where}: applies_to names unknown rules {sorted(unknown)}")
                 applies = frozenset(applies)
             vetoes.append(
                 _Veto(
@@ -150,9 +147,7 @@ class SafetyGuard:
             )
         self._vetoes = tuple(vetoes)
         self._sentence_vetoes = tuple(v for v in vetoes if v.scope == "rest_of_sentence")
-        logger.info(
-            "safety guard loaded: %d danger rules, %d vetoes", len(self._rules), len(self._vetoes)
-        )
+        logger.info("safety guard loaded: %d danger rules, %d vetoes", len(self._rules), len(self._vetoes))
 
     @classmethod
     def from_file(cls, path: Path | None = None) -> SafetyGuard:
@@ -177,25 +172,28 @@ class SafetyGuard:
         if not isinstance(text, str) or not text.strip() or _PAYLOAD.match(text.strip()):
             return None
         for clauses in self._sentences(text):
-            carried: list[_Veto] = []
+            carried: list[_Veto] = []  # rest_of_sentence vetoes from earlier clauses
             for clause in clauses:
-                fired = [r for r in self._rules if r.search(clause)]
-                if fired:
-                    now = any(p.search(clause) for p in self._now)
-                    vetoes = [
-                        v
-                        for v in (*carried, *(v for v in self._vetoes if v.search(clause)))
-                        if not (now and v.now_overrides)
-                    ]
-                    for rule in fired:
-                        if not any(v.covers(rule.name) for v in vetoes):
-                            return rule.name
+                vetoes: list[_Veto] | None = None  # worked out only if a rule matches
+                for rule in self._rules:
+                    if not rule.search(clause):
+                        continue
+                    if vetoes is None:
+                        vetoes = self._vetoes_for(clause, carried)
+                    if not any(v.covers(rule.name) for v in vetoes):
+                        return rule.name
                 carried.extend(v for v in self._sentence_vetoes if v.search(clause))
         return None
 
     def signals_danger(self, text: str) -> bool:
         """True when ``text`` says someone is in danger now (``match(text) is not None``)."""
         return self.match(text) is not None
+
+    def _vetoes_for(self, clause: str, carried: list[_Veto]) -> list[_Veto]:
+        """The vetoes in force for ``clause`` (a "now" lifts the now_overrides ones)."""
+        now = any(p.search(clause) for p in self._now)
+        found = [*carried, *(v for v in self._vetoes if v.search(clause))]
+        return [v for v in found if not (now and v.now_overrides)]
 
     # -- reading a message --------------------------------------------------
 
@@ -320,9 +318,7 @@ def _expand_macros(raw: Mapping[str, Any], macros: dict[str, str]) -> dict[str, 
     """Expand ``{NAME}`` references in macros (to word lists and earlier macros)."""
     for name, value in raw.items():
         if not isinstance(value, str) or not _MACRO.fullmatch("{" + str(name) + "}"):
-            raise SafetyGuardConfigError(
-                f"macro {name!r}: name must be UPPER_CASE and value a string"
-            )
+            raise SafetyGuardConfigError(f"macro {name!r}: name must be UPPER_CASE and value a string")
         if name in macros:
             raise SafetyGuardConfigError(f"macro {name!r}: also defined as a word list")
         macros[str(name)] = _substitute(value, macros, f"macro {name!r}")
@@ -369,9 +365,7 @@ def _str_map(section: Mapping[str, Any], key: str) -> dict[str, str]:
     return {str(k).lower(): str(v).lower() for k, v in raw.items()}
 
 
-def _patterns(
-    entry: Mapping[str, Any], where: str, macros: Mapping[str, str]
-) -> tuple[re.Pattern[str], ...]:
+def _patterns(entry: Mapping[str, Any], where: str, macros: Mapping[str, str]) -> tuple[re.Pattern[str], ...]:
     patterns = entry.get("patterns")
     if not isinstance(patterns, list) or not patterns:
         raise SafetyGuardConfigError(f"{where}: needs a non-empty list of patterns")

@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     model_dir: Path = ROOT / "models"
     endpoints_path: Path = ROOT / "endpoints.yml"
     engine_timeout: float = 10.0
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'diary.db'}"
+    diary_key: Optional[str] = None
+    diary_key_file: Path = ROOT / "var" / "diary.key"
+    export_dir: Optional[Path] = None
     log_level: str = "WARNING"
 
     class Config:

@@ -145,6 +145,20 @@ MUST_FIRE = [
     "he's been outside my house every night and he's outside right now",
     "he's outside again right now",
     "what if he's outside right now",
+    # found while probing
+    "i'm terrified he's right outside",
+    "he just got in through the back door",
+    "there's someone following me",
+    "my daughter is being followed right now",
+    "he's got me trapped",
+    "he's smashing up my car",
+    "i am not safe here",
+    "hes out side my house",
+    "he's parked across the street",
+    "he messaged saying he's on his way",
+    "he keeps banging on my door right now",
+    "i'm not joking he's outside",
+    "no he's outside right now",
 ]
 
 # Past, habitual, questions, general information: no 999 banner.
@@ -249,6 +263,25 @@ MUST_NOT_FIRE = [
     "he said he was sorry",
     "what counts as an emergency",
     "i'm outside my house now",
+    # found while probing
+    "he's outside the law",
+    "i broke into tears",
+    "the kids are in the garden",
+    "my car is in the garage",
+    "do you think he will hurt me",
+    "my neighbour keeps knocking on my door",
+    "i get the feeling someone is watching me",
+    "who can help me",
+    "i'm trying to get into my flat",
+    "he's trying to get into my head",
+    "should you call 999 for stalking",
+    "i'm scared he'll kill me one day",
+    "he's hurting me emotionally",
+    "i don't think he has a weapon",
+    "he is in my head",
+    "he's at work",
+    "my daughter is being followed",
+    "my friend is being followed home",
 ]
 
 

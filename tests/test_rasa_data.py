@@ -44,7 +44,7 @@ def test_dialogue_test_stories_have_no_prediction_errors(tmp_path: Path) -> None
 
 @needs_model
 def test_held_out_nlu_intent_accuracy_is_at_least_95_percent(tmp_path: Path) -> None:
-    result = _rasa("test", "nlu", "--nlu", "tests/nlu/test_nlu.yml", "--model", str(MODEL),
+    result = _rasa("test", "nlu", "--nlu", "tests/nlu", "--model", str(MODEL),
                    "--out", str(tmp_path))
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     report = json.loads((tmp_path / "intent_report.json").read_text())

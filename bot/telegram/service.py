@@ -85,6 +85,7 @@ def build_application(
         .get_updates_connect_timeout(10.0)
         .get_updates_read_timeout(10.0)  # PTB adds the long-poll time to this
         .get_updates_pool_timeout(10.0)
+        .job_queue(None)  # no scheduled jobs: the adapter keeps no timers
     )
     if settings.telegram_api_file_url:
         builder = builder.base_file_url(settings.telegram_api_file_url)

@@ -204,6 +204,7 @@ class ActionFourSummary(Action):
             meaning=domain_copy.text(meaning_key),
         )
         dispatcher.utter_message(text=text, buttons=domain_copy.buttons("summary"))
+        dispatcher.utter_message(json_message={"diary": {"op": "log_mention"}})
         return [SlotSet("check_done", True)]
 
 

@@ -221,9 +221,19 @@ class BotApiProxy:
         self.left_chats: set[tuple[str, int]] = set()
         self._runner: Optional[web.AppRunner] = None
         self._session: Optional[aiohttp.ClientSession] = None
+        self._closing = False
+        self._in_flight = 0
+
+    @web.middleware
+    async def _count(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        self._in_flight += 1
+        try:
+            return await handler(request)
+        finally:
+            self._in_flight -= 1
 
     async def start(self) -> str:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[self._count])
         app.router.add_route("*", "/bot{token}/{method}", self._bot_api)
         app.router.add_post("/__webhook__/{token}", self._webhook_in)
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
@@ -236,6 +246,11 @@ class BotApiProxy:
         return self.url
 
     async def stop(self) -> None:
+        """Let requests in flight finish (long polls end early), then close."""
+        self._closing = True
+        deadline = time.monotonic() + 5
+        while self._in_flight and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
         if self._runner is not None:
             await self._runner.cleanup()
         if self._session is not None:
@@ -326,7 +341,7 @@ class BotApiProxy:
             if status != 200 or not isinstance(updates, list):
                 return web.json_response(data, status=status)
             kept = [mend_update(u) for u in updates if not self._from_left_chat(token, u)]
-            if kept or time.monotonic() >= deadline:
+            if kept or self._closing or time.monotonic() >= deadline:
                 return web.json_response({"ok": True, "result": kept})
             await asyncio.sleep(0.05)
 
@@ -511,7 +526,7 @@ class TelegramUser:
         self,
         *,
         until: Optional[Predicate] = None,
-        settle: float = 0.6,
+        settle: float = 0.35,
         timeout: float = 30.0,
         expect_none: bool = False,
     ) -> list[BotMessage]:

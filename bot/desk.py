@@ -1,0 +1,355 @@
+"""The incident log's desk: where the bot carries out diary requests against its store.
+
+Rasa decides *what* should happen (save this note, list, export, forget) and says
+so in a ``{"diary": {...}}`` custom message; the desk does it, because the bot
+owns the data.  The browse screens (open, edit, delete, paging, attachments) are
+drawn here too, as buttons whose payloads start with ``diary:``; their state
+(a pending edit or attachment) lives in the store, never in the process.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import math
+import re
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import yaml
+
+from bot.diary.store import DiaryLimitError, DiaryStore, Note, NoteFields
+from bot.facts import Facts
+from bot.replies import Button, Document, Reply
+from nlu.dates import FutureDate, local_zone, parse_when
+
+logger = logging.getLogger(__name__)
+
+COPY_PATH = Path(__file__).resolve().parent.parent / "data" / "diary_copy.yml"
+PAGE_SIZE = 5
+EDITABLE = ("occurred_at", "place", "what_happened", "kind", "how_detail", "appearance",
+            "witnesses", "feelings", "evidence", "police_ref")
+PENDING_EDIT = "pending_edit"
+PENDING_ATTACHMENT = "pending_attachment"
+_ORDINAL = {1: "st", 2: "nd", 3: "rd"}
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else _ORDINAL.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+class DiaryDesk:
+    """Executes diary operations for one user at a time and draws their replies."""
+
+    def __init__(self, store: DiaryStore, facts: Facts,
+                 forget_conversation: Callable[[str], Any],
+                 export_dir: Optional[Path] = None) -> None:
+        self.store = store
+        self.facts = facts
+        self.forget_conversation = forget_conversation
+        self.export_dir = export_dir
+        self.copy: dict[str, Any] = yaml.safe_load(COPY_PATH.read_text("utf-8"))
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _t(self, key: str, **values: Any) -> str:
+        return self.facts.render(str(self.copy[key]).format(**values))
+
+    def _b(self, key: str) -> str:
+        return str(self.copy["buttons"][key])
+
+    async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.to_thread(fn, *args)
+
+    def _when(self, note: Note) -> str:
+        return note.occurred_at.astimezone(local_zone()).strftime("%a %d %b %Y, %H:%M")
+
+    def _kind(self, kind: Optional[str]) -> str:
+        return str(self.copy["kinds"].get(kind or "", kind or ""))
+
+    # -- saving ----------------------------------------------------------------------------
+    async def save(self, user_id: str, fields: NoteFields) -> list[Reply]:
+        try:
+            note: Note = await self._run(self.store.add_note, user_id, fields)
+        except DiaryLimitError:
+            return [Reply(self._t("field_too_long", limit=4000))]
+        except Exception as error:  # noqa: BLE001 - the user must learn it was not saved
+            logger.error("saving a note failed: %s", type(error).__name__)
+            return [Reply(self._t("save_failed"))]
+        pattern_text = await self.pattern_text(user_id)
+        return [Reply(f"{self._t('saved')}\n\n{pattern_text}\n\n{self._t('after_save_hint')}",
+                      [Button(self._b("my_notes"), "diary:page:0"),
+                       Button(self._b("export"), "/export_notes")])]
+
+    async def pattern_text(self, user_id: str) -> str:
+        pattern = await self._run(self.store.pattern, user_id, datetime.now(timezone.utc))
+        kinds = ""
+        if pattern.kinds_30:
+            kinds = " (" + ", ".join(f"{self._kind(k).lower()}: {n}"
+                                     for k, n in sorted(pattern.kinds_30.items(),
+                                                        key=lambda kv: -kv[1])) + ")"
+        text = self._t("pattern", last_7=pattern.last_7, last_30=pattern.last_30, kinds=kinds)
+        if pattern.last_14 >= 2 and pattern.newest_ordinal_14:
+            text += "\n" + self._t("pattern_repeated", ordinal=ordinal(pattern.newest_ordinal_14))
+        return text
+
+    async def save_from_form(self, user_id: str, fields: dict[str, Any]) -> list[Reply]:
+        when = fields.get("occurred_at")
+        occurred = datetime.fromisoformat(when) if when else datetime.now(timezone.utc)
+        note = NoteFields(
+            occurred_at=occurred, kind=fields.get("kind"), place=fields.get("place"),
+            what_happened=fields.get("what_happened"), how_detail=fields.get("how_detail"),
+            appearance=fields.get("appearance"), witnesses=fields.get("witnesses"),
+            feelings=fields.get("feelings"), evidence=fields.get("evidence"),
+            police_ref=fields.get("police_ref"),
+        )
+        return await self.save(user_id, note)
+
+    async def quick_note(self, user_id: str, text: str) -> list[Reply]:
+        fields = NoteFields(occurred_at=datetime.now(timezone.utc), kind=None, place=None,
+                            what_happened=text, how_detail=None, appearance=None, witnesses=None,
+                            feelings=None, evidence=None, police_ref=None)
+        return await self.save(user_id, fields)
+
+    async def log_mention(self, user_id: str) -> Optional[Reply]:
+        _, total = await self._run(self.store.list_notes, user_id, 0, 1)
+        return Reply(self._t("log_mention", count=total)) if total else None
+
+    # -- Rasa's requests -------------------------------------------------------------------
+    async def execute(self, user_id: str, request: dict[str, Any]) -> list[Reply]:
+        op = request.get("op")
+        if op == "save_note":
+            return await self.save_from_form(user_id, dict(request.get("fields") or {}))
+        if op == "list":
+            return await self.page(user_id, 0)
+        if op == "export":
+            return await self.export(user_id)
+        if op == "forget":
+            return await self.forget(user_id)
+        if op == "log_mention":
+            mention = await self.log_mention(user_id)
+            return [mention] if mention else []
+        logger.warning("unknown diary request %r", op)
+        return []
+
+    # -- browse, open, edit, delete --------------------------------------------------------
+    async def page(self, user_id: str, page: int) -> list[Reply]:
+        page = max(page, 0)
+        notes, total = await self._run(self.store.list_notes, user_id, page * PAGE_SIZE, PAGE_SIZE)
+        if not total:
+            return [Reply(self._t("empty_log"), [Button(self._b("new_note"), "/record_incident")])]
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        if page >= pages:
+            return await self.page(user_id, pages - 1)
+        buttons = []
+        for note in notes:
+            what = (note.what_happened or "").replace("\n", " ")
+            title = f"{note.occurred_at.astimezone(local_zone()).strftime('%d %b %H:%M')} · {what}"
+            buttons.append(Button(title[:60] + ("…" if len(title) > 60 else ""), f"diary:open:{note.id}"))
+        if page > 0:
+            buttons.append(Button(self._b("newer"), f"diary:page:{page - 1}"))
+        if page + 1 < pages:
+            buttons.append(Button(self._b("older"), f"diary:page:{page + 1}"))
+        buttons.append(Button(self._b("export"), "/export_notes"))
+        return [Reply(self._t("list_header", total=total, page=page + 1, pages=pages), buttons)]
+
+    def describe(self, note: Note) -> str:
+        labels = self.copy["fields"]
+        rows = [f"{labels['occurred_at']}: {self._when(note)}"]
+        for field in EDITABLE[1:]:
+            value = getattr(note, field)
+            if field == "kind":
+                value = self._kind(value) if value else None
+            if value:
+                rows.append(f"{labels[field]}: {value}")
+        if note.attachment_count:
+            rows.append(self._t("attachments_line", count=note.attachment_count))
+        return "\n".join(rows)
+
+    async def open(self, user_id: str, note_id: int) -> list[Reply]:
+        note = await self._run(self.store.get_note, user_id, note_id)
+        if note is None:
+            return [Reply(self._t("not_found"), [Button(self._b("back"), "diary:page:0")])]
+        return [Reply(f"{self._t('open_header', number=note.id)}\n{self.describe(note)}", [
+            Button(self._b("edit"), f"diary:edit:{note.id}"),
+            Button(self._b("delete"), f"diary:delete:{note.id}"),
+            Button(self._b("back"), "diary:page:0"),
+        ])]
+
+    async def edit_menu(self, user_id: str, note_id: int) -> list[Reply]:
+        note = await self._run(self.store.get_note, user_id, note_id)
+        if note is None:
+            return [Reply(self._t("not_found"))]
+        buttons = [Button(str(self.copy["fields"][f]), f"diary:field:{note_id}:{f}") for f in EDITABLE]
+        buttons.append(Button(self._b("cancel"), f"diary:open:{note_id}"))
+        return [Reply(self._t("edit_menu"), buttons)]
+
+    async def ask_field(self, user_id: str, note_id: int, field: str) -> list[Reply]:
+        note = await self._run(self.store.get_note, user_id, note_id)
+        if note is None or field not in EDITABLE:
+            return [Reply(self._t("not_found"))]
+        if field == "kind":
+            buttons = [Button(str(label), f"diary:kind:{note_id}:{key}")
+                       for key, label in self.copy["kinds"].items()]
+            return [Reply(self._t("edit_menu"), buttons)]
+        await self._run(self.store.set_answer, user_id, PENDING_EDIT, {"id": note_id, "field": field})
+        prompt = (self._t("edit_prompt_when") if field == "occurred_at"
+                  else self._t("edit_prompt", label=self.copy["fields"][field]))
+        return [Reply(prompt, [Button(self._b("cancel"), "diary:cancel")])]
+
+    async def pending_input(self, user_id: str, text: str) -> Optional[list[Reply]]:
+        """If an edit is waiting for the user's text, apply it; None when nothing waits."""
+        pending = await self._run(self.store.get_answer, user_id, PENDING_EDIT)
+        if not pending:
+            return None
+        field, note_id = str(pending["field"]), int(pending["id"])
+        value: Any = text
+        if field == "occurred_at":
+            try:
+                value = parse_when(text)
+            except FutureDate:
+                return [Reply(self._t("date_future"), [Button(self._b("cancel"), "diary:cancel")])]
+            if value is None:
+                return [Reply(self._t("date_unclear"), [Button(self._b("cancel"), "diary:cancel")])]
+        try:
+            note = await self._run(self.store.update_field, user_id, note_id, field, value)
+        except DiaryLimitError:
+            return [Reply(self._t("field_too_long", limit=4000), [Button(self._b("cancel"), "diary:cancel")])]
+        except Exception as error:  # noqa: BLE001
+            logger.error("updating a note failed: %s", type(error).__name__)
+            return [Reply(self._t("save_failed"))]
+        await self._run(self.store.set_answer, user_id, PENDING_EDIT, None)
+        if note is None:
+            return [Reply(self._t("not_found"))]
+        return [Reply(self._t("edit_done")), *await self.open(user_id, note_id)]
+
+    async def set_kind(self, user_id: str, note_id: int, kind: str) -> list[Reply]:
+        if kind not in self.copy["kinds"]:
+            return [Reply(self._t("not_found"))]
+        note = await self._run(self.store.update_field, user_id, note_id, "kind", kind)
+        if note is None:
+            return [Reply(self._t("not_found"))]
+        return [Reply(self._t("edit_done")), *await self.open(user_id, note_id)]
+
+    async def cancel_pending(self, user_id: str) -> None:
+        """A command or button moves on: forget a half-started edit."""
+        if await self._run(self.store.get_answer, user_id, PENDING_EDIT):
+            await self._run(self.store.set_answer, user_id, PENDING_EDIT, None)
+
+    async def cancel(self, user_id: str) -> list[Reply]:
+        await self._run(self.store.set_answer, user_id, PENDING_EDIT, None)
+        return [Reply(self._t("edit_cancelled"), [Button(self._b("back"), "diary:page:0")])]
+
+    async def confirm_delete(self, user_id: str, note_id: int) -> list[Reply]:
+        note = await self._run(self.store.get_note, user_id, note_id)
+        if note is None:
+            return [Reply(self._t("not_found"))]
+        return [Reply(f"{self._t('delete_confirm')}\n\n{self.describe(note)}", [
+            Button(self._b("delete_yes"), f"diary:delete_yes:{note_id}"),
+            Button(self._b("keep"), f"diary:open:{note_id}"),
+        ])]
+
+    async def delete(self, user_id: str, note_id: int) -> list[Reply]:
+        deleted = await self._run(self.store.delete_note, user_id, note_id)
+        text = self._t("deleted") if deleted else self._t("not_found")
+        return [Reply(text, [Button(self._b("back"), "diary:page:0")])]
+
+    # -- attachments -----------------------------------------------------------------------
+    async def attachment(self, user_id: str, kind: str, file_id: str, filename: str,
+                         mime_type: str, content: bytes) -> list[Reply]:
+        """Evidence sent to the bot: keep it pending and ask which note it belongs to."""
+        limit = self.store.max_attachment_bytes
+        if len(content) > limit:
+            return [Reply(self._t("too_big", limit=limit // (1024 * 1024)))]
+        latest = await self._run(self.store.latest_note, user_id)
+        pending = {"kind": kind, "file_id": file_id, "filename": filename, "mime": mime_type,
+                   "content": base64.b64encode(content).decode("ascii")}
+        await self._run(self.store.set_answer, user_id, PENDING_ATTACHMENT, pending)
+        if latest is None:
+            return await self.attach(user_id, "new")
+        return [Reply(self._t("attach_ask", kind=kind), [
+            Button(self._t("attach_last", when=self._when(latest)), "diary:attach:last"),
+            Button(self._t("attach_new"), "diary:attach:new"),
+        ])]
+
+    async def attach(self, user_id: str, target: str) -> list[Reply]:
+        pending = await self._run(self.store.get_answer, user_id, PENDING_ATTACHMENT)
+        if not pending:
+            return [Reply(self._t("attach_expired"))]
+        if target == "last":
+            note = await self._run(self.store.latest_note, user_id)
+        else:
+            note = None
+        created_new = note is None
+        if note is None:
+            fields = NoteFields(occurred_at=datetime.now(timezone.utc), kind=None, place=None,
+                                what_happened=self._t("attach_new_note_text", kind=pending["kind"]),
+                                how_detail=None, appearance=None, witnesses=None, feelings=None,
+                                evidence=pending.get("filename") or pending["kind"], police_ref=None)
+            note = await self._run(self.store.add_note, user_id, fields)
+        try:
+            await self._run(self.store.add_attachment, user_id, note.id, pending["kind"],
+                            pending["file_id"], pending.get("filename") or "", pending.get("mime") or "",
+                            base64.b64decode(pending["content"]))
+        except DiaryLimitError:
+            return [Reply(self._t("too_big", limit=self.store.max_attachment_bytes // (1024 * 1024)))]
+        await self._run(self.store.set_answer, user_id, PENDING_ATTACHMENT, None)
+        replies = [Reply(self._t("attached", when=self._when(note)),
+                         [Button(self._b("edit"), f"diary:edit:{note.id}"),
+                          Button(self._b("my_notes"), "diary:page:0")])]
+        if created_new:
+            replies.append(Reply(await self.pattern_text(user_id)))
+        return replies
+
+    # -- export and forget -----------------------------------------------------------------
+    async def export(self, user_id: str) -> list[Reply]:
+        from bot.diary.export import export_csv, export_pdf
+
+        notes = await self._run(self.store.all_notes, user_id)
+        if not notes:
+            return [Reply(self._t("export_empty"))]
+        folder = Path(tempfile.mkdtemp(prefix="export-", dir=self.export_dir))
+        stamp = datetime.now(local_zone()).strftime("%Y-%m-%d")
+        pdf = folder / f"incident-log-{stamp}.pdf"
+        csv = folder / f"incident-log-{stamp}.csv"
+        now = datetime.now(timezone.utc)
+        await self._run(export_pdf, notes, pdf, now)
+        await self._run(export_csv, notes, csv)
+        return [Reply(self._t("exported"), document=Document(str(pdf), pdf.name)),
+                Reply("", document=Document(str(csv), csv.name))]
+
+    async def forget(self, user_id: str) -> list[Reply]:
+        counts = await self._run(self.store.forget, user_id)
+        await self.forget_conversation(user_id)
+        return [Reply(self._t("forgotten", notes=counts.get("notes", 0),
+                              attachments=counts.get("attachments", 0),
+                              answers=counts.get("answers", 0)))]
+
+    # -- the diary:... buttons ------------------------------------------------------------
+    async def handle_payload(self, user_id: str, payload: str) -> list[Reply]:
+        parts = payload.split(":")
+        action = parts[1] if len(parts) > 1 else ""
+        numbers = [int(p) for p in parts[2:3] if re.fullmatch(r"\d{1,12}", p)]
+        note_id = numbers[0] if numbers else -1
+        if action == "page":
+            return await self.page(user_id, max(note_id, 0))
+        if action == "open":
+            return await self.open(user_id, note_id)
+        if action == "edit":
+            return await self.edit_menu(user_id, note_id)
+        if action == "field" and len(parts) == 4:
+            return await self.ask_field(user_id, note_id, parts[3])
+        if action == "kind" and len(parts) == 4:
+            return await self.set_kind(user_id, note_id, parts[3])
+        if action == "cancel":
+            return await self.cancel(user_id)
+        if action == "delete":
+            return await self.confirm_delete(user_id, note_id)
+        if action == "delete_yes":
+            return await self.delete(user_id, note_id)
+        if action == "attach" and len(parts) == 3 and parts[2] in ("last", "new"):
+            return await self.attach(user_id, parts[2])
+        return [Reply(self._t("not_found"), [Button(self._b("back"), "diary:page:0")])]
+

@@ -1,0 +1,128 @@
+"""Database tables of the diary (SQLAlchemy 1.4, written the 2.0 way).
+
+What is stored in clear: who (as ``user_key``, an HMAC of the user id, never the id),
+when, the kind of incident, a file's MIME type and size.  Everything a person wrote
+or sent is a Fernet token in a ``*_enc`` column (see ``crypto.py``).
+
+A change here needs a new Alembic revision in ``migrations/versions``;
+``tests/diary/test_diary_migrations.py`` fails while the two disagree.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    TypeDecorator,
+)
+from sqlalchemy.orm import declarative_base
+
+USER_KEY_LENGTH = 64  # hex SHA-256
+
+# The free-text fields of a note, in the order an incident log lists them.
+NOTE_TEXT_FIELDS: tuple[str, ...] = (
+    "place",
+    "what_happened",
+    "how_detail",
+    "appearance",
+    "witnesses",
+    "feelings",
+    "evidence",
+    "police_ref",
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+Base = declarative_base(metadata=metadata)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every backend.
+
+    PostgreSQL keeps ``timestamptz``; SQLite has no time zones, so the value is
+    stored as naive UTC and made aware again on the way out.  Naive datetimes are
+    refused: they are ambiguous (UK local time or UTC?).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime: give the diary timezone-aware datetimes")
+        value = value.astimezone(timezone.utc)
+        if getattr(dialect, "name", "") == "sqlite":
+            value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class NoteRow(Base):
+    __tablename__ = "notes"
+
+    id = Column(Integer, primary_key=True)
+    user_key = Column(String(USER_KEY_LENGTH), nullable=False, index=True)
+    occurred_at = Column(UTCDateTime(), nullable=False)
+    created_at = Column(UTCDateTime(), nullable=False, default=utcnow)
+    updated_at = Column(UTCDateTime(), nullable=False, default=utcnow)
+    kind = Column(String(32), nullable=True)
+    place_enc = Column(LargeBinary, nullable=True)
+    what_happened_enc = Column(LargeBinary, nullable=True)
+    how_detail_enc = Column(LargeBinary, nullable=True)
+    appearance_enc = Column(LargeBinary, nullable=True)
+    witnesses_enc = Column(LargeBinary, nullable=True)
+    feelings_enc = Column(LargeBinary, nullable=True)
+    evidence_enc = Column(LargeBinary, nullable=True)
+    police_ref_enc = Column(LargeBinary, nullable=True)
+
+    __table_args__ = (Index("ix_notes_user_key_occurred_at", "user_key", "occurred_at"),)
+
+
+class AttachmentRow(Base):
+    __tablename__ = "attachments"
+
+    id = Column(Integer, primary_key=True)
+    note_id = Column(Integer, ForeignKey("notes.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_key = Column(String(USER_KEY_LENGTH), nullable=False, index=True)
+    kind = Column(String(32), nullable=False)
+    telegram_file_id_enc = Column(LargeBinary, nullable=True)
+    filename_enc = Column(LargeBinary, nullable=True)
+    mime_type = Column(String(255), nullable=True)
+    size = Column(Integer, nullable=False)
+    content_enc = Column(LargeBinary, nullable=False)
+    created_at = Column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class AnswerRow(Base):
+    __tablename__ = "answers"
+
+    user_key = Column(String(USER_KEY_LENGTH), primary_key=True)
+    name = Column(String(64), primary_key=True)
+    value_enc = Column(LargeBinary, nullable=False)
+    updated_at = Column(UTCDateTime(), nullable=False, default=utcnow)

@@ -1,0 +1,65 @@
+"""Where photos, files and videos go: the incident log, when the core has one.
+
+The adapter hands every attachment to a *sink* (``TelegramAdapter.on_attachment``).
+:class:`CoreAttachmentSink` is the sink that downloads the file from Telegram
+and gives it to ``core.handle_attachment`` (the diary keeps it with a note).
+:func:`attachment_sink_for` picks it only when the core has a diary to keep
+files in; otherwise the adapter says that attachments are not kept yet.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional
+
+from telegram import Bot
+
+from bot.replies import Reply
+from bot.telegram.adapter import Attachment, AttachmentSink
+
+logger = logging.getLogger(__name__)
+
+#: The Bot API lets bots download files up to 20 MB.
+MAX_DOWNLOAD = 20 * 1024 * 1024
+DEFAULT_NAMES = {"photo": "photo.jpg", "video": "video.mp4", "document": "file"}
+DEFAULT_TYPES = {"photo": "image/jpeg", "video": "video/mp4", "document": "application/octet-stream"}
+
+
+async def download(bot: Bot, attachment: Attachment) -> bytes:
+    file = await bot.get_file(attachment.file_id)
+    return bytes(await file.download_as_bytearray())
+
+
+class CoreAttachmentSink:
+    """Download the attachment and hand it to ``core.handle_attachment``."""
+
+    def __init__(self, core: Any, too_big: Optional[Reply] = None) -> None:
+        self.core = core
+        self.too_big = too_big
+
+    async def __call__(self, user_id: str, attachment: Attachment, bot: Bot) -> list[Reply]:
+        if attachment.file_size and attachment.file_size > MAX_DOWNLOAD:
+            logger.info("attachment too big to download (%d bytes)", attachment.file_size)
+            return await self.core.handle_attachment(
+                user_id, attachment.kind, attachment.file_id, self._name(attachment),
+                self._type(attachment), b"\0" * (MAX_DOWNLOAD + 1),
+            ) if self.too_big is None else [self.too_big]
+        content = await download(bot, attachment)
+        return await self.core.handle_attachment(
+            user_id, attachment.kind, attachment.file_id, self._name(attachment),
+            self._type(attachment), content,
+        )
+
+    @staticmethod
+    def _name(attachment: Attachment) -> str:
+        return attachment.file_name or DEFAULT_NAMES.get(attachment.kind, "file")
+
+    @staticmethod
+    def _type(attachment: Attachment) -> str:
+        return attachment.mime_type or DEFAULT_TYPES.get(attachment.kind, "application/octet-stream")
+
+
+def attachment_sink_for(core: Any) -> Optional[AttachmentSink]:
+    """The core's incident log as the sink, if it has one; else None (nothing is kept)."""
+    if callable(getattr(core, "handle_attachment", None)) and getattr(core, "desk", None):
+        return CoreAttachmentSink(core)
+    return None

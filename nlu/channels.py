@@ -1,0 +1,168 @@
+"""The Rasa input channel the bot's remote engine talks to (``bot.remote_engine``).
+
+Rasa's stock REST channel is close to what the bot needs, but not quite:
+
+* it answers ``200 []`` when handling a message failed (the action server was
+  down, the tracker store refused a write), so a client cannot tell "nothing to
+  say" from "broken"; this channel answers ``500`` and the bot shows its error
+  reply instead;
+* its failure log lines carry the user's text; ours never do;
+* Rasa's HTTP API can read and append to a conversation but cannot delete one,
+  and "forget me" must really erase it from the shared tracker store, so this
+  channel adds ``DELETE /webhooks/bot/conversations/<sender_id>``;
+* the message metadata (``{"via_guard": true}`` when the bot's safety guard has
+  already shown the 999 text) is taken from the JSON body, only when it is an
+  object.
+
+List it in the credentials file given to ``rasa run`` (see
+``deploy/credentials.scale.yml``)::
+
+    nlu.channels.BotInput:
+      token: ${RASA_TOKEN}
+
+When ``token`` is set every route but the health check needs ``?token=<it>``;
+the delete route refuses to work without a configured token at all.
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+from asyncio import CancelledError
+from collections.abc import Awaitable, Callable
+from typing import Any, Optional
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+
+class ForgetNotSupported(RuntimeError):
+    """The tracker store in use has no way we know of to delete a conversation."""
+
+
+def _stores(store: Any) -> list[Any]:
+    """The concrete tracker stores behind Rasa's wrappers.
+
+    ``agent.tracker_store`` is a ``FailSafeTrackerStore`` around an
+    ``AwaitableTrackerStore`` around the configured store; the fail-safe one may
+    also hold a fallback (in-memory) store that received writes while the
+    primary was failing.
+    """
+    found: list[Any] = []
+    pending = [store]
+    while pending:
+        current = pending.pop()
+        if current is None:
+            continue
+        inner = [getattr(current, "_tracker_store", None), getattr(current, "_fallback_tracker_store", None)]
+        if any(s is not None for s in inner):
+            pending.extend(inner)
+        else:
+            found.append(current)
+    return found
+
+
+def delete_conversation(tracker_store: Any, sender_id: str) -> int:
+    """Delete every stored event of ``sender_id``; return how many rows/keys went.
+
+    Works for the SQL, Redis and in-memory tracker stores of Rasa 3.6 (through
+    its wrappers).  Call it while holding the conversation's lock so that no
+    message being handled writes the conversation back half-way.
+    """
+    deleted = 0
+    for store in _stores(tracker_store):
+        if hasattr(store, "session_scope") and hasattr(store, "SQLEvent"):  # SQLTrackerStore
+            with store.session_scope() as session:
+                deleted += (
+                    session.query(store.SQLEvent)
+                    .filter(store.SQLEvent.sender_id == sender_id)
+                    .delete(synchronize_session=False)
+                )
+                session.commit()
+        elif hasattr(store, "red") and hasattr(store, "key_prefix"):  # RedisTrackerStore
+            deleted += int(store.red.delete(store.key_prefix + sender_id))
+        elif isinstance(getattr(store, "store", None), dict):  # InMemoryTrackerStore
+            deleted += 1 if store.store.pop(sender_id, None) is not None else 0
+        else:
+            raise ForgetNotSupported(type(store).__name__)
+    return deleted
+
+
+class BotInput(RestInput):
+    """REST input for the bot: metadata kept, failures reported, conversations deletable."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "bot"
+
+    def __init__(self, token: Optional[str] = None) -> None:
+        self.token = token or None
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> BotInput:
+        token = (credentials or {}).get("token")
+        return cls(token=str(token) if token else None)
+
+    def get_metadata(self, request: Request) -> Optional[dict[str, Any]]:
+        metadata = (request.json or {}).get("metadata")
+        return metadata if isinstance(metadata, dict) else None
+
+    def _authorised(self, request: Request) -> bool:
+        if not self.token:
+            return True
+        given = request.args.get("token") or ""
+        return hmac.compare_digest(given.encode(), self.token.encode())
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not self._authorised(request):
+                return response.json({"error": "unauthorised"}, status=401)
+            body = request.json if isinstance(request.json, dict) else {}
+            sender_id, text = body.get("sender"), body.get("message")
+            if not isinstance(sender_id, str) or not sender_id or not isinstance(text, str):
+                return response.json({"error": "'sender' and 'message' must be strings"}, status=400)
+            collector = CollectingOutputChannel()
+            message = UserMessage(text, collector, sender_id, input_channel=self.name(),
+                                  metadata=self.get_metadata(request))
+            try:
+                await on_new_message(message)
+            except CancelledError:
+                logger.error("handling a message was cancelled")
+                return response.json({"error": "cancelled"}, status=503)
+            except Exception as error:  # noqa: BLE001 - report it; never log the text
+                logger.error("handling a message failed: %s", type(error).__name__)
+                return response.json({"error": type(error).__name__}, status=500)
+            return response.json(collector.messages)
+
+        @webhook.route("/conversations/<sender_id:path>", methods=["DELETE"])
+        async def forget(request: Request, sender_id: str) -> HTTPResponse:
+            if not self.token:
+                return response.json({"error": "deleting needs a token in the channel's credentials"},
+                                     status=403)
+            if not self._authorised(request):
+                return response.json({"error": "unauthorised"}, status=401)
+            agent = getattr(request.app.ctx, "agent", None)
+            if agent is None or not agent.is_ready():
+                return response.json({"error": "no model loaded"}, status=503)
+            try:
+                async with agent.lock_store.lock(sender_id):
+                    deleted = delete_conversation(agent.tracker_store, sender_id)
+            except ForgetNotSupported as error:
+                return response.json({"error": f"cannot delete from {error}"}, status=501)
+            except Exception as error:  # noqa: BLE001
+                logger.error("deleting a conversation failed: %s", type(error).__name__)
+                return response.json({"error": type(error).__name__}, status=500)
+            return response.json({"deleted": deleted})
+
+        return webhook
