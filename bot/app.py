@@ -1,10 +1,14 @@
 """Builds the core from settings: the one place that wires the parts together."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
 from bot.core import Core
+from bot.desk import DiaryDesk
+from bot.diary.crypto import Cipher
+from bot.diary.store import DiaryStore, migrate
 from bot.engine import DialogueEngine, EngineUnavailable, InProcessEngine
 from bot.facts import Facts
 from bot.guard import SafetyGuard
@@ -26,7 +30,18 @@ def build_engine(settings: Settings) -> DialogueEngine:
     return InProcessEngine(latest_model(settings.model_dir), settings.endpoints_path)
 
 
+def build_store(settings: Settings) -> DiaryStore:
+    """The incident log's store, migrated to the newest schema."""
+    migrate(settings.database_url)
+    cipher = Cipher.from_settings(settings.diary_key, settings.diary_key_file)
+    return DiaryStore(settings.database_url, cipher)
+
+
 async def build_core(settings: Settings) -> Core:
     engine = build_engine(settings)
     await engine.start()
-    return Core(engine, SafetyGuard.from_file(), Facts.load(), engine_timeout=settings.engine_timeout)
+    facts = Facts.load()
+    store = await asyncio.to_thread(build_store, settings)
+    desk = DiaryDesk(store, facts, engine.forget, export_dir=settings.export_dir)
+    return Core(engine, SafetyGuard.from_file(), facts, engine_timeout=settings.engine_timeout,
+                desk=desk)

@@ -14,13 +14,21 @@ import logging
 import math
 import re
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import yaml
 
-from bot.diary.store import DiaryLimitError, DiaryStore, Note, NoteFields
+from bot.diary.store import (
+    MAX_ATTACHMENT_BYTES,
+    MAX_FIELD_CHARS,
+    DiaryLimitError,
+    DiaryStore,
+    Note,
+    NoteFields,
+)
 from bot.facts import Facts
 from bot.replies import Button, Document, Reply
 from nlu.dates import FutureDate, local_zone, parse_when
@@ -74,7 +82,7 @@ class DiaryDesk:
         try:
             note: Note = await self._run(self.store.add_note, user_id, fields)
         except DiaryLimitError:
-            return [Reply(self._t("field_too_long", limit=4000))]
+            return [Reply(self._t("field_too_long", limit=MAX_FIELD_CHARS))]
         except Exception as error:  # noqa: BLE001 - the user must learn it was not saved
             logger.error("saving a note failed: %s", type(error).__name__)
             return [Reply(self._t("save_failed"))]
@@ -86,13 +94,13 @@ class DiaryDesk:
     async def pattern_text(self, user_id: str) -> str:
         pattern = await self._run(self.store.pattern, user_id, datetime.now(timezone.utc))
         kinds = ""
-        if pattern.kinds_30:
+        if pattern.by_kind_30_days:
             kinds = " (" + ", ".join(f"{self._kind(k).lower()}: {n}"
-                                     for k, n in sorted(pattern.kinds_30.items(),
+                                     for k, n in sorted(pattern.by_kind_30_days.items(),
                                                         key=lambda kv: -kv[1])) + ")"
-        text = self._t("pattern", last_7=pattern.last_7, last_30=pattern.last_30, kinds=kinds)
-        if pattern.last_14 >= 2 and pattern.newest_ordinal_14:
-            text += "\n" + self._t("pattern_repeated", ordinal=ordinal(pattern.newest_ordinal_14))
+        text = self._t("pattern", last_7=pattern.last_7_days, last_30=pattern.last_30_days, kinds=kinds)
+        if pattern.last_14_days >= 2 and pattern.newest_ordinal_14_days:
+            text += "\n" + self._t("pattern_repeated", ordinal=ordinal(pattern.newest_ordinal_14_days))
         return text
 
     async def save_from_form(self, user_id: str, fields: dict[str, Any]) -> list[Reply]:
@@ -216,11 +224,11 @@ class DiaryDesk:
         try:
             note = await self._run(self.store.update_field, user_id, note_id, field, value)
         except DiaryLimitError:
-            return [Reply(self._t("field_too_long", limit=4000), [Button(self._b("cancel"), "diary:cancel")])]
+            return [Reply(self._t("field_too_long", limit=MAX_FIELD_CHARS), [Button(self._b("cancel"), "diary:cancel")])]
         except Exception as error:  # noqa: BLE001
             logger.error("updating a note failed: %s", type(error).__name__)
             return [Reply(self._t("save_failed"))]
-        await self._run(self.store.set_answer, user_id, PENDING_EDIT, None)
+        await self._run(self.store.delete_answer, user_id, PENDING_EDIT)
         if note is None:
             return [Reply(self._t("not_found"))]
         return [Reply(self._t("edit_done")), *await self.open(user_id, note_id)]
@@ -236,10 +244,10 @@ class DiaryDesk:
     async def cancel_pending(self, user_id: str) -> None:
         """A command or button moves on: forget a half-started edit."""
         if await self._run(self.store.get_answer, user_id, PENDING_EDIT):
-            await self._run(self.store.set_answer, user_id, PENDING_EDIT, None)
+            await self._run(self.store.delete_answer, user_id, PENDING_EDIT)
 
     async def cancel(self, user_id: str) -> list[Reply]:
-        await self._run(self.store.set_answer, user_id, PENDING_EDIT, None)
+        await self._run(self.store.delete_answer, user_id, PENDING_EDIT)
         return [Reply(self._t("edit_cancelled"), [Button(self._b("back"), "diary:page:0")])]
 
     async def confirm_delete(self, user_id: str, note_id: int) -> list[Reply]:
@@ -260,7 +268,7 @@ class DiaryDesk:
     async def attachment(self, user_id: str, kind: str, file_id: str, filename: str,
                          mime_type: str, content: bytes) -> list[Reply]:
         """Evidence sent to the bot: keep it pending and ask which note it belongs to."""
-        limit = self.store.max_attachment_bytes
+        limit = MAX_ATTACHMENT_BYTES
         if len(content) > limit:
             return [Reply(self._t("too_big", limit=limit // (1024 * 1024)))]
         latest = await self._run(self.store.latest_note, user_id)
@@ -294,8 +302,8 @@ class DiaryDesk:
                             pending["file_id"], pending.get("filename") or "", pending.get("mime") or "",
                             base64.b64decode(pending["content"]))
         except DiaryLimitError:
-            return [Reply(self._t("too_big", limit=self.store.max_attachment_bytes // (1024 * 1024)))]
-        await self._run(self.store.set_answer, user_id, PENDING_ATTACHMENT, None)
+            return [Reply(self._t("too_big", limit=MAX_ATTACHMENT_BYTES // (1024 * 1024)))]
+        await self._run(self.store.delete_answer, user_id, PENDING_ATTACHMENT)
         replies = [Reply(self._t("attached", when=self._when(note)),
                          [Button(self._b("edit"), f"diary:edit:{note.id}"),
                           Button(self._b("my_notes"), "diary:page:0")])]

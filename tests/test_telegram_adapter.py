@@ -17,6 +17,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
 
 from bot.replies import Button, Document, Reply
 from bot.telegram.adapter import Attachment, TelegramAdapter
+from bot.telegram.attachments import attachment_sink_for
 from bot.telegram.copy import TelegramCopy
 from bot.telegram.processor import PerUserOrderedProcessor
 from bot.telegram.service import load_menu, set_command_menu
@@ -48,6 +49,10 @@ class FakeBot:
             errors = self.fail.get(name)
             if errors:
                 raise errors.pop(0)
+            if name == "get_file":
+                async def download_as_bytearray() -> bytearray:
+                    return bytearray(b"image bytes")
+                return SimpleNamespace(download_as_bytearray=download_as_bytearray)
             return True
 
         return call
@@ -262,7 +267,7 @@ async def test_no_error_reply_to_someone_who_blocked_the_bot(
 async def test_photos_go_to_the_attachment_hook(core: FakeCore, bot: FakeBot) -> None:
     kept: list[tuple[str, Attachment]] = []
 
-    async def sink(user_id: str, attachment: Attachment) -> list[Reply]:
+    async def sink(_bot: Any, user_id: str, attachment: Attachment) -> list[Reply]:
         kept.append((user_id, attachment))
         return [Reply("Saved to your log.")]
 
@@ -284,6 +289,34 @@ async def test_without_a_hook_attachments_get_the_copy(
     doc = message(None, document={"file_id": "d", "file_unique_id": "du", "file_name": "a.pdf"})
     await adapter.on_attachment_message(update(bot, message=doc), ctx(bot))
     assert bot.texts() == [COPY.attachment_received] and core.received == []
+
+
+class DiaryCore(FakeCore):
+    desk = object()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attachments: list[tuple] = []
+
+    async def handle_attachment(self, *args: Any) -> list[Reply]:
+        self.attachments.append(args)
+        return [Reply("Kept with your log.")]
+
+
+async def test_with_an_incident_log_attachments_are_downloaded_and_kept(bot: FakeBot) -> None:
+    assert attachment_sink_for(FakeCore(), COPY) is None  # no diary: nothing is kept
+    core = DiaryCore()
+    adapter = TelegramAdapter(core, COPY, attachment_sink=attachment_sink_for(core, COPY))
+    doc = message(None, document={"file_id": "d", "file_unique_id": "du",
+                                  "mime_type": "application/pdf", "file_size": 11})
+    await adapter.on_attachment_message(update(bot, message=doc), ctx(bot))
+    assert core.attachments == [("42", "document", "d", "file", "application/pdf",
+                                 b"image bytes")]
+    assert bot.texts() == ["Kept with your log."]
+    big = message(None, video={"file_id": "v", "file_unique_id": "vu", "width": 1,
+                               "height": 1, "duration": 1, "file_size": 50 * 1024 * 1024})
+    await adapter.on_attachment_message(update(bot, message=big), ctx(bot))
+    assert bot.texts()[-1] == COPY.attachment_too_big and len(core.attachments) == 1
 
 
 async def test_service_messages_get_no_answer(adapter: TelegramAdapter, bot: FakeBot) -> None:

@@ -11,6 +11,7 @@ made by ``Fernet.generate_key()``) or, when that is not set, from a key file tha
 created on first run, readable by its owner only.  Losing the key loses the diary;
 keep it apart from the database backups.
 """
+
 from __future__ import annotations
 
 import base64
@@ -42,8 +43,8 @@ def _decode_key(key: str | bytes) -> bytes:
         raw = b""
     if len(raw) != 32:
         raise DiaryKeyError(
-            "the diary key must be 32 bytes in urlsafe base64 (44 characters), "
-            "as made by: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            "the diary key must be 32 bytes in urlsafe base64 (44 characters), as made by: "
+            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
         )
     return raw
 

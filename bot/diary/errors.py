@@ -1,4 +1,5 @@
 """Exceptions of the diary.  Their messages never contain what a user wrote."""
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """The kinds of incident (``kinds.yml``): the keys the store accepts and their labels."""
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -7,6 +7,7 @@ or sent is a Fernet token in a ``*_enc`` column (see ``crypto.py``).
 A change here needs a new Alembic revision in ``migrations/versions``;
 ``tests/diary/test_diary_migrations.py`` fails while the two disagree.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

@@ -14,6 +14,7 @@ Rules every method keeps:
 The schema is owned by Alembic (``migrations/``): call ``migrate(url)`` once at
 start-up, before the first ``DiaryStore`` call.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,7 +52,15 @@ MAX_PAGE_SIZE = 100
 
 TEXT_FIELDS: tuple[str, ...] = NOTE_TEXT_FIELDS
 EDITABLE_FIELDS: tuple[str, ...] = ("occurred_at", "kind", *NOTE_TEXT_FIELDS)
-ATTACHMENT_KINDS: tuple[str, ...] = ("photo", "document", "voice", "video", "audio", "video_note", "animation")
+ATTACHMENT_KINDS: tuple[str, ...] = (
+    "photo",
+    "document",
+    "voice",
+    "video",
+    "audio",
+    "video_note",
+    "animation",
+)
 
 _PG_MIGRATION_LOCK = 0x6469617279  # "diary": one migrating replica at a time
 
@@ -313,7 +322,9 @@ class DiaryStore:
             attachments=attached,
         )
 
-    def _notes(self, session: Session, user_key: str, rows: Sequence[NoteRow], all_of_user: bool) -> list[Note]:
+    def _notes(
+        self, session: Session, user_key: str, rows: Sequence[NoteRow], all_of_user: bool
+    ) -> list[Note]:
         by_note = self._attachments(session, user_key, None if all_of_user else [r.id for r in rows])
         return [self._to_note(row, by_note.get(row.id, ())) for row in rows]
 
@@ -348,7 +359,9 @@ class DiaryStore:
         _check_page(offset, limit)
         user_key = self._uk(user_id)
         with self._sessions() as session:
-            total = session.scalar(select(func.count()).select_from(NoteRow).where(NoteRow.user_key == user_key))
+            total = session.scalar(
+                select(func.count()).select_from(NoteRow).where(NoteRow.user_key == user_key)
+            )
             rows = session.scalars(
                 select(NoteRow)
                 .where(NoteRow.user_key == user_key)
@@ -443,7 +456,7 @@ class DiaryStore:
         """
         if kind not in ATTACHMENT_KINDS:
             raise DiaryValueError(f"unknown attachment kind {kind!r}; one of: {', '.join(ATTACHMENT_KINDS)}")
-        if not isinstance(content, (bytes, bytearray, memoryview)):
+        if not isinstance(content, bytes | bytearray | memoryview):
             raise DiaryValueError(f"content must be bytes, not {type(content).__name__}")
         content = bytes(content)
         if len(content) > MAX_ATTACHMENT_BYTES:
@@ -519,13 +532,17 @@ class DiaryStore:
                 session.scalar(select(count).where(mine, window(days))) or 0 for days in (7, 14, 30)
             )
             by_kind: dict[str, int] = {}
-            for kind, n in session.execute(select(NoteRow.kind, count).where(mine, window(30)).group_by(NoteRow.kind)):
+            for kind, n in session.execute(
+                select(NoteRow.kind, count).where(mine, window(30)).group_by(NoteRow.kind)
+            ):
                 key = kind_or_fallback(kind)
                 by_kind[key] = by_kind.get(key, 0) + int(n)
             ordinal = None
             newest = session.scalar(select(func.max(NoteRow.occurred_at)).where(mine, window(14)))
             if newest is not None:
-                newest = newest if newest.tzinfo else newest.replace(tzinfo=timezone.utc)  # max() skips the type
+                newest = (
+                    newest if newest.tzinfo else newest.replace(tzinfo=timezone.utc)
+                )  # max() skips the type
                 ordinal = session.scalar(
                     select(count).where(
                         mine,
@@ -533,7 +550,9 @@ class DiaryStore:
                         NoteRow.occurred_at <= newest,
                     )
                 )
-        ordered = {k: by_kind[k] for k in (*kind_keys(), *sorted(set(by_kind) - set(kind_keys()))) if k in by_kind}
+        ordered = {
+            k: by_kind[k] for k in (*kind_keys(), *sorted(set(by_kind) - set(kind_keys()))) if k in by_kind
+        }
         return Pattern(
             now=now,
             total=int(total),
@@ -606,7 +625,9 @@ class DiaryStore:
         with self._sessions.begin() as session:
             for name, model in (("attachments", AttachmentRow), ("notes", NoteRow), ("answers", AnswerRow)):
                 result = session.execute(
-                    delete(model).where(model.user_key == user_key).execution_options(synchronize_session=False)
+                    delete(model)
+                    .where(model.user_key == user_key)
+                    .execution_options(synchronize_session=False)
                 )
                 counts[name] = int(result.rowcount or 0)
         if self._engine.dialect.name == "sqlite":

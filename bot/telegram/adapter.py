@@ -111,7 +111,8 @@ class Attachment:
     caption: Optional[str] = None
 
 
-AttachmentSink = Callable[[str, Attachment], Awaitable[list[Reply]]]
+#: Receives (bot, user_id, attachment); the bot is there to download the file.
+AttachmentSink = Callable[[Bot, str, Attachment], Awaitable[list[Reply]]]
 
 
 class TelegramAdapter:
@@ -215,17 +216,17 @@ class TelegramAdapter:
         async with self._typing(context.bot, chat.id):
             if attachment.caption and self._signals_danger(attachment.caption):
                 replies.extend(await self.core.handle(str(user.id), attachment.caption))
-            replies.extend(await self.on_attachment(str(user.id), attachment))
+            replies.extend(await self.on_attachment(context.bot, str(user.id), attachment))
         await self.send_replies(context.bot, chat.id, replies)
 
-    async def on_attachment(self, user_id: str, attachment: Attachment) -> list[Reply]:
+    async def on_attachment(self, bot: Bot, user_id: str, attachment: Attachment) -> list[Reply]:
         """The hook for photos, files and videos: the incident log plugs in here.
 
-        Until an ``attachment_sink`` is given, nothing is kept and the user is
-        told so (copy in ``data/telegram.yml``).
+        Without an ``attachment_sink`` (see ``bot.telegram.attachments``),
+        nothing is kept and the user is told so (copy in ``data/telegram.yml``).
         """
         if self.attachment_sink is not None:
-            return await self.attachment_sink(user_id, attachment)
+            return await self.attachment_sink(bot, user_id, attachment)
         return [Reply(self.copy.attachment_received)]
 
     async def on_other_message(self, update: Update, context: Context) -> None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 from typing import Any, Optional
 
-from telegram import Bot
-
 from bot.replies import Reply
 from bot.telegram.adapter import Attachment, AttachmentSink
+from bot.telegram.copy import TelegramCopy
+from telegram import Bot
 
 logger = logging.getLogger(__name__)
 
@@ -32,17 +32,14 @@ async def download(bot: Bot, attachment: Attachment) -> bytes:
 class CoreAttachmentSink:
     """Download the attachment and hand it to ``core.handle_attachment``."""
 
-    def __init__(self, core: Any, too_big: Optional[Reply] = None) -> None:
+    def __init__(self, core: Any, too_big: str) -> None:
         self.core = core
         self.too_big = too_big
 
-    async def __call__(self, user_id: str, attachment: Attachment, bot: Bot) -> list[Reply]:
+    async def __call__(self, bot: Bot, user_id: str, attachment: Attachment) -> list[Reply]:
         if attachment.file_size and attachment.file_size > MAX_DOWNLOAD:
             logger.info("attachment too big to download (%d bytes)", attachment.file_size)
-            return await self.core.handle_attachment(
-                user_id, attachment.kind, attachment.file_id, self._name(attachment),
-                self._type(attachment), b"\0" * (MAX_DOWNLOAD + 1),
-            ) if self.too_big is None else [self.too_big]
+            return [Reply(self.too_big)]
         content = await download(bot, attachment)
         return await self.core.handle_attachment(
             user_id, attachment.kind, attachment.file_id, self._name(attachment),
@@ -58,8 +55,8 @@ class CoreAttachmentSink:
         return attachment.mime_type or DEFAULT_TYPES.get(attachment.kind, "application/octet-stream")
 
 
-def attachment_sink_for(core: Any) -> Optional[AttachmentSink]:
+def attachment_sink_for(core: Any, copy: TelegramCopy) -> Optional[AttachmentSink]:
     """The core's incident log as the sink, if it has one; else None (nothing is kept)."""
     if callable(getattr(core, "handle_attachment", None)) and getattr(core, "desk", None):
-        return CoreAttachmentSink(core)
+        return CoreAttachmentSink(core, copy.attachment_too_big)
     return None

@@ -26,6 +26,7 @@ class TelegramCopy:
     stale_button: str
     edited_message: str
     attachment_received: str
+    attachment_too_big: str
     unsupported: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -43,6 +44,7 @@ class TelegramCopy:
             stale_button=facts.render(str(data["stale_button"])),
             edited_message=facts.render(str(data["edited_message"])),
             attachment_received=facts.render(str(data["attachment_received"])),
+            attachment_too_big=facts.render(str(data["attachment_too_big"])),
             unsupported=unsupported,
         )
 

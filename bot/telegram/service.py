@@ -21,6 +21,8 @@ import yaml
 
 from bot.settings import Settings
 from bot.telegram.adapter import ALLOWED_UPDATES, CoreLike, TelegramAdapter
+from bot.telegram.attachments import attachment_sink_for
+from bot.telegram.copy import TelegramCopy
 from bot.telegram.logs import protect_library_logs
 from bot.telegram.processor import PerUserOrderedProcessor
 from telegram import Bot, BotCommand
@@ -110,7 +112,10 @@ class TelegramService:
     ) -> None:
         protect_library_logs()
         self.settings = settings
-        self.adapter = adapter or TelegramAdapter(core)
+        if adapter is None:
+            copy = TelegramCopy.load()
+            adapter = TelegramAdapter(core, copy, attachment_sink=attachment_sink_for(core, copy))
+        self.adapter = adapter
         self.application = build_application(settings, self.adapter)
         self.webhook_secret: Optional[str] = None
 

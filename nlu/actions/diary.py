@@ -34,6 +34,11 @@ def _latest(tracker: Tracker) -> tuple[str, Optional[str]]:
     return str(message.get("text") or ""), (message.get("intent") or {}).get("name")
 
 
+def _interrupted_by_guard(tracker: Tracker) -> bool:
+    """The bot's safety guard fired on this message and has already said "call 999"."""
+    return bool(((tracker.latest_message or {}).get("metadata") or {}).get("via_guard"))
+
+
 def kind_titles() -> dict[str, str]:
     titles = {}
     for button in domain_copy.buttons("ask_note_how"):
@@ -110,6 +115,8 @@ class ValidateNoteForm(FormValidationAction):
                    tracker: Tracker) -> dict[str, Any]:
         if value is None or value == SKIPPED:
             return {slot: value}
+        if _interrupted_by_guard(tracker):
+            return {slot: None}  # ask the same step again, once they are back
         text, intent = _latest(tracker)
         if slot in OPTIONAL and (text == "/deny" or _SKIP_WORDS.match(text)):
             return {slot: SKIPPED}
@@ -119,11 +126,15 @@ class ValidateNoteForm(FormValidationAction):
         if len(text) > MAX_FIELD_CHARS:
             dispatcher.utter_message(text=domain_copy.text("note_too_long").format(limit=MAX_FIELD_CHARS))
             return {slot: None}
+        if intent == "emergency":
+            # The bot's guard catches danger now before this; here the words are
+            # kept as written (a note describes what happened) with the 999 line.
+            dispatcher.utter_message(text=domain_copy.text("note_danger_reminder"))
         return {slot: text}
 
     async def validate_note_when(self, value: Any, dispatcher: CollectingDispatcher,
                                  tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        if value is None:
+        if value is None or _interrupted_by_guard(tracker):
             return {"note_when": None}
         text, _ = _latest(tracker)
         if text != value:  # already read (an ISO date set by this validator)
@@ -148,8 +159,8 @@ class ValidateNoteForm(FormValidationAction):
 
     async def validate_note_how(self, value: Any, dispatcher: CollectingDispatcher,
                                 tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        if value is None or value == SKIPPED:
-            return {"note_how": value}
+        if value is None or value == SKIPPED or _interrupted_by_guard(tracker):
+            return {"note_how": None if _interrupted_by_guard(tracker) else value}
         text, _ = _latest(tracker)
         if text != value:
             return {"note_how": value}
@@ -186,8 +197,8 @@ class ValidateNoteForm(FormValidationAction):
 
     async def validate_note_confirm(self, value: Any, dispatcher: CollectingDispatcher,
                                     tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        if value is None or value == "yes":
-            return {"note_confirm": value}
+        if value is None or value == "yes" or _interrupted_by_guard(tracker):
+            return {"note_confirm": None if _interrupted_by_guard(tracker) else value}
         _, intent = _latest(tracker)
         if intent == "affirm":
             return {"note_confirm": "yes"}

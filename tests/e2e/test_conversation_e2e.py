@@ -7,7 +7,6 @@ is in ``models/``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import pytest
 

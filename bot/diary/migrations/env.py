@@ -9,6 +9,7 @@ Used two ways:
 ``logging.config.fileConfig`` is deliberately not called: the application owns its
 logging configuration, and Alembic must not replace it.
 """
+
 from __future__ import annotations
 
 import os

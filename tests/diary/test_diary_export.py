@@ -1,0 +1,247 @@
+"""The PDF and CSV exports, and the weekly chart data."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import re
+import stat
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from bot.diary.export import CSV_COLUMNS, export_csv, export_pdf, pdf_text, render_chart_png, weekly_counts
+from bot.diary.kinds import kind_label, kind_labels
+from bot.diary.store import TEXT_FIELDS, DiaryStore, Note, NoteFields
+from tests.diary.sample import sample_notes
+
+GENERATED = datetime(2024, 4, 10, 15, 0, tzinfo=timezone.utc)
+
+
+def note(i: int, when: datetime, kind: str | None = "following", **text: str) -> Note:
+    return Note(id=i, occurred_at=when, created_at=when, updated_at=when, kind=kind, **text)
+
+
+def pdf_pages(path: Path) -> list[str]:
+    return [re.sub(r"\s+", " ", page.extract_text() or "") for page in PdfReader(str(path)).pages]
+
+
+# ------------------------------------------------------------------ kinds
+
+
+def test_kind_labels_come_from_the_data_file() -> None:
+    assert kind_labels() == {
+        "turning_up": "Turning up at home or work",
+        "following": "Following",
+        "contacting": "Calls, texts or emails",
+        "gifts": "Unwanted gifts or messages",
+        "monitoring": "Monitoring social media",
+        "damage_threats": "Damage or threats",
+        "other": "Other",
+    }
+    assert kind_label(None) == "Other" and kind_label("retired-kind") == "Other"
+
+
+# ------------------------------------------------------------------ weekly chart data
+
+
+def test_weekly_counts_of_the_sample() -> None:
+    weekly = weekly_counts(sample_notes())
+    assert weekly.weeks == [
+        date(2024, 3, 4),
+        date(2024, 3, 11),
+        date(2024, 3, 18),
+        date(2024, 3, 25),
+        date(2024, 4, 1),
+    ]
+    assert weekly.kinds == [
+        "turning_up",
+        "following",
+        "contacting",
+        "gifts",
+        "monitoring",
+        "damage_threats",
+        "other",
+    ]
+    assert weekly.counts == {
+        "turning_up": [1, 0, 0, 0, 1],
+        "following": [0, 0, 1, 0, 0],
+        "contacting": [1, 1, 0, 0, 0],
+        "gifts": [0, 1, 0, 0, 0],
+        "monitoring": [0, 1, 0, 0, 0],
+        "damage_threats": [0, 0, 1, 0, 0],
+        "other": [0, 0, 1, 0, 0],
+    }
+    assert weekly.totals() == [2, 3, 3, 0, 1]
+
+
+def test_weeks_run_monday_to_sunday_in_uk_time() -> None:
+    sunday_late_utc = datetime(2024, 6, 9, 23, 30, tzinfo=timezone.utc)  # Monday 00:30 BST
+    sunday_evening = datetime(2024, 6, 9, 21, 0, tzinfo=timezone.utc)  # Sunday 22:00 BST
+    winter_sunday_late = datetime(2024, 1, 14, 23, 30, tzinfo=timezone.utc)  # still Sunday in GMT
+    weekly = weekly_counts([note(1, sunday_late_utc), note(2, sunday_evening, "gifts")])
+    assert weekly.weeks == [date(2024, 6, 3), date(2024, 6, 10)]
+    assert weekly.counts == {"following": [0, 1], "gifts": [1, 0]}
+    assert weekly_counts([note(1, winter_sunday_late)]).weeks == [date(2024, 1, 8)]
+    assert weekly_counts([note(1, sunday_late_utc)], tz="UTC").weeks == [date(2024, 6, 3)]
+
+
+def test_weekly_counts_empty_and_unknown_kinds() -> None:
+    assert weekly_counts([]).weeks == []
+    weekly = weekly_counts([note(1, GENERATED, None), note(2, GENERATED, "retired-kind")])
+    assert weekly.kinds == ["other"] and weekly.counts == {"other": [2]}
+
+
+def test_chart_renders_a_png() -> None:
+    png = render_chart_png(weekly_counts(sample_notes()))
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5_000
+
+
+# ------------------------------------------------------------------ text for the PDF
+
+
+def test_pdf_text_keeps_what_the_font_can_show_and_names_the_rest() -> None:
+    assert pdf_text("I didn’t go — “scared” مرحبا é ß Ж") == "I didn’t go — “scared” مرحبا é ß Ж"
+    assert pdf_text("tab\there\r\nnext\x00\x07line") == "tab    here\nnextline"
+    shown = pdf_text("flowers 🌹 car 🚗 thumbs 👍🏽 heart ❤️ 家")
+    assert "[rose]" in shown and "[automobile]" in shown and "[cjk unified ideograph-5bb6]" in shown
+    assert "\ufe0f" not in shown and "\U0001f3fd" not in shown
+
+
+# ------------------------------------------------------------------ PDF
+
+
+def test_pdf_of_the_sample(tmp_path: Path) -> None:
+    path = export_pdf(sample_notes(), tmp_path / "log.pdf", GENERATED, user_label="Jane Doe")
+    assert path == tmp_path / "log.pdf"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    reader = PdfReader(str(path))
+    assert len(reader.pages) >= 4
+    assert reader.metadata is not None and reader.metadata.title == "Stalking incident log"
+    pages = pdf_pages(path)
+    cover = pages[0]
+    assert "Stalking incident log" in cover and "Prepared by: Jane Doe" in cover
+    assert "Incidents recorded: 9" in cover and "From 4 March 2024 to 4 April 2024" in cover
+    assert (
+        "Turning up at home or work 2" in cover and "Calls, texts or emails 2" in cover and "Other 1" in cover
+    )
+    assert "Document generated: Wed 10 Apr 2024, 16:00 BST" in cover
+    assert "at or near the time" in cover
+    assert "Incidents per week" in pages[1]
+    body = " ".join(pages[1:])
+    for fragment in (
+        "Incident 1 of 9",
+        "Incident 9 of 9",
+        "Mon 4 Mar 2024, 08:15 GMT",
+        "Thu 4 Apr 2024, 12:15 BST",
+        "He rang 14 times",
+        "Silver Ford Focus, plate AB12 CDE",
+        "Sam (colleague), 07700 900456",
+        "Crime ref 13/123456/24, PC 1234 Jones",
+        "What happened",
+        "Witnesses and how to reach them",
+        "(not recorded)",
+        "evidence-1.pdf",
+        "unnamed photo",
+        "I didn’t go to my 10am class",
+        "[rose]",
+        "last changed",
+    ):
+        assert fragment in body, fragment
+    assert body.index("Incident 1 of 9") < body.index("Incident 2 of 9") < body.index("Incident 9 of 9")
+
+
+def test_pdf_shows_text_as_written_and_survives_any_unicode(tmp_path: Path) -> None:
+    when = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)
+    weird = note(
+        1,
+        when,
+        "other",
+        what_happened=(
+            "**not bold** <b>not html</b> __x__ {nb} # heading? \\n 100% $5 🙂🙂 家 "
+            "\u200d \U0001f468\u200d\U0001f469"
+        ),
+        place="x" * 4000,
+        feelings="مرحبا، أنا أراقبك " * 50,
+        evidence="https://example.invalid/" + "a" * 300,
+    )
+    path = export_pdf([weird], tmp_path / "weird.pdf", GENERATED, user_label="Zoë 🙂 O’Neill")
+    text = " ".join(pdf_pages(path))
+    assert "**not bold** <b>not html</b> __x__" in text
+    assert "100% $5" in text
+    assert "{nb} # heading? \\n" in text  # fpdf2's page-count alias in user text stays as written
+
+
+def test_pdf_with_no_notes(tmp_path: Path) -> None:
+    path = export_pdf([], tmp_path / "empty.pdf", GENERATED)
+    pages = pdf_pages(path)
+    assert len(pages) == 1 and "No incidents have been recorded yet" in pages[0]
+
+
+def test_pdf_needs_an_aware_generated_at(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        export_pdf([], tmp_path / "x.pdf", datetime(2024, 1, 1))
+
+
+# ------------------------------------------------------------------ CSV
+
+
+def test_csv_round_trips(tmp_path: Path) -> None:
+    tricky = {
+        "place": '12, High Street, "the flat"',
+        "what_happened": 'Line one, with comma\nLine "two" 😢\r\nthree; ’ مرحبا',
+        "witnesses": "=SUM(1,2)",
+        "evidence": "",
+    }
+    notes = [note(2, datetime(2024, 6, 1, 20, 15, tzinfo=timezone.utc), "contacting", **tricky)]
+    notes += sample_notes()
+    path = export_csv(notes, tmp_path / "log.csv")
+    raw = path.read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert tuple(rows[0].keys()) == CSV_COLUMNS
+    assert len(rows) == len(notes)
+    ordered = sorted(notes, key=lambda n: (n.occurred_at, n.id))
+    for row, original in zip(rows, ordered, strict=False):
+        assert int(row["id"]) == original.id
+        assert datetime.fromisoformat(row["occurred_at"]) == original.occurred_at
+        assert datetime.fromisoformat(row["created_at"]) == original.created_at
+        assert row["kind"] == (original.kind or "")
+        for name in TEXT_FIELDS:
+            assert row[name] == (getattr(original, name) or ""), name
+        assert int(row["attachment_count"]) == original.attachment_count
+    last = rows[-1]
+    assert last["occurred_at"] == "2024-06-01T21:15:00+01:00"  # UK time, with its offset
+    assert last["kind_label"] == "Calls, texts or emails"
+    assert last["place"] == tricky["place"] and last["what_happened"] == tricky["what_happened"]
+    assert rows[0]["attachment_names"] == "unnamed photo; evidence-1.pdf"
+
+
+def test_csv_with_no_notes_has_the_header(tmp_path: Path) -> None:
+    path = export_csv([], tmp_path / "empty.csv")
+    assert list(csv.reader(io.StringIO(path.read_text(encoding="utf-8")))) == [list(CSV_COLUMNS)]
+
+
+# ------------------------------------------------------------------ from the store
+
+
+def test_export_of_what_the_store_returns(store: DiaryStore, tmp_path: Path) -> None:
+    for fields in sample_notes():
+        saved = store.add_note("alice", fields.fields())
+        if fields.attachments:
+            store.add_attachment("alice", saved.id, "photo", "f", "door.jpg", "image/jpeg", b"jpeg")
+    store.add_note("bob", NoteFields(occurred_at=GENERATED, what_happened="BOB-ONLY incident"))
+    notes = store.all_notes("alice")
+    pdf = export_pdf(notes, tmp_path / "alice.pdf", GENERATED)
+    csv_path = export_csv(notes, tmp_path / "alice.csv")
+    text = " ".join(pdf_pages(pdf))
+    assert "Incident 9 of 9" in text and "door.jpg" in text and "BOB-ONLY" not in text
+    assert "BOB-ONLY" not in csv_path.read_text(encoding="utf-8")
+    rows = list(csv.DictReader(csv_path.open(encoding="utf-8", newline="")))
+    assert [r["what_happened"] for r in rows] == [n.what_happened or "" for n in sample_notes()]
+    assert dataclasses.asdict(notes[0].fields()) == dataclasses.asdict(sample_notes()[0].fields())

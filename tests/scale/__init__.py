@@ -1,0 +1,1 @@
+"""Scale-out tests: remote Rasa servers sharing PostgreSQL and Redis, and the deployment files."""

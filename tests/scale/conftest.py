@@ -1,0 +1,33 @@
+"""Fixtures for the scale tests: one throw-away two-replica Rasa deployment per session.
+
+PostgreSQL and Redis must be reachable (see ``cluster.py`` for where); without
+them the tests that need them are skipped with the reason, except under
+``CI=true``, where a missing store is a failure.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from .cluster import MODEL, Cluster, running_cluster, stores_unreachable
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def skip_or_fail(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: required here)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def scale_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    if not MODEL.exists():
+        skip_or_fail("no trained model: run scripts/setup.sh, which trains it")
+    reason = stores_unreachable()
+    if reason:
+        skip_or_fail(reason)
+    with running_cluster(tmp_path_factory.mktemp("scale-logs")) as cluster:
+        yield cluster
