@@ -54,7 +54,9 @@ class Core:
             logger.info("safety guard fired (rule %s)", rule)
             replies.append(Reply(self.facts.emergency_reply))
             engine_text = "/emergency"
-            metadata = {"via_guard": True}
+            # Rasa gets the emergency intent; the words go along so that a note
+            # being written keeps them (the guard already said "call 999").
+            metadata = {"via_guard": True, "text": text[:MAX_TEXT]}
         else:
             try:
                 handled = await self._diary_first(user_id, text)

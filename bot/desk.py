@@ -80,7 +80,7 @@ class DiaryDesk:
     # -- saving ----------------------------------------------------------------------------
     async def save(self, user_id: str, fields: NoteFields) -> list[Reply]:
         try:
-            note: Note = await self._run(self.store.add_note, user_id, fields)
+            await self._run(self.store.add_note, user_id, fields)
         except DiaryLimitError:
             return [Reply(self._t("field_too_long", limit=MAX_FIELD_CHARS))]
         except Exception as error:  # noqa: BLE001 - the user must learn it was not saved
@@ -224,7 +224,8 @@ class DiaryDesk:
         try:
             note = await self._run(self.store.update_field, user_id, note_id, field, value)
         except DiaryLimitError:
-            return [Reply(self._t("field_too_long", limit=MAX_FIELD_CHARS), [Button(self._b("cancel"), "diary:cancel")])]
+            return [Reply(self._t("field_too_long", limit=MAX_FIELD_CHARS),
+                          [Button(self._b("cancel"), "diary:cancel")])]
         except Exception as error:  # noqa: BLE001
             logger.error("updating a note failed: %s", type(error).__name__)
             return [Reply(self._t("save_failed"))]

@@ -15,11 +15,20 @@ ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "stalking-bot.tar.gz"
 
 
+def isolated_store(folder: Path) -> dict[str, str]:
+    """Settings that give a process its own diary database and key under ``folder``."""
+    return {
+        "DATABASE_URL": f"sqlite:///{folder / 'diary.db'}",
+        "DIARY_KEY_FILE": str(folder / "diary.key"),
+    }
+
+
 class JsonlChat:
     """A ``python -m bot chat --jsonl`` process driven line by line."""
 
-    def __init__(self, stderr_path: Path, user: str = "pytest") -> None:
-        env = {**os.environ, "LOG_LEVEL": "INFO"}
+    def __init__(self, stderr_path: Path, user: str = "pytest",
+                 env: dict[str, str] | None = None) -> None:
+        env = {**os.environ, "LOG_LEVEL": "INFO", **isolated_store(stderr_path.parent), **(env or {})}
         self.stderr_path = stderr_path
         self._stderr = stderr_path.open("w")
         self.proc = subprocess.Popen(

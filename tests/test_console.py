@@ -9,10 +9,11 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import MODEL, ROOT, JsonlChat
+from tests.conftest import MODEL, ROOT, JsonlChat, isolated_store
 
 pytestmark = pytest.mark.model
 
@@ -173,13 +174,13 @@ def test_start_resets_the_conversation(chat: JsonlChat) -> None:
     assert "What would you like to do?" in chat.texts("yes")[0]
 
 
-def test_nothing_but_json_on_stdout_and_exit_zero_at_end_of_input() -> None:
+def test_nothing_but_json_on_stdout_and_exit_zero_at_end_of_input(tmp_path: Path) -> None:
     if not MODEL.exists():
         pytest.skip("no trained model")
     proc = subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--jsonl", "--user", "eof-test"],
         input="hello\n\nhes got a knife\n", cwd=ROOT, capture_output=True, text=True,
-        timeout=300, env={**os.environ},
+        timeout=300, env={**os.environ, **isolated_store(tmp_path)},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.splitlines()

@@ -177,7 +177,8 @@ def render_chart_png(weekly: WeeklyCounts, dpi: int = 200) -> bytes:
     positions, tick_labels = _week_labels(weekly.weeks)
     axes.set_xticks(positions)
     axes.set_xticklabels(tick_labels, fontsize=7)
-    axes.set_xlim(-0.6, max(len(x), 1) - 0.4)
+    pad = max(0.0, (8 - len(x)) / 2)  # a few weeks: keep bars bar-shaped, centred
+    axes.set_xlim(-0.6 - pad, len(x) - 0.4 + pad)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_ylim(0, max(bottom + [1]) * 1.08)
     axes.set_ylabel(copy["chart_y_label"], fontsize=8)
@@ -238,12 +239,12 @@ def pdf_text(text: str, style: str = "") -> str:
             continue  # variation selectors: presentation hints only (emoji or text style)
         if char == "\n" or code in codepoints and unicodedata.category(char) != "Cc":
             out.append(char)
-        elif unicodedata.category(char) in ("Cc", "Cs", "Co", "Cn") or _drop_silently(char):
+        elif unicodedata.category(char) in ("Cc", "Cs") or _drop_silently(char):
             continue
         elif unicodedata.category(char) == "Zs":
             out.append(" ")
         else:
-            name = unicodedata.name(char, f"U+{code:04X}").lower()
+            name = unicodedata.name(char, "").lower() or f"U+{code:04X}"
             out.append(f"[{name}]")
     return "".join(out)
 
@@ -268,12 +269,44 @@ def _attachment_names(note: Note) -> list[str]:
 # --------------------------------------------------------------------------- PDF
 
 
+def _needs_shaping(text: str) -> bool:
+    """Right-to-left or joining scripts, or combining marks: worth the (slow) shaping engine."""
+    return any(
+        unicodedata.bidirectional(char) in ("R", "AL", "AN") or unicodedata.category(char) in ("Mn", "Mc")
+        for char in text
+    )
+
+
+def _starts_right_to_left(text: str) -> bool:
+    for char in text:
+        direction = unicodedata.bidirectional(char)
+        if direction in ("R", "AL"):
+            return True
+        if direction == "L":
+            return False
+    return False
+
+
+def _multi_cell(pdf: Any, height: float, text: str, **kwargs: Any) -> None:
+    """``pdf.multi_cell`` over the full width, shaping the text only where it needs it.
+
+    Text that starts in a right-to-left script is set flush right, as it is read.
+    """
+    shaped = _SHAPING and _needs_shaping(text)
+    pdf.set_text_shaping(use_shaping_engine=shaped)
+    align = "R" if shaped and _starts_right_to_left(text) else "L"
+    pdf.multi_cell(0, height, text, align=align, new_x="LMARGIN", new_y="NEXT", **kwargs)
+
+
 def _shaping_available() -> bool:
     try:
         import uharfbuzz  # noqa: F401
     except ImportError:
         return False
     return True
+
+
+_SHAPING = _shaping_available()
 
 
 def _new_pdf(title: str, footer: str) -> Any:
@@ -285,18 +318,20 @@ def _new_pdf(title: str, footer: str) -> Any:
 
     class IncidentLogPDF(FPDF):  # type: ignore[misc]
         def footer(self) -> None:
+            # Runs inside page breaks, in the middle of other text: leave its state alone.
+            shaping, self.text_shaping = self.text_shaping, None
             self.set_y(-12)
             self.set_font("DejaVu", "", 8)
             self.set_text_color(110, 110, 110)
-            self.cell(0, 5, footer.format(page=self.page_no(), pages=pages_alias), align="C")
+            # Left-aligned: the alias is wider than the number it becomes, so centring would drift.
+            self.cell(0, 5, footer.format(page=self.page_no(), pages=pages_alias), align="L")
             self.set_text_color(0, 0, 0)
+            self.text_shaping = shaping
 
     pdf = IncidentLogPDF(orientation="portrait", unit="mm", format="A4")
     pdf.alias_nb_pages(pages_alias)
     for style, path in _font_paths().items():
         pdf.add_font("DejaVu", style, str(path))
-    if _shaping_available():
-        pdf.set_text_shaping(use_shaping_engine=True)
     pdf.set_margins(18, 18, 18)
     pdf.set_auto_page_break(auto=True, margin=18)
     pdf.set_title(title)
@@ -314,7 +349,7 @@ def _write(
 ) -> None:
     pdf.set_font("DejaVu", style, size)
     pdf.set_text_color(*colour)
-    pdf.multi_cell(0, height or size * 0.5, pdf_text(text, style), align="L", new_x="LMARGIN", new_y="NEXT")
+    _multi_cell(pdf, height or size * 0.5, pdf_text(text, style))
     pdf.set_text_color(0, 0, 0)
 
 
@@ -361,7 +396,7 @@ def _cover(
     pdf.set_fill_color(242, 242, 242)
     pdf.set_font("DejaVu", "", 10)
     text = copy["about"] + " " + copy["times_note"].format(zone=zone_name)
-    pdf.multi_cell(0, 5.5, pdf_text(text), fill=True, padding=4, align="L", new_x="LMARGIN", new_y="NEXT")
+    _multi_cell(pdf, 5.5, pdf_text(text), fill=True, padding=4)
 
 
 def _chart(pdf: Any, notes: Sequence[Note], zone: tzinfo) -> None:
@@ -387,9 +422,7 @@ def _incident(pdf: Any, note: Note, number: int, total: int, zone: tzinfo) -> No
     heading = (
         f"{copy['incident_heading'].format(number=number, total=total)}  -  {_when(note.occurred_at, zone)}"
     )
-    pdf.multi_cell(
-        0, 7, pdf_text(heading, "B"), fill=True, padding=(1, 2), align="L", new_x="LMARGIN", new_y="NEXT"
-    )
+    _multi_cell(pdf, 7, pdf_text(heading, "B"), fill=True, padding=(1, 2))
     pdf.ln(1.5)
 
     def item(label: str, value: str | None) -> None:

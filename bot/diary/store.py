@@ -17,11 +17,12 @@ start-up, before the first ``DiaryStore`` call.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -116,7 +117,7 @@ class Note:
         return NoteFields(**{f.name: getattr(self, f.name) for f in _NOTE_FIELDS})
 
 
-_NOTE_FIELDS = fields(NoteFields)
+_NOTE_FIELDS = dataclasses.fields(NoteFields)
 
 
 @dataclass(frozen=True)
@@ -333,12 +334,12 @@ class DiaryStore:
 
     # ------------------------------------------------------------------ notes
 
-    def add_note(self, user_id: str | int, note: NoteFields) -> Note:
+    def add_note(self, user_id: str | int, fields: NoteFields) -> Note:
         """Save a new note, whole or not at all."""
         user_key = self._uk(user_id)
-        occurred_at = _check_datetime("occurred_at", note.occurred_at)
-        kind = _check_kind(note.kind)
-        texts = {name: _check_text(name, getattr(note, name)) for name in TEXT_FIELDS}
+        occurred_at = _check_datetime("occurred_at", fields.occurred_at)
+        kind = _check_kind(fields.kind)
+        texts = {name: _check_text(name, getattr(fields, name)) for name in TEXT_FIELDS}
         now = utcnow()
         row = NoteRow(
             user_key=user_key,

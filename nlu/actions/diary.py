@@ -24,13 +24,25 @@ OPTIONAL = {"note_how", "note_appearance", "note_witnesses", "note_feelings", "n
             "note_police_ref"}
 SKIPPED = "__skipped__"
 MAX_FIELD_CHARS = 4000
-_SKIP_WORDS = re.compile(r"^\s*(skip|none|no|nope|nothing|n/?a|-|no one|nobody|not yet|don'?t know)\s*[.!]?\s*$",
-                         re.IGNORECASE)
+_SKIP_WORDS = re.compile(
+    r"^\s*(skip|none|no|nope|nothing|n/?a|-|no one|nobody|not yet|don'?t know)\s*[.!]?\s*$", re.IGNORECASE)
+# Leaving the note: only these exact words (a free-text answer such as "stop at
+# the bus stop" or "tomorrow" must not end it).
+_STOP_WORDS = re.compile(
+    r"^\s*(/stop|stop|cancel|quit|exit|leave|don'?t save|do not save|never ?mind|forget it)\s*[.!]*\s*$",
+    re.IGNORECASE)
+LEAVE = {"requested_slot": None}
 _KIND_IN_PAYLOAD = re.compile(r'"behaviour"\s*:\s*"(\w+)"')
 
 
 def _latest(tracker: Tracker) -> tuple[str, Optional[str]]:
+    """The user's words and intent.  When the bot's safety guard fired, it has already
+    said "call 999" and sends the words along: in a note they are still the answer
+    (a note describes what happened), so nothing the user wrote is lost."""
     message = tracker.latest_message or {}
+    metadata = message.get("metadata") or {}
+    if metadata.get("via_guard") and metadata.get("text"):
+        return str(metadata["text"]), None
     return str(message.get("text") or ""), (message.get("intent") or {}).get("name")
 
 
@@ -115,9 +127,9 @@ class ValidateNoteForm(FormValidationAction):
                    tracker: Tracker) -> dict[str, Any]:
         if value is None or value == SKIPPED:
             return {slot: value}
-        if _interrupted_by_guard(tracker):
-            return {slot: None}  # ask the same step again, once they are back
         text, intent = _latest(tracker)
+        if _STOP_WORDS.match(text):
+            return LEAVE
         if slot in OPTIONAL and (text == "/deny" or _SKIP_WORDS.match(text)):
             return {slot: SKIPPED}
         if text.startswith("/") or not text.strip():
@@ -134,11 +146,13 @@ class ValidateNoteForm(FormValidationAction):
 
     async def validate_note_when(self, value: Any, dispatcher: CollectingDispatcher,
                                  tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        if value is None or _interrupted_by_guard(tracker):
+        if value is None:
             return {"note_when": None}
         text, _ = _latest(tracker)
-        if text != value:  # already read (an ISO date set by this validator)
+        if value != tracker.latest_message.get("text"):  # already read: an ISO date set here
             return {"note_when": value}
+        if _STOP_WORDS.match(text):
+            return LEAVE
         try:
             when = parse_when(text)
         except FutureDate:
@@ -159,16 +173,18 @@ class ValidateNoteForm(FormValidationAction):
 
     async def validate_note_how(self, value: Any, dispatcher: CollectingDispatcher,
                                 tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        if value is None or value == SKIPPED or _interrupted_by_guard(tracker):
-            return {"note_how": None if _interrupted_by_guard(tracker) else value}
-        text, _ = _latest(tracker)
-        if text != value:
+        if value is None or value == SKIPPED:
             return {"note_how": value}
+        text, _ = _latest(tracker)
+        if value != tracker.latest_message.get("text"):  # already read
+            return {"note_how": value}
+        if _STOP_WORDS.match(text):
+            return LEAVE
         picked = [e.get("value") for e in (tracker.latest_message or {}).get("entities", [])
                   if e.get("entity") == "behaviour" and e.get("value") in BEHAVIOURS]
         if picked:
             return {"note_how": f"{picked[0]}|"}
-        step = self._text_step("note_how", value, dispatcher, tracker)
+        step = self._text_step("note_how", text, dispatcher, tracker)
         answer = step["note_how"]
         if answer in (None, SKIPPED):
             return step
@@ -199,7 +215,9 @@ class ValidateNoteForm(FormValidationAction):
                                     tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
         if value is None or value == "yes" or _interrupted_by_guard(tracker):
             return {"note_confirm": None if _interrupted_by_guard(tracker) else value}
-        _, intent = _latest(tracker)
+        text, intent = _latest(tracker)
+        if _STOP_WORDS.match(text) or intent in ("deny", "stop"):
+            return LEAVE
         if intent == "affirm":
             return {"note_confirm": "yes"}
         dispatcher.utter_message(text=domain_copy.text("note_confirm_unclear"))
@@ -231,8 +249,8 @@ class ActionAskNoteConfirm(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         fields = note_fields(tracker.current_slot_values())
-        dispatcher.utter_message(text=domain_copy.text("ask_note_confirm").replace("{note}", describe_note(fields)),
-                                 buttons=domain_copy.buttons("ask_note_confirm"))
+        text = domain_copy.text("ask_note_confirm").replace("{note}", describe_note(fields))
+        dispatcher.utter_message(text=text, buttons=domain_copy.buttons("ask_note_confirm"))
         return []
 
 
@@ -244,9 +262,14 @@ class ActionSaveNote(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        reset = [SlotSet(slot, None) for slot in (*NOTE_SLOTS, "note_confirm")]
+        if tracker.get_slot("note_confirm") != "yes":  # left before confirming
+            stopped = domain_copy.copy("note_stopped")
+            dispatcher.utter_message(text=stopped["text"], buttons=stopped.get("buttons", []))
+            return reset
         fields = note_fields(tracker.current_slot_values())
         dispatcher.utter_message(json_message={"diary": {"op": "save_note", "fields": fields}})
-        return [SlotSet(slot, None) for slot in (*NOTE_SLOTS, "note_confirm")]
+        return reset
 
 
 def _request(name: str, op: str) -> type:

@@ -10,7 +10,8 @@ from sqlalchemy.engine import make_url
 
 from bot.diary.crypto import Cipher
 from bot.diary.store import TEXT_FIELDS, DiaryStore, NoteFields, migrate
-from tests.diary.test_diary_store import T0
+
+from .test_diary_store import T0
 
 
 def _raw(db: Path) -> dict[str, bytes]:

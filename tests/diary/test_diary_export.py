@@ -16,7 +16,8 @@ from pypdf import PdfReader
 from bot.diary.export import CSV_COLUMNS, export_csv, export_pdf, pdf_text, render_chart_png, weekly_counts
 from bot.diary.kinds import kind_label, kind_labels
 from bot.diary.store import TEXT_FIELDS, DiaryStore, Note, NoteFields
-from tests.diary.sample import sample_notes
+
+from .sample import sample_notes
 
 GENERATED = datetime(2024, 4, 10, 15, 0, tzinfo=timezone.utc)
 
@@ -109,6 +110,7 @@ def test_pdf_text_keeps_what_the_font_can_show_and_names_the_rest() -> None:
     shown = pdf_text("flowers 🌹 car 🚗 thumbs 👍🏽 heart ❤️ 家")
     assert "[rose]" in shown and "[automobile]" in shown and "[cjk unified ideograph-5bb6]" in shown
     assert "\ufe0f" not in shown and "\U0001f3fd" not in shown
+    assert pdf_text("private \ue000 use") == "private [U+E000] use"
 
 
 # ------------------------------------------------------------------ PDF
@@ -168,8 +170,14 @@ def test_pdf_shows_text_as_written_and_survives_any_unicode(tmp_path: Path) -> N
         feelings="مرحبا، أنا أراقبك " * 50,
         evidence="https://example.invalid/" + "a" * 300,
     )
-    path = export_pdf([weird], tmp_path / "weird.pdf", GENERATED, user_label="Zoë 🙂 O’Neill")
-    text = " ".join(pdf_pages(path))
+    arabic_across_a_page_break = note(2, when, "contacting", what_happened="مرحبا، أنا أراقبك " * 400)
+    path = export_pdf(
+        [weird, arabic_across_a_page_break], tmp_path / "weird.pdf", GENERATED, user_label="Zoë 🙂 O’Neill"
+    )
+    pages = pdf_pages(path)
+    for number, page in enumerate(pages, start=1):
+        assert f"Stalking incident log - page {number} of {len(pages)}" in page
+    text = " ".join(pages)
     assert "**not bold** <b>not html</b> __x__" in text
     assert "100% $5" in text
     assert "{nb} # heading? \\n" in text  # fpdf2's page-count alias in user text stays as written

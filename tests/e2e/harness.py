@@ -15,8 +15,9 @@ emulator and mends the departures, so production code talks plain Bot API:
 * updates carry the emulator's own ``botToken`` field: removed.
 * callback queries lack ``chat_instance`` (and, from the emulator's own client
   helper, the message's ``message_id``/``date``): filled in.
-* ``getUpdates`` answers at once, ignoring the long-poll ``timeout``: the proxy
-  waits (briefly) for updates, like Telegram does, instead of letting PTB spin.
+* ``getUpdates`` answers at once, ignoring the long-poll ``timeout`` (and
+  ``offset``: it marks updates read when it hands them out): the proxy waits
+  (briefly) for updates, like Telegram does, instead of letting PTB spin.
 * ``sendMessage`` echoes the request's parameters, as strings, into the Message
   it returns (``link_preview_options`` as a string breaks PTB): only Message
   fields are kept.
@@ -29,6 +30,11 @@ emulator and mends the departures, so production code talks plain Bot API:
   does.
 * ``leaveChat`` is missing: the proxy answers it and, like Telegram, delivers no
   more updates from a chat the bot has left.
+
+Two more are mended in ``emulator.js``: messages are kept 3600 s (not 60), and
+a webhook POST that fails no longer ends the node process (an unhandled
+promise rejection).  Not mended, as PTB does not mind: the Message the emulator
+returns always says its chat is private.
 
 Methods the emulator lacks and Telegram has (``setMyCommands``,
 ``sendChatAction``) are deliberately *not* mended: the emulator refuses them,

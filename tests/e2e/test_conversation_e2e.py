@@ -6,6 +6,7 @@ is in ``models/``.
 """
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
@@ -83,8 +84,9 @@ async def test_the_four_check_by_pressing_buttons(
 
 
 async def test_the_four_check_answered_in_words(
-    real_bot: RunningBot, new_user: UserFactory
+    real_bot: RunningBot, new_user: UserFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     user = new_user(real_bot)
     await start_check(user)
     words = [
@@ -101,6 +103,9 @@ async def test_the_four_check_answered_in_words(
     summary = await user.ask("none of these", until=summary_in)
     match = next(SUMMARY.search(m.text) for m in summary if SUMMARY.search(m.text))
     assert match.group(1) == "4"
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for said in ("obsessed", "constantly", "leave me alone", "20 times"):
+        assert said not in logged
 
 
 async def test_danger_in_the_middle_of_the_check_comes_first(

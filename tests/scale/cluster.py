@@ -189,7 +189,8 @@ def running_cluster(logs: Path, replicas: int = 2) -> Iterator[Cluster]:
             "RASA_TOKEN": cluster.token,
         }
         cluster.procs.append(_spawn(
-            [str(BIN / "rasa"), "run", "actions", "--actions", "nlu.actions", "-p", str(action_port)],
+            # what `rasa run actions --actions nlu.actions` runs, and the image's command
+            [sys.executable, "-m", "rasa_sdk", "--actions", "nlu.actions", "--port", str(action_port)],
             env, logs / "action-server.log"))
         for index in range(replicas):
             port = free_port()
@@ -199,7 +200,8 @@ def running_cluster(logs: Path, replicas: int = 2) -> Iterator[Cluster]:
                  "-m", str(MODEL), "--endpoints", str(ENDPOINTS), "--credentials", str(CREDENTIALS),
                  "-i", "127.0.0.1", "-p", str(port)],
                 env, logs / f"rasa-{chr(ord('a') + index)}.log"))
-        checks = [f"{cluster.action_url}/health"] + [f"{u}/status?token={cluster.token}" for u in cluster.urls]
+        checks = [f"{cluster.action_url}/health"]
+        checks += [f"{url}/status?token={cluster.token}" for url in cluster.urls]
         deadline = time.monotonic() + START_TIMEOUT
         while checks:
             dead = [p for p in cluster.procs if p.poll() is not None]
