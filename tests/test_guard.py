@@ -163,6 +163,12 @@ MUST_FIRE = [
 
 # Past, habitual, questions, general information: no 999 banner.
 MUST_NOT_FIRE = [
+    # answers given while recording an incident or during the FOUR check: the past
+    "he followed me to the bus stop",
+    "he broke my window",
+    "he smashed my car window and threatened me",
+    "he follows me",
+    "he follows me and texts me",
     # from the brief
     "he used to follow me",
     "he followed me last week",

@@ -68,8 +68,6 @@ REMOVE_KEYBOARD = InlineKeyboardMarkup([])
 UNSUPPORTED_KINDS: tuple[tuple[str, str], ...] = (
     ("sticker", "sticker"),
     ("animation", "sticker"),
-    ("voice", "voice"),
-    ("audio", "voice"),
     ("video_note", "video_note"),
     ("venue", "location"),
     ("location", "location"),
@@ -79,7 +77,7 @@ UNSUPPORTED_KINDS: tuple[tuple[str, str], ...] = (
     ("game", "poll"),
 )
 #: Attachments that may be evidence: routed to :meth:`TelegramAdapter.on_attachment`.
-ATTACHMENT_KINDS = ("photo", "document", "video")
+ATTACHMENT_KINDS = ("photo", "document", "video", "voice", "audio")
 
 #: Updates the bot asks Telegram for.
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "channel_post"]
@@ -148,7 +146,8 @@ class TelegramAdapter:
         private = filters.ChatType.PRIVATE
         shared = filters.ChatType.GROUPS | filters.ChatType.CHANNEL
         new_message = filters.UpdateType.MESSAGE
-        attachments = filters.PHOTO | filters.Document.ALL | filters.VIDEO
+        attachments = (filters.PHOTO | filters.Document.ALL | filters.VIDEO
+                       | filters.VOICE | filters.AUDIO)
         application.add_handlers(
             [
                 ChatMemberHandler(self.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
@@ -504,6 +503,14 @@ def attachment_of(message: Message) -> Optional[Attachment]:
         video = message.video
         return Attachment("video", video.file_id, video.file_unique_id, video.file_name,
                           video.mime_type, video.file_size, caption)
+    if message.voice:  # a voice note is evidence too ("he left this voicemail")
+        voice = message.voice
+        return Attachment("voice", voice.file_id, voice.file_unique_id, "voice-note.ogg",
+                          voice.mime_type, voice.file_size, caption)
+    if message.audio:
+        audio = message.audio
+        return Attachment("audio", audio.file_id, audio.file_unique_id, audio.file_name,
+                          audio.mime_type, audio.file_size, caption)
     return None
 
 

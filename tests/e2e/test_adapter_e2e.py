@@ -124,7 +124,6 @@ async def test_buttons_without_text_get_a_prompt(
         ("sticker", {"sticker": {"file_id": "s1", "file_unique_id": "u1", "width": 512,
                                  "height": 512, "is_animated": False, "is_video": False,
                                  "type": "regular"}}),
-        ("voice", {"voice": {"file_id": "v1", "file_unique_id": "u2", "duration": 3}}),
         ("location", {"location": {"latitude": 52.48, "longitude": -1.89}}),
         ("contact", {"contact": {"phone_number": "+440000000000", "first_name": "Jo"}}),
         ("video_note", {"video_note": {"file_id": "n1", "file_unique_id": "u3",
@@ -148,6 +147,7 @@ async def test_what_the_bot_cannot_read_gets_a_kind_answer(
                    {"file_id": "p2", "file_unique_id": "pu2", "width": 900, "height": 900}]},
         {"document": {"file_id": "d1", "file_unique_id": "du1", "file_name": "texts.pdf",
                       "mime_type": "application/pdf"}},
+        {"voice": {"file_id": "v1", "file_unique_id": "u2", "duration": 3}},
     ],
 )
 async def test_photos_and_documents_go_to_the_attachment_hook(
