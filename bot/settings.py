@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     engine_timeout: float = 10.0
     database_url: str = f"sqlite:///{ROOT / 'var' / 'diary.db'}"
     diary_key: Optional[str] = None
-    diary_key_file: Path = ROOT / "var" / "diary.key"
+    diary_key_file: Path = ROOT / ".state" / "diary.key"
     export_dir: Optional[Path] = None
     log_level: str = "WARNING"
 

@@ -1,0 +1,188 @@
+"""The risk self-check (S-DASH topics) and the rules that turn answers into advice.
+
+The escalation rules are pure functions (``assess``, ``plan_steps``) so that every
+combination that changes the advice can be tested without Rasa.  Copy lives in
+``data/risk.yml``.  This is not a police risk assessment and never says so.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from nlu.actions import domain_copy
+from nlu.actions.answers import INTENT_ANSWERS, is_payload
+
+RISK_PATH = Path(__file__).resolve().parents[2] / "data" / "risk.yml"
+RISK_SLOTS = ("risk_frightened", "risk_history", "risk_property", "risk_visits", "risk_loitering",
+              "risk_threats", "risk_third_parties", "risk_violence", "risk_helpers",
+              "risk_substances", "risk_violent_past")
+# Answers that on their own mean "report it now".
+URGENT = ("risk_threats", "risk_violence", "risk_visits")
+SEVERAL = 3  # this many "yes" answers or more: report and ask about an SPO
+SKIPPED = "skipped"
+
+
+@lru_cache(maxsize=1)
+def risk_copy() -> dict[str, Any]:
+    return dict(yaml.safe_load(RISK_PATH.read_text("utf-8")))
+
+
+@dataclass(frozen=True)
+class Assessment:
+    level: str  # "report_now", "report_spo" or "keep_log"
+    yes_count: int
+    urgent_reasons: tuple[str, ...]
+
+
+def assess(answers: dict[str, Optional[str]]) -> Assessment:
+    """Escalation by the answers: threats, violence or frequent visits mean report now;
+    several yes answers mean report and ask about an SPO; fewer, keep the log and call
+    the helpline.  "Don't know" and skipped answers never lower the advice."""
+    yes = [slot for slot in RISK_SLOTS if answers.get(slot) == "yes"]
+    urgent = tuple(slot for slot in URGENT if slot in yes)
+    if urgent:
+        level = "report_now"
+    elif len(yes) >= SEVERAL:
+        level = "report_spo"
+    else:
+        level = "keep_log"
+    return Assessment(level, len(yes), urgent)
+
+
+def plan_steps(four: Optional[dict[str, Any]], risk: Optional[dict[str, Any]], log_count: int) -> list[str]:
+    """The safety-plan steps that fit what we know, most urgent first."""
+    four = four or {}
+    risk = risk or {}
+    behaviours = set(four.get("behaviours") or [])
+    steps: list[str] = []
+    if risk and assess(risk).level == "report_now":
+        steps.append("report_now")
+    if "following" in behaviours:
+        steps.append("routes")
+    if ("turning_up" in behaviours or risk.get("risk_visits") == "yes"
+            or risk.get("risk_loitering") == "yes" or risk.get("risk_property") == "yes"):
+        steps.append("home")
+    if "monitoring" in behaviours:
+        steps.append("online")
+    steps += ["tell", "record", "report", "helpline"]
+    return steps
+
+
+def _latest(tracker: Tracker) -> tuple[str, Optional[str], float]:
+    message = tracker.latest_message or {}
+    intent = message.get("intent") or {}
+    return str(message.get("text") or ""), intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+class ActionResetRisk(Action):
+    def name(self) -> str:
+        return "action_reset_risk"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        return [SlotSet(slot, None) for slot in RISK_SLOTS]
+
+
+class ValidateRiskForm(FormValidationAction):
+    """Yes / no / don't know / skip, with "why?" explained and questions answered."""
+
+    def name(self) -> str:
+        return "validate_risk_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: dict[str, Any]) -> list[str]:
+        return list(RISK_SLOTS)
+
+    def _validate(self, slot: str, value: Any, dispatcher: CollectingDispatcher,
+                  tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        if value is None or value in ("yes", "no", "unknown", SKIPPED):
+            return {slot: value}
+        text, intent, confidence = _latest(tracker)
+        cleaned = text.strip().lower()
+        if cleaned in ("skip", "pass", "next", "skip it", "rather not say"):
+            return {slot: SKIPPED}
+        if is_payload(text) or confidence >= 0.5:
+            answer = INTENT_ANSWERS.get(intent or "")
+            if answer:
+                return {slot: "unknown" if answer == "unsure" else answer}
+        if intent == "explain" or cleaned.rstrip("?") in ("why", "why do you ask", "why is that"):
+            dispatcher.utter_message(text=risk_copy()["questions"][slot]["why"])
+            return {slot: None}
+        if intent in domain_copy.QUESTION_RESPONSES and confidence >= 0.6:
+            answer_copy = domain_copy.domain_response(domain, domain_copy.QUESTION_RESPONSES[intent])
+            dispatcher.utter_message(text=str(answer_copy.get("text", "")),
+                                     buttons=domain_copy.link_buttons(answer_copy))
+            dispatcher.utter_message(text=risk_copy()["back"])
+            return {slot: None}
+        dispatcher.utter_message(text=risk_copy()["not_understood"])
+        return {slot: None}
+
+
+def _make_validate(slot: str) -> Any:
+    async def validate(self: ValidateRiskForm, value: Any, dispatcher: CollectingDispatcher,
+                       tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        return self._validate(slot, value, dispatcher, tracker, domain)
+
+    return validate
+
+
+for _slot in RISK_SLOTS:
+    setattr(ValidateRiskForm, f"validate_{_slot}", _make_validate(_slot))
+
+
+def _make_ask(slot: str, number: int) -> type:
+    class ActionAskRisk(Action):
+        def name(self) -> str:
+            return f"action_ask_{slot}"
+
+        async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      domain: dict[str, Any]) -> list[EventType]:
+            copy = risk_copy()
+            progress = copy["progress"].format(number=number)
+            dispatcher.utter_message(text=f"{progress}\n{copy['questions'][slot]['text']}",
+                                     buttons=copy["buttons"])
+            return []
+
+    ActionAskRisk.__name__ = f"ActionAsk{slot.title().replace('_', '')}"
+    return ActionAskRisk
+
+
+ASK_RISK_ACTIONS = [_make_ask(slot, n) for n, slot in enumerate(RISK_SLOTS, start=1)]
+
+
+class ActionRiskResult(Action):
+    """Say what the answers call for, kindly, and keep them (encrypted) with the user's data."""
+
+    def name(self) -> str:
+        return "action_risk_result"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        answers = {slot: tracker.get_slot(slot) for slot in RISK_SLOTS}
+        result = assess(answers)
+        copy = risk_copy()["results"]
+        reasons = ", ".join(copy["reasons"][r] for r in result.urgent_reasons)
+        text = copy[result.level].format(reasons=reasons, count=result.yes_count)
+        dispatcher.utter_message(text=text, buttons=copy["buttons"])
+        dispatcher.utter_message(json_message={"diary": {
+            "op": "save_answers", "name": "risk", "value": {**answers, "level": result.level}}})
+        return []
+
+
+class ActionPlan(Action):
+    """Ask the bot for the personal safety plan (it holds the answers and the log)."""
+
+    def name(self) -> str:
+        return "action_plan"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(json_message={"diary": {"op": "plan"}})
+        return []
