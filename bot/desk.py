@@ -31,6 +31,8 @@ from bot.diary.store import (
 )
 from bot.facts import Facts
 from bot.replies import Button, Document, Reply
+from bot.plan_pdf import write_plan_pdf
+from nlu.actions.risk import assess, plan_steps, risk_copy
 from nlu.dates import FutureDate, local_zone, parse_when
 
 logger = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ EDITABLE = ("occurred_at", "place", "what_happened", "kind", "how_detail", "appe
             "witnesses", "feelings", "evidence", "police_ref")
 PENDING_EDIT = "pending_edit"
 PENDING_ATTACHMENT = "pending_attachment"
+PLAN_DONE = "plan_done"
 _ORDINAL = {1: "st", 2: "nd", 3: "rd"}
 
 
@@ -136,6 +139,11 @@ class DiaryDesk:
             return await self.export(user_id)
         if op == "forget":
             return await self.forget(user_id)
+        if op == "save_answers" and request.get("name") in ("four", "risk"):
+            await self._run(self.store.set_answer, user_id, str(request["name"]), request.get("value"))
+            return []
+        if op == "plan":
+            return await self.plan(user_id)
         if op == "log_mention":
             mention = await self.log_mention(user_id)
             return [mention] if mention else []
@@ -312,6 +320,65 @@ class DiaryDesk:
             replies.append(Reply(await self.pattern_text(user_id)))
         return replies
 
+    # -- the personal safety plan ----------------------------------------------------------
+    async def _plan(self, user_id: str) -> tuple[list[str], set[str], int, bool]:
+        four = await self._run(self.store.get_answer, user_id, "four")
+        risk = await self._run(self.store.get_answer, user_id, "risk")
+        done = set(await self._run(self.store.get_answer, user_id, PLAN_DONE) or [])
+        _, log_count = await self._run(self.store.list_notes, user_id, 0, 1)
+        steps = plan_steps(four, risk, log_count)
+        several = bool(risk) and assess(risk).level in ("report_now", "report_spo")
+        return steps, done, log_count, several or not (four or risk)
+
+    def _step_text(self, key: str, log_count: int, spo: bool) -> tuple[str, str]:
+        plan = risk_copy()["plan"]
+        step = plan["steps"][key]
+        log_line = plan["log_line"].format(count=log_count) if log_count else ""
+        text = str(step["text"]).replace("{log}", log_line).replace("{spo}", plan["spo_line"] if spo else "")
+        return self.facts.render(str(step["title"])), self.facts.render(text)
+
+    async def plan(self, user_id: str) -> list[Reply]:
+        steps, done, log_count, spo = await self._plan(user_id)
+        plan = risk_copy()["plan"]
+        four = await self._run(self.store.get_answer, user_id, "four")
+        risk = await self._run(self.store.get_answer, user_id, "risk")
+        lines = [plan["header"]]
+        if not (four and risk):
+            lines.append(plan["empty_hint"])
+        buttons = []
+        for number, key in enumerate(steps, start=1):
+            title, text = self._step_text(key, log_count, spo)
+            mark = plan["done_mark"] if key in done else plan["todo_mark"]
+            lines.append(f"\n{mark} {number}. {title}\n{text}")
+            label = plan["mark_undo"] if key in done else plan["mark_done"]
+            buttons.append(Button(label.format(title=title), f"diary:plan_done:{key}"))
+        buttons.append(Button(plan["pdf_button"], "diary:plan_pdf"))
+        return [Reply("\n".join(lines), buttons)]
+
+    async def toggle_plan_step(self, user_id: str, key: str) -> list[Reply]:
+        if key not in risk_copy()["plan"]["steps"]:
+            return [Reply(self._t("not_found"))]
+        done = list(await self._run(self.store.get_answer, user_id, PLAN_DONE) or [])
+        if key in done:
+            done.remove(key)
+        else:
+            done.append(key)
+        await self._run(self.store.set_answer, user_id, PLAN_DONE, done)
+        return await self.plan(user_id)
+
+    async def plan_pdf(self, user_id: str) -> list[Reply]:
+        steps, done, log_count, spo = await self._plan(user_id)
+        plan = risk_copy()["plan"]
+        items = []
+        for key in steps:
+            title, text = self._step_text(key, log_count, spo)
+            items.append((title, text, key in done))
+        folder = Path(tempfile.mkdtemp(prefix="plan-", dir=self.export_dir))
+        path = folder / "safety-plan.pdf"
+        await self._run(write_plan_pdf, path, self.facts.render(plan["pdf_title"]), items,
+                        self.facts.help_line)
+        return [Reply(self.facts.render(plan["pdf_caption"]), document=Document(str(path), path.name))]
+
     # -- export and forget -----------------------------------------------------------------
     async def export(self, user_id: str) -> list[Reply]:
         from bot.diary.export import export_csv, export_pdf
@@ -358,6 +425,10 @@ class DiaryDesk:
             return await self.confirm_delete(user_id, note_id)
         if action == "delete_yes":
             return await self.delete(user_id, note_id)
+        if action == "plan_done" and len(parts) == 3:
+            return await self.toggle_plan_step(user_id, parts[2])
+        if action == "plan_pdf":
+            return await self.plan_pdf(user_id)
         if action == "attach" and len(parts) == 3 and parts[2] in ("last", "new"):
             return await self.attach(user_id, parts[2])
         return [Reply(self._t("not_found"), [Button(self._b("back"), "diary:page:0")])]

@@ -191,3 +191,18 @@ async def test_emergency_action_says_999_unless_the_guard_already_did() -> None:
         dispatcher, tracker("/emergency", "emergency", metadata={"via_guard": True}), DOMAIN)
     assert all("999 now" not in m["text"] for m in dispatcher.messages)
     assert "When you are safe" in dispatcher.messages[0]["text"]
+
+
+async def test_summary_offers_the_risk_check_after_three_signs_and_saves_answers() -> None:
+    slots = {"sign_fixated": "yes", "sign_obsessive": "yes", "sign_unwanted": "yes",
+             "sign_repeated": "no", "behaviours": ["following"]}
+    dispatcher = CollectingDispatcher()
+    await ActionFourSummary().run(dispatcher, tracker("", slots=slots), DOMAIN)
+    assert dispatcher.messages[0]["buttons"][0]["payload"] == "/start_risk"
+    saved = [m["custom"]["diary"] for m in dispatcher.messages if m.get("custom")]
+    assert {"op": "save_answers", "name": "four", "value": {
+        "sign_fixated": "yes", "sign_obsessive": "yes", "sign_unwanted": "yes",
+        "sign_repeated": "no", "behaviours": ["following"]}} in saved
+    fewer = CollectingDispatcher()
+    await ActionFourSummary().run(fewer, tracker("", slots={"sign_fixated": "yes"}), DOMAIN)
+    assert all(b["payload"] != "/start_risk" for b in fewer.messages[0]["buttons"])

@@ -190,3 +190,20 @@ def test_nothing_but_json_on_stdout_and_exit_zero_at_end_of_input(tmp_path: Path
     assert all(p["out"] for p in parsed)
     assert "call 999 now" in parsed[2]["out"][0]["text"]
     assert "knife" not in proc.stderr
+
+
+def test_four_signs_then_risk_with_threats_then_a_plan_that_fits(chat: JsonlChat) -> None:
+    summary = run_check(chat, ["/affirm"] * 4 + ['/affirm{"behaviour": "following"}', "/deny"])
+    assert "4 of the 4" in summary[0]
+    risk_intro = chat.texts("/start_risk")
+    assert "NOT a police risk assessment" in risk_intro[0] and "private" in risk_intro[0]
+    answers = ["/affirm", "/deny", "skip", "/deny", "/deny", "/affirm", "/deny", "/deny", "/deny",
+               "/unsure", "/deny"]
+    for answer in answers:
+        texts = chat.texts(answer)
+    result = texts[0]
+    assert "threats of violence" in result and "call 999" in result and "101" in result
+    assert "you are safe" not in result.lower()
+    plan = chat.texts("/plan")[0]
+    assert plan.index("Report it now") < plan.index("Vary your routes")
+    assert "999" in plan and "101" in plan and "0808 802 0300" in plan

@@ -203,8 +203,15 @@ class ActionFourSummary(Action):
             count=len(yes), named=named, behaviour_line=behaviour_line,
             meaning=domain_copy.text(meaning_key),
         )
-        dispatcher.utter_message(text=text, buttons=domain_copy.buttons("summary"))
+        buttons = domain_copy.buttons("summary")
+        if len(yes) >= 3:  # offer the risk self-check after a strong pattern
+            buttons = domain_copy.buttons("summary_risk") + buttons
+        dispatcher.utter_message(text=text, buttons=buttons)
         dispatcher.utter_message(json_message={"diary": {"op": "log_mention"}})
+        answers = {slot: tracker.get_slot(slot) for slot in SIGN_SLOTS}
+        answers["behaviours"] = list(tracker.get_slot("behaviours") or [])
+        dispatcher.utter_message(json_message={"diary": {
+            "op": "save_answers", "name": "four", "value": answers}})
         return [SlotSet("check_done", True)]
 
 

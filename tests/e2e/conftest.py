@@ -8,7 +8,9 @@ once per session.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +39,51 @@ class RunningBot:
     token: str
     mode: str
     core: Any
+
+
+@dataclass
+class DiaryFiles:
+    """An isolated incident-log database, its key and its export folder, in a tmp folder."""
+
+    folder: Path
+
+    @property
+    def database(self) -> Path:
+        return self.folder / "diary.db"
+
+    @property
+    def key_file(self) -> Path:
+        return self.folder / "diary.key"
+
+    @property
+    def export_dir(self) -> Path:
+        return self.folder / "exports"
+
+    def settings(self, **more: Any) -> Settings:
+        return Settings(database_url=f"sqlite:///{self.database}", diary_key_file=self.key_file,
+                        export_dir=self.export_dir, **more)
+
+    def user_key(self, user_id: int | str) -> str:
+        """What the database stores for the user instead of the id."""
+        from bot.diary.crypto import Cipher
+
+        return Cipher.from_settings(None, self.key_file).user_key(str(user_id))
+
+    def rows_of(self, user_id: int | str) -> dict[str, int]:
+        """The user's rows in each table, counted with sqlite3 (not through the store)."""
+        key = self.user_key(user_id)
+        with contextlib.closing(sqlite3.connect(self.database)) as db:
+            return {table: db.execute(f"select count(*) from {table} where user_key = ?",
+                                      (key,)).fetchone()[0]
+                    for table in ("notes", "attachments", "answers")}
+
+    def raw_bytes(self) -> bytes:
+        """Every byte of the database as it lies on disk (the file, its WAL and shm)."""
+        return b"".join(p.read_bytes() for p in sorted(self.folder.glob("diary.db*")) if p.is_file())
+
+    def leftover_exports(self) -> list[Path]:
+        """Files left in the export folder (exports the bot did not clean up)."""
+        return sorted(p for p in self.export_dir.rglob("*") if p.is_file())
 
 
 @pytest.fixture(scope="session")
@@ -108,18 +155,25 @@ def model_path() -> Path:
 
 
 @pytest_asyncio.fixture(scope="session")
-async def real_core(model_path: Path) -> AsyncIterator[Any]:
-    """The real core (guard + Rasa), built once per session: loading the model is slow."""
+async def real_core(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
+    """The real core (guard + Rasa), built once per session: loading the model is slow.
+
+    Its incident log is a throwaway database in a tmp folder, never the repository's.
+    """
     from bot.app import build_core
 
+    files = DiaryFiles(tmp_path_factory.mktemp("real-core-diary"))
     # Loading Rasa switches the event-loop policy to uvloop's; pytest-asyncio
     # goes on asking the original policy for the session's loop.
     policy = asyncio.get_event_loop_policy()
     try:
-        core = await build_core(Settings(model_dir=model_path.parent))
+        core = await build_core(files.settings(model_dir=model_path.parent))
     finally:
         asyncio.set_event_loop_policy(policy)
     yield core
+    desk = getattr(core, "desk", None)
+    if desk is not None:
+        desk.store.close()
     engine = getattr(core, "engine", None)
     if engine is not None:
         await engine.close()
@@ -134,11 +188,47 @@ async def real_bot(
     await running.service.stop()
 
 
+@dataclass
+class DiaryCore:
+    """The real core with an incident log of its own (see :class:`DiaryFiles`)."""
+
+    core: Any
+    files: DiaryFiles
+
+
+@pytest_asyncio.fixture(scope="module")
+async def diary_core(
+    real_core: Any, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[DiaryCore]:
+    """The real core (the session's loaded model) over a fresh, isolated diary database."""
+    from bot.app import build_store
+    from bot.core import Core
+    from bot.desk import DiaryDesk
+
+    files = DiaryFiles(tmp_path_factory.mktemp("diary-e2e"))
+    files.export_dir.mkdir(mode=0o700)
+    settings = files.settings()
+    store = await asyncio.to_thread(build_store, settings)
+    desk = DiaryDesk(store, real_core.facts, real_core.engine.forget, export_dir=settings.export_dir)
+    core = Core(real_core.engine, real_core.guard, real_core.facts,
+                engine_timeout=real_core.engine_timeout, desk=desk)
+    yield DiaryCore(core, files)
+    store.close()
+
+
+@pytest_asyncio.fixture(scope="module")
+async def diary_bot(bot_api: BotApiProxy, diary_core: DiaryCore) -> AsyncIterator[RunningBot]:
+    """One polling bot in front of :func:`diary_core`, for a test module."""
+    running = await start_bot(bot_api, diary_core.core, "polling", "diary")
+    yield running
+    await running.service.stop()
+
+
 UserFactory = Callable[..., TelegramUser]
 
 
 @pytest.fixture
-def new_user(http: aiohttp.ClientSession, emulator: Emulator) -> UserFactory:
+def new_user(http: aiohttp.ClientSession, emulator: Emulator, bot_api: BotApiProxy) -> UserFactory:
     """Make a person (or a group) talking to a given bot; each gets fresh ids."""
 
     def make(bot: RunningBot, *, chat_type: str = "private",
@@ -146,6 +236,6 @@ def new_user(http: aiohttp.ClientSession, emulator: Emulator) -> UserFactory:
         user_id = next(_user_ids)
         chat_id = None if chat_type == "private" else -(10**12 + user_id)
         return TelegramUser(http, emulator.url, bot.token, user_id,
-                            chat_id=chat_id, chat_type=chat_type, title=title)
+                            chat_id=chat_id, chat_type=chat_type, title=title, files=bot_api)
 
     return make

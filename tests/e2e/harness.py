@@ -31,6 +31,18 @@ emulator and mends the departures, so production code talks plain Bot API:
 * ``leaveChat`` is missing: the proxy answers it and, like Telegram, delivers no
   more updates from a chat the bot has left.
 
+Files, which the emulator does not know at all, are emulated by the proxy:
+
+* ``getFile`` answers for files a test user "sent" (:meth:`BotApiProxy.host_file`,
+  or :meth:`TelegramUser.send_photo` and friends) with a ``file_path``, and the
+  file download URL (``<proxy>/file/bot<token>/<file_path>``, the bot's
+  ``base_file_url``) serves their bytes, so the bot downloads real content.  An
+  unknown ``file_id`` (or another bot's) gets Telegram's ``400 invalid file_id``.
+* ``sendDocument`` (a multipart upload) is read by the proxy: the file name, type,
+  bytes and caption are kept in :attr:`BotApiProxy.documents`, the document is
+  stored in the emulator as a bot message of the chat (so the user sees it in
+  order with the text), and the bot gets a Message with a ``document``.
+
 Two more are mended in ``emulator.js``: messages are kept 3600 s (not 60), and
 a webhook POST that fails no longer ends the node process (an unhandled
 promise rejection).  Not mended, as PTB does not mind: the Message the emulator
@@ -45,8 +57,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import html
+import itertools
 import json
+import mimetypes
 import re
 import shutil
 import socket
@@ -56,7 +71,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 import aiohttp
 from aiohttp import web
@@ -171,6 +186,39 @@ class Webhook:
     secret: Optional[str]
 
 
+@dataclass
+class HostedFile:
+    """A file the emulated Telegram holds: what ``getFile`` describes and the download serves."""
+
+    token: str
+    file_id: str
+    file_unique_id: str
+    file_path: str
+    content: bytes = field(repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+    def as_file(self) -> JSONDict:
+        """The Bot API ``File`` object."""
+        return {"file_id": self.file_id, "file_unique_id": self.file_unique_id,
+                "file_size": self.size, "file_path": self.file_path}
+
+
+@dataclass
+class SentDocument:
+    """A document the bot uploaded with ``sendDocument``, as the proxy received it."""
+
+    token: str
+    chat_id: int
+    filename: str
+    mime_type: str
+    content: bytes = field(repr=False)
+    caption: Optional[str] = None
+    message_id: Optional[int] = None
+
+
 def _seconds(value: Any) -> Any:
     return value // 1000 if isinstance(value, int) and value > 100_000_000_000 else value
 
@@ -225,6 +273,13 @@ class BotApiProxy:
         self.webhooks: dict[str, Webhook] = {}
         self.webhook_deliveries: list[int] = []
         self.left_chats: set[tuple[str, int]] = set()
+        #: Files the emulated Telegram holds, by file_id (see :meth:`host_file`).
+        self.files: dict[str, HostedFile] = {}
+        #: (token, file_path) of every file download the bot made.
+        self.downloads: list[tuple[str, str]] = []
+        #: Every document the bot sent, in order.
+        self.documents: list[SentDocument] = []
+        self._file_numbers = itertools.count(1)
         self._runner: Optional[web.AppRunner] = None
         self._session: Optional[aiohttp.ClientSession] = None
         self._closing = False
@@ -242,6 +297,7 @@ class BotApiProxy:
         app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[self._count])
         app.router.add_route("*", "/bot{token}/{method}", self._bot_api)
         app.router.add_post("/__webhook__/{token}", self._webhook_in)
+        app.router.add_get("/file/bot{token}/{file_path:.+}", self._file_download)
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -265,14 +321,47 @@ class BotApiProxy:
     def calls_to(self, method: str, token: Optional[str] = None) -> list[ApiCall]:
         return [c for c in self.calls if c.method == method and token in (None, c.token)]
 
+    def host_file(self, token: str, content: bytes, *, kind: str = "document",
+                  suffix: str = "") -> HostedFile:
+        """Hold ``content`` as a file of bot ``token`` (as Telegram holds what users send)."""
+        number = next(self._file_numbers)
+        digest = hashlib.sha256(content).hexdigest()[:12]
+        folder = {"photo": "photos", "voice": "voice", "video": "videos",
+                  "audio": "music"}.get(kind, "documents")
+        hosted = HostedFile(
+            token=token,
+            file_id=f"{kind}-{number}-{digest}",
+            file_unique_id=f"u{number}{digest[:6]}",
+            file_path=f"{folder}/file_{number}{suffix}",
+            content=bytes(content),
+        )
+        self.files[hosted.file_id] = hosted
+        return hosted
+
+    def documents_to(self, token: str, chat_id: int) -> list[SentDocument]:
+        return [d for d in self.documents if d.token == token and d.chat_id == chat_id]
+
     # -- bot side --------------------------------------------------------------
 
     async def _bot_api(self, request: web.Request) -> web.StreamResponse:
         token = request.match_info["token"]
         method = request.match_info["method"]
+        if request.content_type == "multipart/form-data":
+            params, uploads = await self._multipart(request)
+            self.calls.append(ApiCall(token, method, params))
+            if method == "sendDocument":
+                return await self._send_document(token, params, uploads)
+            return web.json_response(
+                {"ok": False, "error_code": 400,
+                 "description": f"Bad Request: the test proxy takes no upload for {method}"},
+                status=400)
         body = await request.read()
         params = self._params(request, body)
         self.calls.append(ApiCall(token, method, params))
+        if method == "getFile":
+            return self._get_file(token, params)
+        if method == "sendDocument":
+            return await self._send_document(token, params, {})
         if method == "leaveChat":
             self.left_chats.add((token, int(params["chat_id"])))
             return web.json_response({"ok": True, "result": True})
@@ -294,6 +383,100 @@ class BotApiProxy:
         elif content_type == "application/x-www-form-urlencoded":
             params.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         return params
+
+    @staticmethod
+    async def _multipart(
+        request: web.Request,
+    ) -> tuple[JSONDict, dict[str, tuple[str, str, bytes]]]:
+        """A multipart request's fields, and its uploads as (filename, type, bytes)."""
+        params: JSONDict = dict(request.query)
+        uploads: dict[str, tuple[str, str, bytes]] = {}
+        form = await request.post()
+        for name, value in form.items():
+            if isinstance(value, web.FileField):
+                content = value.file.read()
+                uploads[name] = (value.filename, value.content_type, content)
+                params[name] = f"<upload {value.filename}>"
+            else:
+                params[name] = value
+        return params, uploads
+
+    # -- files: what the emulator lacks ---------------------------------------
+
+    def _get_file(self, token: str, params: JSONDict) -> web.StreamResponse:
+        hosted = self.files.get(str(params.get("file_id", "")))
+        if hosted is None or hosted.token != token:
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"},
+                status=400)
+        return web.json_response({"ok": True, "result": hosted.as_file()})
+
+    async def _file_download(self, request: web.Request) -> web.StreamResponse:
+        token = request.match_info["token"]
+        file_path = request.match_info["file_path"]
+        for hosted in self.files.values():
+            if hosted.token == token and hosted.file_path == file_path:
+                self.downloads.append((token, file_path))
+                return web.Response(body=hosted.content,
+                                    content_type="application/octet-stream")
+        return web.json_response(
+            {"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
+
+    async def _send_document(
+        self, token: str, params: JSONDict, uploads: dict[str, tuple[str, str, bytes]]
+    ) -> web.StreamResponse:
+        """Keep the upload, show it in the chat (through the emulator), answer a Message."""
+        assert self._session is not None
+        try:
+            chat_id = int(params["chat_id"])
+        except (KeyError, ValueError):
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"},
+                status=400)
+        if "document" in uploads:
+            filename, mime_type, content = uploads["document"]
+            filename = filename or "document"
+            if not mime_type or mime_type == "application/octet-stream":
+                mime_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        else:  # a file_id sent again
+            known = self.files.get(str(params.get("document", "")))
+            if known is None:
+                return web.json_response(
+                    {"ok": False, "error_code": 400,
+                     "description": "Bad Request: wrong file identifier/HTTP URL specified"},
+                    status=400)
+            filename, content = Path(known.file_path).name, known.content
+            mime_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        caption = params.get("caption") or None
+        hosted = self.host_file(token, content, kind="document", suffix=Path(filename).suffix)
+        document = {"file_id": hosted.file_id, "file_unique_id": hosted.file_unique_id,
+                    "file_name": filename, "mime_type": mime_type, "file_size": len(content)}
+        stored: JSONDict = {"chat_id": chat_id, "text": caption or "", "document": document}
+        if caption:
+            stored["caption"] = caption
+            if params.get("parse_mode"):
+                stored["parse_mode"] = params["parse_mode"]
+        async with self._session.post(
+            f"{self.upstream}/bot{quote(token, safe=':')}/sendMessage", json=stored
+        ) as response:
+            data = mend(await response.json(content_type=None))
+        echoed = data.get("result") if isinstance(data, dict) else None
+        if not isinstance(echoed, dict):
+            return web.json_response(data, status=500)
+        sent = SentDocument(token, chat_id, filename, mime_type, content, caption,
+                            int(echoed["message_id"]))
+        self.documents.append(sent)
+        message: JSONDict = {
+            "message_id": sent.message_id,
+            "date": echoed.get("date") or int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": dict(BOT_USER),
+            "document": document,
+        }
+        if caption:
+            message["caption"] = html.unescape(_TAG.sub("", caption)) \
+                if str(params.get("parse_mode", "")).upper() == "HTML" else caption
+        return web.json_response({"ok": True, "result": message})
 
     async def _forward(
         self, request: web.Request, body: bytes, path: Optional[str] = None,
@@ -429,6 +612,12 @@ class BotMessage:
         return self.raw_text
 
     @property
+    def document(self) -> Optional[JSONDict]:
+        """The document the message carries (``file_name``, ``mime_type``...), if any."""
+        document = self.raw.get("message", {}).get("document")
+        return document if isinstance(document, dict) else None
+
+    @property
     def buttons(self) -> list[JSONDict]:
         rows = (self.reply_markup or {}).get("inline_keyboard") or []
         return [button for row in rows for button in row]
@@ -478,8 +667,10 @@ class TelegramUser:
         chat_type: str = "private",
         title: Optional[str] = None,
         first_name: str = "Sam",
+        files: Optional[BotApiProxy] = None,
     ) -> None:
         self.session = session
+        self.files = files  # where the files this person sends are held
         self.url = emulator_url.rstrip("/")
         self.token = token
         self.user = {"id": user_id, "is_bot": False, "first_name": first_name,
@@ -517,6 +708,55 @@ class TelegramUser:
         """Send any other kind of message: ``sticker={...}``, ``photo=[...]``..."""
         await self._post("/sendMessage", self._message(**fields))
 
+    def _host(self, content: bytes, kind: str, suffix: str) -> HostedFile:
+        assert self.files is not None, "this user was made without a file host (files=)"
+        return self.files.host_file(self.token, content, kind=kind, suffix=suffix)
+
+    async def send_photo(self, content: bytes, *, caption: Optional[str] = None,
+                         width: int = 1280, height: int = 960) -> HostedFile:
+        """Send a photo whose bytes the bot can download (Telegram's sizes: a thumbnail, the photo)."""
+        thumb = self._host(content[: max(1, len(content) // 8)], "photo", ".jpg")
+        hosted = self._host(content, "photo", ".jpg")
+        sizes = [
+            {"file_id": thumb.file_id, "file_unique_id": thumb.file_unique_id,
+             "width": max(1, width // 8), "height": max(1, height // 8), "file_size": thumb.size},
+            {"file_id": hosted.file_id, "file_unique_id": hosted.file_unique_id,
+             "width": width, "height": height, "file_size": hosted.size},
+        ]
+        fields: JSONDict = {"photo": sizes}
+        if caption:
+            fields["caption"] = caption
+        await self.send(**fields)
+        return hosted
+
+    async def send_document(self, content: bytes, file_name: str, *,
+                            mime_type: Optional[str] = None,
+                            caption: Optional[str] = None) -> HostedFile:
+        """Send a file whose bytes the bot can download."""
+        hosted = self._host(content, "document", Path(file_name).suffix)
+        document = {"file_id": hosted.file_id, "file_unique_id": hosted.file_unique_id,
+                    "file_name": file_name, "file_size": hosted.size,
+                    "mime_type": mime_type or mimetypes.guess_type(file_name)[0]
+                    or "application/octet-stream"}
+        fields: JSONDict = {"document": document}
+        if caption:
+            fields["caption"] = caption
+        await self.send(**fields)
+        return hosted
+
+    async def send_voice(self, content: bytes, *, duration: int = 3) -> HostedFile:
+        """Send a voice note whose bytes the bot can download."""
+        hosted = self._host(content, "voice", ".oga")
+        await self.send(voice={"file_id": hosted.file_id, "file_unique_id": hosted.file_unique_id,
+                               "duration": duration, "mime_type": "audio/ogg",
+                               "file_size": hosted.size})
+        return hosted
+
+    def documents(self) -> list[SentDocument]:
+        """Every document the bot sent to this chat, as uploaded (name, type, bytes)."""
+        assert self.files is not None, "this user was made without a file host (files=)"
+        return self.files.documents_to(self.token, self.chat_id)
+
     async def press(self, message: BotMessage, title: str) -> None:
         """Press an inline button of ``message`` (a callback query, as Telegram sends it)."""
         button = message.button(title)
@@ -526,6 +766,23 @@ class TelegramUser:
             "from": self.user,
             "message": message.as_telegram(self.chat),
             "data": button["callback_data"],
+        })
+
+    async def press_data(self, data: str, message: BotMessage, *, forge_keyboard: bool = False) -> None:
+        """A callback query with ``data`` of the user's choosing, as a tampering client sends.
+
+        ``message`` is the message the query claims to come from.  With
+        ``forge_keyboard`` its keyboard is replaced by one button carrying ``data``
+        too (a client that forges the message as well as the data).
+        """
+        claimed = message.as_telegram(self.chat)
+        if forge_keyboard:
+            claimed["reply_markup"] = {"inline_keyboard": [[{"text": "Open", "callback_data": data}]]}
+        await self._post("/sendCallback", {
+            "botToken": self.token,
+            "from": self.user,
+            "message": claimed,
+            "data": data,
         })
 
     async def replies(

@@ -1,0 +1,34 @@
+"""The personal safety plan as a one-file PDF the user can keep or print."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.diary.export import _font_paths, pdf_text
+
+
+def write_plan_pdf(path: Path, title: str, steps: list[tuple[str, str, bool]], help_line: str) -> Path:
+    """Write the plan: a title, every step with its advice and whether it is done."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    for style, font in _font_paths().items():
+        pdf.add_font("DejaVu", style, str(font))
+    pdf.set_margins(18, 18, 18)
+    pdf.add_page()
+    pdf.set_font("DejaVu", "B", 20)
+    pdf.multi_cell(0, 10, pdf_text(title, "B"), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    for number, (step_title, text, done) in enumerate(steps, start=1):
+        mark = "[done]" if done else "[ ]"
+        pdf.set_font("DejaVu", "B", 13)
+        pdf.multi_cell(0, 7, pdf_text(f"{mark} {number}. {step_title}", "B"), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 11)
+        pdf.multi_cell(0, 6, pdf_text(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(3)
+    pdf.ln(4)
+    pdf.set_font("DejaVu", "I", 10)
+    pdf.multi_cell(0, 5, pdf_text(help_line, "I"), new_x="LMARGIN", new_y="NEXT")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pdf.output(str(path))
+    path.chmod(0o600)
+    return path
