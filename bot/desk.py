@@ -30,8 +30,8 @@ from bot.diary.store import (
     NoteFields,
 )
 from bot.facts import Facts
-from bot.replies import Button, Document, Reply
 from bot.plan_pdf import write_plan_pdf
+from bot.replies import Button, Document, Reply
 from nlu.actions.risk import assess, plan_steps, risk_copy
 from nlu.dates import FutureDate, local_zone, parse_when
 
