@@ -10,5 +10,9 @@ if [ ! -d tests/e2e/node_modules ] || [ tests/e2e/package-lock.json -nt tests/e2
   npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error >&2
   touch tests/e2e/node_modules
 fi
+if ! command -v docker-compose >/dev/null 2>&1; then
+  echo "[setup] installing docker-compose (apt) for the deployment-file checks" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >&2
+fi
 .venv/bin/ruff check bot nlu tests
 exec .venv/bin/python -m pytest "$@"

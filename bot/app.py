@@ -27,6 +27,11 @@ def latest_model(model_dir: Path) -> Path:
 
 
 def build_engine(settings: Settings) -> DialogueEngine:
+    """The embedded Rasa by default; remote Rasa server(s) when ``RASA_URL`` is set."""
+    if settings.rasa_url:
+        from bot.remote_engine import RemoteEngine
+
+        return RemoteEngine.from_settings(settings)
     return InProcessEngine(latest_model(settings.model_dir), settings.endpoints_path)
 
 

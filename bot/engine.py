@@ -143,19 +143,10 @@ class InProcessEngine:
         """Delete the user's conversation history from the tracker store."""
         if self._agent is None:
             return
-        store = self._agent.tracker_store
-        if hasattr(store, "store") and isinstance(store.store, dict):
-            store.store.pop(user_id, None)  # InMemoryTrackerStore
-            return
-        if hasattr(store, "red"):  # RedisTrackerStore
-            store.red.delete(store.key_prefix + user_id)
-            return
-        if hasattr(store, "session_scope"):  # SQLTrackerStore
-            with store.session_scope() as session:
-                session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == user_id).delete()
-                session.commit()
-            return
-        await self.reset(user_id)
+        from nlu.channels import delete_conversation  # sees through Rasa's store wrappers
+
+        async with self._agent.lock_store.lock(user_id):
+            delete_conversation(self._agent.tracker_store, user_id)
 
     async def close(self) -> None:
         self._agent = None

@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     telegram_webhook_port: int = 8443
     model_dir: Path = ROOT / "models"
     endpoints_path: Path = ROOT / "endpoints.yml"
+    rasa_url: Optional[str] = None  # set: use remote Rasa server(s), comma-separated
+    rasa_token: Optional[str] = None
+    rasa_timeout: float = 8.0
+    rasa_retries: int = 2
+    rasa_start_timeout: float = 60.0
     engine_timeout: float = 10.0
     database_url: str = f"sqlite:///{ROOT / 'var' / 'diary.db'}"
     diary_key: Optional[str] = None

@@ -27,7 +27,8 @@ async def roundtrip(store: Any) -> None:
 
     gone, kept = f"gone-{uuid.uuid4().hex[:6]}", f"kept-{uuid.uuid4().hex[:6]}"
     for sender in (gone, kept):
-        tracker = DialogueStateTracker.from_events(sender, [ActionExecuted("action_listen"), UserUttered("hi")])
+        events = [ActionExecuted("action_listen"), UserUttered("hi")]
+        tracker = DialogueStateTracker.from_events(sender, events)
         await store.save(tracker)
     assert await store.retrieve(gone) is not None
     assert delete_conversation(store, gone) >= 1

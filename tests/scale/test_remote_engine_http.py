@@ -158,3 +158,15 @@ async def test_no_server_at_all_is_unavailable_quickly() -> None:
         await engine.handle("u1", "hello")
     assert time.monotonic() - started < 3
     await engine.close()
+
+
+def test_from_settings_reads_the_rasa_settings() -> None:
+    from types import SimpleNamespace
+
+    settings = SimpleNamespace(rasa_url="http://a:5005/,http://b:5005", rasa_token="t", rasa_timeout=3.5,
+                               rasa_retries=4, rasa_start_timeout=9.0)
+    engine = RemoteEngine.from_settings(settings)
+    assert engine.urls == ["http://a:5005", "http://b:5005"]
+    assert (engine.token, engine.timeout, engine.retries, engine.start_timeout) == ("t", 3.5, 4, 9.0)
+    bare = RemoteEngine.from_settings(SimpleNamespace(rasa_url="http://a:5005"))  # before the new settings
+    assert (bare.token, bare.timeout, bare.retries) == (None, 8.0, 2)
