@@ -3,7 +3,7 @@
 Used when ``RASA_URL`` is set, so that any number of bot and Rasa replicas can
 serve one user: the Rasa servers keep conversations in a shared tracker store
 (PostgreSQL) and serialise each conversation with a shared lock store (Redis);
-see ``deploy/README.md``.  It has the interface of
+see ``README.md ("Deploying")``.  It has the interface of
 :class:`bot.engine.InProcessEngine` and answers with the same bot message dicts.
 
 Messages go to the bot's own channel on the server (``nlu.channels.BotInput``,
