@@ -12,6 +12,7 @@ from bot.diary.store import DiaryStore, migrate
 from bot.engine import DialogueEngine, EngineUnavailable, InProcessEngine
 from bot.facts import Facts
 from bot.guard import SafetyGuard
+from bot.retention import RetentionSweeper
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -48,5 +49,11 @@ async def build_core(settings: Settings) -> Core:
     facts = Facts.load()
     store = await asyncio.to_thread(build_store, settings)
     desk = DiaryDesk(store, facts, engine.forget, export_dir=settings.export_dir)
-    return Core(engine, SafetyGuard.from_file(), facts, engine_timeout=settings.engine_timeout,
+    core = Core(engine, SafetyGuard.from_file(), facts, engine_timeout=settings.engine_timeout,
                 desk=desk)
+    sweeper = RetentionSweeper(store, engine, note_days=settings.note_retention_days,
+                               conversation_hours=settings.conversation_retention_hours)
+    task = sweeper.start()  # None when no retention is set (the default)
+    if task is not None:
+        core.background.append(task)
+    return core

@@ -8,10 +8,12 @@ danger message gets "call 999" even when the engine is down or slow.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, TypeVar
 
 import yaml
 
@@ -20,12 +22,52 @@ from bot.engine import BotMessage, DialogueEngine
 from bot.facts import Facts
 from bot.guard import SafetyGuard
 from bot.replies import Button, Reply
+from bot.settings import DEFAULT_ENGINE_TIMEOUT
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 COMMANDS_PATH = Path(__file__).resolve().parent.parent / "data" / "commands.yml"
 _PAYLOAD = re.compile(r"^/([A-Za-z_][A-Za-z0-9_]*)(\{.*\})?$", re.DOTALL)
 MAX_TEXT = 4000
+
+
+def clean_text(text: Optional[str]) -> str:
+    """The message as text every part of the bot can store, encrypt and log safely.
+
+    Lone surrogates (which no UTF-8 channel can carry, but a buggy client or a
+    test can) become U+FFFD and NUL characters are dropped: both would make a
+    store, a JSON encoder or a PDF fail on what is otherwise a normal message.
+    """
+    text = (text or "").replace("\x00", "")
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text.strip()
+
+
+async def within(awaitable: Awaitable[T], timeout: float) -> T:
+    """``awaitable``'s result, or ``asyncio.TimeoutError`` after ``timeout`` seconds.
+
+    Unlike ``asyncio.wait_for``, this does not wait for the cancelled work to
+    finish: an engine that ignores cancellation (or is stuck in a slow network
+    call) cannot hold the user's answer back past the time-out.
+    """
+    task = asyncio.ensure_future(awaitable)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if not done:
+        task.cancel()
+        task.add_done_callback(_ignore_outcome)
+        raise asyncio.TimeoutError
+    return task.result()
+
+
+def _ignore_outcome(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved, so asyncio does not log "never retrieved"
 
 
 def load_commands(path: Path = COMMANDS_PATH) -> list[dict[str, str]]:
@@ -36,24 +78,26 @@ class Core:
     """Safety guard, command mapping, dialogue engine, and reply shaping."""
 
     def __init__(self, engine: DialogueEngine, guard: SafetyGuard, facts: Facts,
-                 engine_timeout: float = 10.0, desk: Optional[DiaryDesk] = None) -> None:
+                 engine_timeout: float = DEFAULT_ENGINE_TIMEOUT,
+                 desk: Optional[DiaryDesk] = None) -> None:
         self.engine = engine
         self.guard = guard
         self.facts = facts
         self.engine_timeout = engine_timeout
         self.desk = desk
+        #: Tasks started with the core (the retention sweeper); ``close`` cancels them.
+        self.background: list[asyncio.Task[Any]] = []
         self.commands = {c["command"]: c["payload"] for c in load_commands()}
 
     async def handle(self, user_id: str, text: str) -> list[Reply]:
         """Answer one user message.  Never raises; never returns an empty list."""
-        text = (text or "").strip()
+        text = clean_text(text)
         replies: list[Reply] = []
         metadata: dict[str, Any] = {}
         rule = self.guard.match(text) if text else None
         if rule:
             logger.info("safety guard fired (rule %s)", rule)
             replies.append(Reply(self.facts.emergency_reply))
-            engine_text = "/emergency"
             # Rasa gets the emergency intent; the words go along so that a note
             # being written keeps them (the guard already said "call 999").
             metadata = {"via_guard": True, "text": text[:MAX_TEXT]}
@@ -65,11 +109,12 @@ class Core:
                 handled = [self.error_reply()]
             if handled is not None:
                 return handled
-            engine_text = await self._engine_text(user_id, text)
         try:
-            messages = await asyncio.wait_for(
-                self.engine.handle(user_id, engine_text, metadata), self.engine_timeout
-            )
+            # One time budget for everything the engine does for this message
+            # (a /start reset included), so a failing engine costs the user at
+            # most ``engine_timeout`` before the apology and the help line.
+            messages = await within(self._ask_engine(user_id, text, rule, metadata),
+                                    self.engine_timeout)
             for message in messages:
                 replies.extend(await self._message_replies(user_id, message))
         except Exception as error:  # noqa: BLE001 - the user must always get an answer
@@ -80,6 +125,21 @@ class Core:
         if not replies:
             replies.append(self.error_reply())
         return replies
+
+    async def _ask_engine(self, user_id: str, text: str, rule: Optional[str],
+                          metadata: dict[str, Any]) -> list[BotMessage]:
+        engine_text = "/emergency" if rule else await self._engine_text(user_id, text)
+        return await self.engine.handle(user_id, engine_text, metadata)
+
+    async def close(self) -> None:
+        """Stop the background work started with the core, then the engine."""
+        for task in self.background:
+            task.cancel()
+        for task in self.background:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self.background.clear()
+        await self.engine.close()
 
     async def _diary_first(self, user_id: str, text: str) -> Optional[list[Reply]]:
         """Diary screens and quick notes the bot handles itself; None: go on to Rasa."""
@@ -127,7 +187,7 @@ class Core:
         name = match.group(1)
         if name in self.commands:
             if name == "start":
-                await asyncio.wait_for(self.engine.reset(user_id), self.engine_timeout)
+                await self.engine.reset(user_id)  # within handle's time budget
             return self.commands[name]
         if name in self.engine.intents and name not in {"restart", "session_start", "back"}:
             return text[:MAX_TEXT]

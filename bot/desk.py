@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
+import json
 import logging
 import math
 import re
 import tempfile
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +24,8 @@ from typing import Any, Optional
 
 import yaml
 
+from bot.diary.crypto import Cipher
+from bot.diary.errors import DiaryError
 from bot.diary.store import (
     MAX_ATTACHMENT_BYTES,
     MAX_FIELD_CHARS,
@@ -47,6 +52,61 @@ PLAN_DONE = "plan_done"
 _ORDINAL = {1: "st", 2: "nd", 3: "rd"}
 
 
+# Copy for the retry after a failed save, used until data/diary_copy.yml has these keys.
+DEFAULT_COPY = {
+    "retry_button": "Try saving again",
+    "retry_nothing": ("There is no unsaved note waiting: it may be saved already (see My notes), "
+                      "or it was kept too long. If it is not in your log, please write it again."),
+}
+
+
+class UnsavedNotes:
+    """Notes the store could not save, kept for "Try saving again".
+
+    They live in this process's memory only (the database is what failed),
+    encrypted under a key that exists nowhere else, keyed by a hash of the user
+    id, for at most ``ttl`` seconds and ``per_user`` notes a user.  A restart
+    loses them: the user was told the note is NOT saved, so nothing they were
+    told is saved is ever lost.
+    """
+
+    def __init__(self, ttl: float = 3600.0, per_user: int = 5) -> None:
+        self.ttl = ttl
+        self.per_user = per_user
+        self._cipher = Cipher.generate()
+        self._held: dict[str, list[tuple[float, bytes]]] = {}
+
+    def put(self, user_id: str, fields: NoteFields) -> None:
+        data = {f.name: getattr(fields, f.name) for f in dataclasses.fields(NoteFields)}
+        data["occurred_at"] = fields.occurred_at.isoformat()
+        token = self._cipher.encrypt(json.dumps(data, ensure_ascii=False))
+        held = self._fresh(self._cipher.user_key(user_id))
+        held.append((time.monotonic(), token))
+        del held[:-self.per_user]
+
+    def take(self, user_id: str) -> list[NoteFields]:
+        """The user's waiting notes, oldest first; they are no longer held."""
+        held = self._fresh(self._cipher.user_key(user_id))
+        self._held.pop(self._cipher.user_key(user_id), None)
+        notes = []
+        for _, token in held:
+            data = json.loads(self._cipher.decrypt_text(token))
+            data["occurred_at"] = datetime.fromisoformat(data["occurred_at"])
+            notes.append(NoteFields(**data))
+        return notes
+
+    def count(self, user_id: str) -> int:
+        return len(self._fresh(self._cipher.user_key(user_id)))
+
+    def _fresh(self, key: str) -> list[tuple[float, bytes]]:
+        now = time.monotonic()
+        for other in [k for k, v in self._held.items() if not v or now - v[-1][0] > self.ttl]:
+            del self._held[other]
+        held = self._held.setdefault(key, [])
+        held[:] = [(t, token) for t, token in held if now - t <= self.ttl]
+        return held
+
+
 def ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else _ORDINAL.get(n % 10, "th")
     return f"{n}{suffix}"
@@ -62,7 +122,8 @@ class DiaryDesk:
         self.facts = facts
         self.forget_conversation = forget_conversation
         self.export_dir = export_dir
-        self.copy: dict[str, Any] = yaml.safe_load(COPY_PATH.read_text("utf-8"))
+        self.copy: dict[str, Any] = {**DEFAULT_COPY, **yaml.safe_load(COPY_PATH.read_text("utf-8"))}
+        self.unsaved = UnsavedNotes()
 
     # -- helpers ---------------------------------------------------------------------------
     def _t(self, key: str, **values: Any) -> str:
@@ -82,17 +143,56 @@ class DiaryDesk:
 
     # -- saving ----------------------------------------------------------------------------
     async def save(self, user_id: str, fields: NoteFields) -> list[Reply]:
+        """Save a note; when the store fails, say it is NOT saved and keep it for a retry.
+
+        The note is held (encrypted, in memory, for ``UnsavedNotes.ttl`` seconds)
+        until "Try saving again" (``diary:retry``) saves it, so a database
+        outage does not lose what the user wrote, whether it came from
+        ``/note ...`` or from the guided note (whose Rasa slots are reset once
+        the save is handed to the bot).
+        """
         try:
             await self._run(self.store.add_note, user_id, fields)
         except DiaryLimitError:
             return [Reply(self._t("field_too_long", limit=MAX_FIELD_CHARS))]
+        except DiaryError as error:  # a value the store refuses: a retry cannot help
+            logger.error("saving a note was refused: %s", type(error).__name__)
+            return [Reply(self._t("save_failed"))]
         except Exception as error:  # noqa: BLE001 - the user must learn it was not saved
             logger.error("saving a note failed: %s", type(error).__name__)
-            return [Reply(self._t("save_failed"))]
-        pattern_text = await self.pattern_text(user_id)
-        return [Reply(f"{self._t('saved')}\n\n{pattern_text}\n\n{self._t('after_save_hint')}",
-                      [Button(self._b("my_notes"), "diary:page:0"),
-                       Button(self._b("export"), "/export_notes")])]
+            self.unsaved.put(user_id, fields)
+            return [self.save_failed_reply()]
+        return [await self.saved_reply(user_id)]
+
+    def save_failed_reply(self) -> Reply:
+        return Reply(f"{self._t('save_failed')}\n\n{self.facts.help_line}",
+                     [Button(self._t("retry_button"), "diary:retry")])
+
+    async def saved_reply(self, user_id: str) -> Reply:
+        try:
+            pattern_text = await self.pattern_text(user_id)
+        except Exception as error:  # noqa: BLE001 - it IS saved: say so, without the counts
+            logger.error("counting notes failed: %s", type(error).__name__)
+            pattern_text = ""
+        parts = [self._t("saved"), pattern_text, self._t("after_save_hint")]
+        return Reply("\n\n".join(p for p in parts if p),
+                     [Button(self._b("my_notes"), "diary:page:0"),
+                      Button(self._b("export"), "/export_notes")])
+
+    async def retry(self, user_id: str) -> list[Reply]:
+        """"Try saving again": save the notes the store refused, oldest first."""
+        waiting = self.unsaved.take(user_id)
+        if not waiting:
+            return [Reply(self._t("retry_nothing"), [Button(self._b("my_notes"), "diary:page:0")])]
+        for index, fields in enumerate(waiting):
+            try:
+                await self._run(self.store.add_note, user_id, fields)
+            except Exception as error:  # noqa: BLE001 - still down: keep the rest for later
+                logger.error("saving a note failed again: %s", type(error).__name__)
+                for left in waiting[index:]:
+                    self.unsaved.put(user_id, left)
+                return [self.save_failed_reply()]
+        return [await self.saved_reply(user_id)]
 
     async def pattern_text(self, user_id: str) -> str:
         pattern = await self._run(self.store.pattern, user_id, datetime.now(timezone.utc))
@@ -377,7 +477,7 @@ class DiaryDesk:
         path = folder / "safety-plan.pdf"
         await self._run(write_plan_pdf, path, self.facts.render(plan["pdf_title"]), items,
                         self.facts.help_line)
-        return [Reply(self.facts.render(plan["pdf_caption"]), document=Document(str(path), path.name))]
+        return [Reply(self.facts.render(plan["pdf_caption"]), document=Document(str(path), path.name, temporary=True))]
 
     # -- export and forget -----------------------------------------------------------------
     async def export(self, user_id: str) -> list[Reply]:
@@ -393,8 +493,8 @@ class DiaryDesk:
         now = datetime.now(timezone.utc)
         await self._run(export_pdf, notes, pdf, now)
         await self._run(export_csv, notes, csv)
-        return [Reply(self._t("exported"), document=Document(str(pdf), pdf.name)),
-                Reply("", document=Document(str(csv), csv.name))]
+        return [Reply(self._t("exported"), document=Document(str(pdf), pdf.name, temporary=True)),
+                Reply("", document=Document(str(csv), csv.name, temporary=True))]
 
     async def forget(self, user_id: str) -> list[Reply]:
         counts = await self._run(self.store.forget, user_id)
@@ -431,5 +531,7 @@ class DiaryDesk:
             return await self.plan_pdf(user_id)
         if action == "attach" and len(parts) == 3 and parts[2] in ("last", "new"):
             return await self.attach(user_id, parts[2])
+        if action == "retry" and len(parts) == 2:
+            return await self.retry(user_id)
         return [Reply(self._t("not_found"), [Button(self._b("back"), "diary:page:0")])]
 

@@ -31,11 +31,16 @@ class Button:
 
 @dataclass(frozen=True)
 class Document:
-    """A file the bot sends (an export, a plan).  ``path`` is a local file."""
+    """A file the bot sends (an export, a plan).  ``path`` is a local file.
+
+    ``temporary`` files hold what the user wrote in clear: a channel that delivers
+    them elsewhere (Telegram) deletes them once sent.
+    """
 
     path: str
     filename: str
     caption: str = ""
+    temporary: bool = False
 
 
 @dataclass

@@ -11,6 +11,8 @@ from typing import Optional
 from pydantic import BaseSettings
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Seconds to wait for the dialogue engine (``ENGINE_TIMEOUT``); see docs/reliability.md.
+DEFAULT_ENGINE_TIMEOUT = 2.5
 
 
 class Settings(BaseSettings):
@@ -28,12 +30,17 @@ class Settings(BaseSettings):
     rasa_timeout: float = 8.0
     rasa_retries: int = 2
     rasa_start_timeout: float = 60.0
-    engine_timeout: float = 10.0
+    # Seconds the core waits for the dialogue engine before it answers with the help
+    # line: replies take 20-200 ms, a failing engine must cost the user under 3 s.
+    engine_timeout: float = DEFAULT_ENGINE_TIMEOUT
     database_url: str = f"sqlite:///{ROOT / 'var' / 'diary.db'}"
     diary_key: Optional[str] = None
     diary_key_file: Path = ROOT / ".state" / "diary.key"
     export_dir: Optional[Path] = None
     log_level: str = "WARNING"
+    # Retention (bot/retention.py); unset or 0: kept until the user deletes them.
+    note_retention_days: Optional[float] = None  # notes deleted N days after they were written
+    conversation_retention_hours: Optional[float] = None  # idle conversations forgotten
 
     class Config:
         env_file = ".env"

@@ -635,6 +635,28 @@ class DiaryStore:
             self._checkpoint()
         return {"notes": counts["notes"], "attachments": counts["attachments"], "answers": counts["answers"]}
 
+    # ------------------------------------------------------------------ retention
+
+    def purge_before(self, cutoff: datetime) -> dict[str, int]:
+        """Retention (``NOTE_RETENTION_DAYS``): delete, for every user, the notes written
+        before ``cutoff`` (by ``created_at``) with their attachments, and the answers not
+        changed since; in one transaction.  The counts deleted."""
+        cutoff = _check_datetime("cutoff", cutoff)
+        old_notes = select(NoteRow.id).where(NoteRow.created_at < cutoff)
+        deletes = {
+            "attachments": delete(AttachmentRow).where(AttachmentRow.note_id.in_(old_notes)),
+            "notes": delete(NoteRow).where(NoteRow.created_at < cutoff),
+            "answers": delete(AnswerRow).where(AnswerRow.updated_at < cutoff),
+        }
+        counts: dict[str, int] = {}
+        with self._sessions.begin() as session:
+            for name, stmt in deletes.items():  # attachments before their notes
+                result = session.execute(stmt.execution_options(synchronize_session=False))
+                counts[name] = int(result.rowcount or 0)
+        if any(counts.values()) and self._engine.dialect.name == "sqlite":
+            self._checkpoint()
+        return counts
+
     def _checkpoint(self) -> None:
         """Fold the SQLite write-ahead log into the database (where secure_delete zeroed the rows)."""
         try:

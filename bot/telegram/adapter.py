@@ -302,8 +302,17 @@ class TelegramAdapter:
     # -- sending --------------------------------------------------------------
 
     async def send_replies(self, bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None:
-        for reply in replies:
-            await self.send_reply(bot, chat_id, reply)
+        try:
+            for reply in replies:
+                await self.send_reply(bot, chat_id, reply)
+        finally:
+            # Exports hold what the user wrote in clear: once sent (or failed), delete them.
+            for reply in replies:
+                if reply.document is not None and reply.document.temporary:
+                    path = Path(reply.document.path)
+                    path.unlink(missing_ok=True)
+                    with contextlib.suppress(OSError):
+                        path.parent.rmdir()  # the export's own temporary folder, once empty
 
     async def send_reply(self, bot: Bot, chat_id: int, reply: Reply) -> None:
         """One reply: its text (split if long) with the keyboard on the last part, then its file."""

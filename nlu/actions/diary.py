@@ -132,6 +132,9 @@ class ValidateNoteForm(FormValidationAction):
             return LEAVE
         if slot in OPTIONAL and (text == "/deny" or _SKIP_WORDS.match(text)):
             return {slot: SKIPPED}
+        if slot not in OPTIONAL and text.strip().lower() in ("skip", "/deny"):
+            dispatcher.utter_message(text=domain_copy.text("note_empty"))
+            return {slot: None}
         if text.startswith("/") or not text.strip():
             dispatcher.utter_message(text=domain_copy.text("note_empty"))
             return {slot: None}

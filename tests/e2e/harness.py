@@ -473,9 +473,9 @@ class BotApiProxy:
             "from": dict(BOT_USER),
             "document": document,
         }
-        if caption:
-            message["caption"] = html.unescape(_TAG.sub("", caption)) \
-                if str(params.get("parse_mode", "")).upper() == "HTML" else caption
+        if caption:  # what Telegram returns: the caption with its markup parsed
+            html_mode = str(params.get("parse_mode", "")).upper() == "HTML"
+            message["caption"] = html.unescape(_TAG.sub("", caption)) if html_mode else caption
         return web.json_response({"ok": True, "result": message})
 
     async def _forward(

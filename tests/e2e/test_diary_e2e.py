@@ -238,10 +238,6 @@ async def test_record_attach_browse_edit_export_and_forget(
     assert "Your log is empty" in (await user.ask("/notes"))[0].text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "production bug: TelegramAdapter.send_replies/_send_document (bot/telegram/adapter.py) "
-    "never deletes the export's temporary PDF and CSV (nor the export-* folder DiaryDesk.export "
-    "makes with tempfile.mkdtemp) after sending them; remove this mark once they are deleted"))
 async def test_exported_files_do_not_stay_on_disk(
     diary_bot: RunningBot, diary_core: DiaryCore, new_user: UserFactory
 ) -> None:

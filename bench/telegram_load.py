@@ -1,0 +1,300 @@
+"""End-to-end latency and throughput through the Telegram Bot API emulator, N users at once.
+
+Reuses the end-to-end harness (``tests/e2e/harness.py``): the telegram-test-api
+emulator (node), the mending :class:`BotApiProxy`, :class:`TelegramUser`; the
+bot runs in this process (``TelegramService``, long polling, as ``python -m bot
+run`` does) in front of the real core.  All traffic stays on 127.0.0.1.
+
+Each simulated person does ``/start``, ``/check`` and presses "Yes" four times,
+sending the next message as soon as the reply they wait for has arrived (no
+thinking time: the hardest case for "N users at once").  A step's latency runs
+from just before the person's message is posted to the emulator until the
+emulator stored the bot's reply the person waits for (the emulator's own
+timestamp), so how often the person looks for replies does not change it.
+To look rarely, a person is woken when the proxy has passed a message of the
+bot to their chat, then reads the chat from the emulator like any client.
+Every message the bot sent is counted per person; the counts of a lone person
+are what everybody should get, and a shortfall is a lost reply.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import aiohttp
+
+from bench.common import load_average, log, summary_ms
+from tests.e2e.harness import (
+    BotApiProxy,
+    BotMessage,
+    Emulator,
+    TelegramUser,
+    ensure_emulator_installed,
+    free_port,
+    last_with_buttons,
+)
+
+Predicate = Callable[[list[BotMessage]], bool]
+_user_ids = itertools.count(910_001)
+_bot_ids = itertools.count(1)
+
+
+def question(sign: str) -> Predicate:
+    def check(messages: list[BotMessage]) -> bool:
+        return any(sign in m.text.lower() and m.buttons for m in messages)
+
+    return check
+
+
+def welcome(messages: list[BotMessage]) -> bool:
+    return any(any(b.get("callback_data") == "/start_check" for b in m.buttons) for m in messages)
+
+
+def behaviours(messages: list[BotMessage]) -> bool:
+    return any(len(m.buttons) > 3 for m in messages)
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str  # "say" or "press"
+    value: str  # the text, or the title of the button pressed on the last keyboard
+    done: Predicate
+
+
+STEPS: list[Step] = [
+    Step("say", "/start", welcome),
+    Step("say", "/check", question("fixated")),
+    Step("press", "Yes", question("obsessive")),
+    Step("press", "Yes", question("unwanted")),
+    Step("press", "Yes", question("repeated")),
+    Step("press", "Yes", behaviours),
+]
+
+
+class NotifyingProxy(BotApiProxy):
+    """The harness's proxy, also waking the person whose chat the bot just wrote to."""
+
+    def __init__(self, upstream: str) -> None:
+        super().__init__(upstream)
+        self.events: dict[int, asyncio.Event] = {}
+        self.api_calls: dict[str, int] = {}
+
+    def event(self, chat_id: int) -> asyncio.Event:
+        return self.events.setdefault(chat_id, asyncio.Event())
+
+    async def _bot_api(self, request: Any) -> Any:
+        response = await super()._bot_api(request)
+        method = request.match_info.get("method", "")
+        self.api_calls[method] = self.api_calls.get(method, 0) + 1
+        if method.startswith("send") and method != "sendChatAction":
+            with contextlib.suppress(Exception):
+                params = self._params(request, await request.read())
+                self.event(int(params["chat_id"])).set()
+        # Keep memory flat over thousands of calls: the load test reads none of them.
+        self.calls.clear()
+        return response
+
+
+@dataclass
+class Person:
+    user: TelegramUser
+    latencies: list[float] = field(default_factory=list)  # to the awaited reply
+    first_reply: list[float] = field(default_factory=list)  # to the first message of a step
+    step_counts: list[int] = field(default_factory=list)
+    received: int = 0
+    finished: bool = False
+    failure: Optional[str] = None
+
+
+async def fetch(user: TelegramUser) -> list[BotMessage]:
+    data = await user._post("/getUpdates", {"token": user.token, "chatId": user.chat_id})
+    return [BotMessage.from_store(item) for item in data.get("result") or []]
+
+
+def stored_at(message: BotMessage) -> float:
+    return int(message.raw.get("time", message.date * 1000)) / 1000.0
+
+
+async def walk(person: Person, proxy: NotifyingProxy, step_timeout: float) -> None:
+    user = person.user
+    keyboard: Optional[BotMessage] = None
+    wake = proxy.event(user.chat_id)
+    for index, step in enumerate(STEPS):
+        wake.clear()
+        sent_at = time.time()
+        if step.action == "say":
+            await user.say(step.value)
+        else:
+            assert keyboard is not None
+            await user.press(keyboard, step.value)
+        got: list[BotMessage] = []
+        deadline = time.monotonic() + step_timeout
+        while not (got and step.done(got)):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(wake.wait(), min(remaining, 1.0))
+            wake.clear()
+            got.extend(await fetch(user))
+        person.step_counts.append(len(got))
+        person.received += len(got)
+        if not (got and step.done(got)):
+            person.failure = f"step {index + 1} ({step.value}): no awaited reply in {step_timeout:.0f} s"
+            return
+        awaited = next(m for m in reversed(got) if step.done([m]))
+        person.latencies.append(max(0.0, stored_at(awaited) - sent_at))
+        person.first_reply.append(max(0.0, min(stored_at(m) for m in got) - sent_at))
+        keyboard = last_with_buttons(got)
+    person.finished = True
+
+
+def bot_settings(proxy: BotApiProxy, token: str) -> Any:
+    from bot.settings import Settings
+
+    return Settings(telegram_bot_token=token, telegram_api_base_url=f"{proxy.url}/bot",
+                    telegram_api_file_url=f"{proxy.url}/file/bot", telegram_webhook_url=None,
+                    telegram_webhook_port=free_port(), telegram_webhook_listen="127.0.0.1")
+
+
+@contextlib.asynccontextmanager
+async def telegram(core: Any, rate_limiter: bool = True) -> Any:
+    """Emulator, proxy and the bot (polling) in front of ``core``; torn down on leaving."""
+    import bot.telegram.service as service_module
+    from bot.telegram.service import TelegramService
+
+    emulator = Emulator()
+    await emulator.start()
+    proxy = NotifyingProxy(emulator.url)
+    original = service_module.AIORateLimiter
+    service = None
+    try:
+        await proxy.start()
+        if not rate_limiter:  # a diagnostic only: what the flood limit costs
+            def unlimited(**kwargs: Any) -> Any:
+                return original(overall_max_rate=0, group_max_rate=0, **kwargs)
+
+            service_module.AIORateLimiter = unlimited  # type: ignore[assignment,misc]
+        token = f"{200000 + next(_bot_ids)}:bench-{'limited' if rate_limiter else 'unlimited'}"
+        service = TelegramService(bot_settings(proxy, token), core)
+        service_module.AIORateLimiter = original  # type: ignore[misc]
+        await service.start()
+        yield emulator, proxy, token
+    finally:
+        service_module.AIORateLimiter = original  # type: ignore[misc]
+        if service is not None:
+            await service.stop()
+        await proxy.stop()
+        await emulator.stop()
+
+
+async def run_level(core: Any, users: int, step_timeout: float, run_timeout: float,
+                    expected: Optional[list[int]], rate_limiter: bool = True) -> dict[str, Any]:
+    log(f"telegram: {users} users at once{'' if rate_limiter else ' (rate limiter off)'}")
+    load_before = load_average()
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector,
+                                     timeout=aiohttp.ClientTimeout(total=60)) as session, \
+            telegram(core, rate_limiter) as (emulator, proxy, token):
+        people = [Person(TelegramUser(session, emulator.url, token, next(_user_ids)))
+                  for _ in range(users)]
+        started = time.perf_counter()
+        tasks = [asyncio.create_task(walk(p, proxy, step_timeout)) for p in people]
+        done, pending = await asyncio.wait(tasks, timeout=run_timeout)
+        for task in pending:
+            task.cancel()
+        for task in done:
+            if task.exception() is not None:
+                person = people[tasks.index(task)]
+                person.failure = f"{type(task.exception()).__name__}: {task.exception()}"
+        elapsed = time.perf_counter() - started
+        # Anything still on its way: wait a moment, then read every chat once more.
+        await asyncio.sleep(1.0)
+        for person in people:
+            with contextlib.suppress(Exception):
+                person.received += len(await fetch(person.user))
+        api_calls = dict(proxy.api_calls)
+    steps_done = sum(len(p.latencies) for p in people)
+    received = sum(p.received for p in people)
+    expected_each = sum(expected) if expected else None
+    lost = (sum(max(0, expected_each - p.received) for p in people) if expected_each is not None
+            else sum(1 for p in people if not p.finished))
+    extra = (sum(max(0, p.received - expected_each) for p in people) if expected_each is not None
+             else 0)
+    latencies = [x for p in people for x in p.latencies]
+    failures = [p.failure for p in people if p.failure]
+    return {
+        "users": users,
+        "rate_limiter": rate_limiter,
+        "user_messages": len(STEPS) * users,
+        "steps_answered": steps_done,
+        "bot_messages_received": received,
+        "bot_messages_expected": expected_each * users if expected_each is not None else None,
+        "lost_replies": lost,
+        "extra_replies": extra,
+        "users_finished": sum(p.finished for p in people),
+        "failures": failures[:5],
+        "seconds": round(elapsed, 2),
+        "throughput_user_msgs_per_s": round(steps_done / elapsed, 2) if elapsed else None,
+        "throughput_bot_msgs_per_s": round(received / elapsed, 2) if elapsed else None,
+        "latency": summary_ms(latencies),
+        "first_reply_latency": summary_ms([x for p in people for x in p.first_reply]),
+        "bot_api_calls": api_calls,
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
+    }, ([p.step_counts for p in people if p.finished] or [None])[0]
+
+
+async def run(core: Any, levels: list[int], step_timeout: float = 120.0,
+              run_timeout: float = 300.0, unlimited_diagnostic: Optional[int] = None) -> dict[str, Any]:
+    reason = ensure_emulator_installed()
+    if reason:
+        return {"skipped": reason}
+    results: list[dict[str, Any]] = []
+    expected: Optional[list[int]] = None
+    for users in levels:
+        result, counts = await run_level(core, users, step_timeout, run_timeout, expected)
+        if expected is None and counts is not None and users == 1:
+            expected = counts
+            result["lost_replies"] = 0 if result["users_finished"] == 1 else 1
+        results.append(result)
+        log(f"telegram: {users} users: p95 {result['latency'].get('p95_ms')} ms, "
+            f"lost {result['lost_replies']}, {result['seconds']} s")
+    diagnostic = None
+    if unlimited_diagnostic:
+        diagnostic, _ = await run_level(core, unlimited_diagnostic, step_timeout, run_timeout,
+                                        expected, rate_limiter=False)
+        log(f"telegram: {unlimited_diagnostic} users without the rate limiter: "
+            f"p95 {diagnostic['latency'].get('p95_ms')} ms")
+    return {
+        "mode": "long polling",
+        "script": [f"{s.action} {s.value}" for s in STEPS],
+        "expected_bot_messages_per_user": expected,
+        "levels": results,
+        "without_rate_limiter": diagnostic,
+    }
+
+
+if __name__ == "__main__":  # a quick look: python -m bench.telegram_load 1 10
+    import sys
+
+    from bench.common import Diary, build_real_core, close_core, quiet, temp_dir
+
+    quiet()
+
+    async def main() -> None:
+        with temp_dir("telegram") as folder:
+            core = await build_real_core(Diary(folder))
+            try:
+                levels = [int(x) for x in sys.argv[1:]] or [1, 10]
+                print(json.dumps(await run(core, levels), indent=2))
+            finally:
+                await close_core(core)
+
+    asyncio.run(main())
