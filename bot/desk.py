@@ -477,7 +477,8 @@ class DiaryDesk:
         path = folder / "safety-plan.pdf"
         await self._run(write_plan_pdf, path, self.facts.render(plan["pdf_title"]), items,
                         self.facts.help_line)
-        return [Reply(self.facts.render(plan["pdf_caption"]), document=Document(str(path), path.name, temporary=True))]
+        document = Document(str(path), path.name, temporary=True)
+        return [Reply(self.facts.render(plan["pdf_caption"]), document=document)]
 
     # -- export and forget -----------------------------------------------------------------
     async def export(self, user_id: str) -> list[Reply]:
