@@ -157,12 +157,16 @@ async def build_real_core(diary: Diary) -> Any:
 
 
 async def close_core(core: Any) -> None:
+    close = getattr(core, "close", None)
+    with contextlib.suppress(Exception):
+        if close is not None:
+            await close()
+        else:
+            await core.engine.close()
     desk = getattr(core, "desk", None)
     if desk is not None:
         with contextlib.suppress(Exception):
             desk.store.close()
-    with contextlib.suppress(Exception):
-        await core.engine.close()
 
 
 def status(ok: Optional[bool]) -> str:

@@ -153,11 +153,11 @@ def overhead(bot: list[float], raw: list[float]) -> Optional[float]:
 
 async def run(core: Any, conversations: int, warm_up: int = 2) -> dict[str, Any]:
     """``warm_up`` conversations not counted, then ``conversations`` measured ones."""
-    from bot.core import Core
+    import copy
 
     recorder = RecordingEngine(core.engine)
-    measured = Core(recorder, core.guard, core.facts, engine_timeout=core.engine_timeout,
-                    desk=core.desk)
+    measured = copy.copy(core)  # the production-built core, its engine seen through the recorder
+    measured.engine = recorder
     agent = core.engine._agent
     error_text = core.facts.error_reply
     log(f"in-process: {warm_up} warm-up conversations, then {conversations} measured "

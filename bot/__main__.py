@@ -42,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
 
         run_telegram(settings)
         return 0
+    # Bad bytes on stdin must not crash the chat: read them as U+FFFD.
+    sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
     jsonl = getattr(args, "jsonl", False)
     user = getattr(args, "user", "console")
     try:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from pathlib import Path
 
 from bot.core import Core
@@ -16,6 +17,19 @@ from bot.retention import RetentionSweeper
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+
+def keep_user_text_out_of_logs() -> None:
+    """Close the ways libraries could write what a user wrote to stderr, whatever LOG_LEVEL is.
+
+    Rasa's own loggers and structlog are held at WARNING by the engine
+    (``quiet_rasa_logging``); on top of that, Rasa *warns* (``warnings.warn``)
+    with the whole message in the text when a payload's entities do not parse,
+    and SQLAlchemy logs every statement's parameters (ciphertext and the
+    pseudonymous user keys) once its logger reaches INFO.
+    """
+    warnings.filterwarnings("ignore", module=r"rasa(_sdk)?(\.|$)")
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
 
 
 def latest_model(model_dir: Path) -> Path:
@@ -44,6 +58,7 @@ def build_store(settings: Settings) -> DiaryStore:
 
 
 async def build_core(settings: Settings) -> Core:
+    keep_user_text_out_of_logs()
     engine = build_engine(settings)
     await engine.start()
     facts = Facts.load()

@@ -105,4 +105,4 @@ async def chat(core_factory, user_id: str, jsonl: bool) -> None:  # type: ignore
             await run_jsonl(core, user_id, sys.stdin, real_stdout)
         else:
             await run_interactive(core, user_id, sys.stdin, real_stdout)
-        await core.engine.close()
+        await core.close()

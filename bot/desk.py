@@ -180,7 +180,7 @@ class DiaryDesk:
                       Button(self._b("export"), "/export_notes")])
 
     async def retry(self, user_id: str) -> list[Reply]:
-        """"Try saving again": save the notes the store refused, oldest first."""
+        """The "Try saving again" button: save the notes the store refused, oldest first."""
         waiting = self.unsaved.take(user_id)
         if not waiting:
             return [Reply(self._t("retry_nothing"), [Button(self._b("my_notes"), "diary:page:0")])]

@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     endpoints_path: Path = ROOT / "endpoints.yml"
     rasa_url: Optional[str] = None  # set: use remote Rasa server(s), comma-separated
     rasa_token: Optional[str] = None
-    rasa_timeout: float = 8.0
+    rasa_timeout: float = 2.0  # inside ENGINE_TIMEOUT, so a slow Rasa still gets the help line in time
     rasa_retries: int = 2
     rasa_start_timeout: float = 60.0
     # Seconds the core waits for the dialogue engine before it answers with the help

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The benchmark command: set up (as ./run.sh and ./test.sh do), then measure.
+#   ./bench.sh           latency, Telegram load, cold start, memory, training time, NLU evaluation
+#   ./bench.sh --quick   a fast check (no training from scratch, no 200-user run, no NLU evaluation)
+#   ./bench.sh --nlu     the NLU evaluation only
+# Prints a table; writes docs/benchmarks.{md,json} (and docs/nlu-evaluation.{md,json}).
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/setup.sh
+if [[ " $* " != *" --nlu "* ]]; then
+  # The Telegram part runs the e2e emulator (npm ci in tests/e2e, as ./test.sh does).
+  if [ ! -f tests/e2e/node_modules/telegram-test-api/package.json ] && command -v npm >/dev/null 2>&1; then
+    npm ci --prefix tests/e2e --no-audit --no-fund >&2 || echo "[bench] npm ci failed: the Telegram part will be skipped" >&2
+  fi
+fi
+exec .venv/bin/python -m bench "$@"

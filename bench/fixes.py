@@ -1,0 +1,119 @@
+"""Proposed fixes, applied in the benchmark's own process only, to measure what they would change.
+
+Nothing here changes the bot: each fix is a context manager that patches a
+function in memory and puts it back.  The benchmark's main figures are always
+measured without them; the "what if" section applies them to show what the
+fix would buy, so that the proposal for production code is backed by a number.
+
+* ``validate_action_results_once``: Rasa checks every custom action's result
+  with ``jsonschema.validate(result, schema)``, which first validates the
+  *schema itself* against JSON Schema's 2020-12 meta-schema, on every call
+  (about 20 ms of CPU each; a form turn runs two or three custom actions).
+  Checking the schema once and keeping the validator gives the same errors.
+* ``json_copy_action_calls``: the in-process action endpoint deep-copies each
+  action call (the tracker and the whole domain) with ``copy.deepcopy``; a JSON
+  round trip gives the same isolated copy (what the HTTP path does anyway)
+  several times faster.
+* ``cache_event_classes``: deserialising a tracker (the in-memory tracker store
+  keeps trackers as JSON, read back on every message) looks up each event's
+  class by walking every subclass of ``Event`` (``all_subclasses``, with
+  ``inspect.isabstract``) once per event; the class tree does not change at run
+  time, so it can be computed once.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+FIXES = {
+    "validate_action_results_once": "rasa RemoteAction._validate_action_result: check the schema once, "
+                                    "keep the validator (bot/engine.py at start-up)",
+    "json_copy_action_calls": "bot/engine.py InProcessActionEndpoint.request: json round trip instead of "
+                              "copy.deepcopy",
+    "cache_event_classes": "rasa all_subclasses(Event) per deserialised event: computed once "
+                           "(bot/engine.py at start-up)",
+}
+
+
+@contextlib.contextmanager
+def validate_action_results_once() -> Iterator[None]:
+    from jsonschema import ValidationError, validators
+    from jsonschema.exceptions import best_match
+    from rasa.core.actions.action import RemoteAction
+
+    schema = RemoteAction.action_response_format_spec()
+    validator_class = validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    validator = validator_class(schema)
+    original = RemoteAction._validate_action_result
+
+    def validate(self: Any, result: dict[str, Any]) -> bool:
+        error = best_match(validator.iter_errors(result))
+        if error is None:
+            return True
+        assert isinstance(error, ValidationError)
+        error.message += (". Failed to validate Action server response from API, make sure your "
+                          "response from the Action endpoint is valid.")
+        raise error
+
+    RemoteAction._validate_action_result = validate  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        RemoteAction._validate_action_result = original  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def json_copy_action_calls(engine: Any) -> Iterator[None]:
+    """Patch the running engine's action endpoint (an instance of a class made at start-up)."""
+    endpoint = getattr(getattr(engine, "_agent", None), "action_endpoint", None)
+    cls = type(endpoint)
+    if endpoint is None or not hasattr(endpoint, "executor"):
+        yield
+        return
+    original = cls.request
+    from rasa.core.actions.action import ActionExecutionRejection as RasaRejection
+    from rasa_sdk.interfaces import ActionExecutionRejection as SdkRejection
+
+    async def request(self: Any, method: str = "post", subpath: Any = None,
+                      content_type: Any = "application/json", compress: bool = False,
+                      **kwargs: Any) -> Any:
+        action_call = json.loads(json.dumps(kwargs.get("json") or {}))
+        try:
+            return await self.executor.run(action_call)
+        except SdkRejection as error:
+            raise RasaRejection(error.action_name, error.message) from None
+
+    cls.request = request  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        cls.request = original  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def cache_event_classes() -> Iterator[None]:
+    import rasa.shared.utils.common as common
+
+    original = common.all_subclasses
+    cache: dict[Any, list[Any]] = {}
+
+    def all_subclasses(cls: Any) -> list[Any]:
+        found = cache.get(cls)
+        if found is None:
+            found = cache[cls] = original(cls)
+        return found
+
+    common.all_subclasses = all_subclasses  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        common.all_subclasses = original  # type: ignore[assignment]
+
+
+@contextlib.contextmanager
+def all_fixes(engine: Any) -> Iterator[list[str]]:
+    with validate_action_results_once(), json_copy_action_calls(engine), cache_event_classes():
+        yield list(FIXES)

@@ -1,0 +1,530 @@
+"""docs/benchmarks.md and docs/nlu-evaluation.md, written from the measured results."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from bench.common import status
+from bench.report import md_table, summary_rows
+from bench.targets import check
+
+LIMITED_METHODS = ("sendMessage", "sendChatAction", "editMessageText", "editMessageReplyMarkup",
+                   "sendDocument")
+
+
+def _ms_row(summary: Optional[dict[str, Any]]) -> list[Any]:
+    summary = summary or {}
+    return [summary.get(k, "-") for k in ("n", "mean_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms")]
+
+
+def _top_part(profile: Optional[dict[str, Any]]) -> Optional[dict[str, Any]]:
+    """The biggest named part below the whole message."""
+    parts = [p for p in (profile or {}).get("parts") or [] if "whole message" not in p["part"]]
+    return max(parts, key=lambda p: p["share_pct"]) if parts else None
+
+
+def _part(profile: Optional[dict[str, Any]], label_start: str) -> Optional[float]:
+    for part in (profile or {}).get("parts") or []:
+        if part["part"].strip().startswith(label_start):
+            return part["share_pct"]
+    return None
+
+
+def rate_limit_analysis(level: dict[str, Any]) -> dict[str, Any]:
+    calls = level.get("bot_api_calls") or {}
+    limited = sum(calls.get(m, 0) for m in LIMITED_METHODS)
+    turns = max(1, level.get("steps_answered") or 0)
+    per_turn = limited / turns
+    return {"limited_requests": limited, "per_turn": round(per_turn, 2),
+            "ceiling_turns_per_s": round(30.0 / per_turn, 1) if per_turn else None,
+            "typing_actions": calls.get("sendChatAction", 0)}
+
+
+def benchmarks(r: dict[str, Any]) -> str:
+    out: list[str] = []
+    add = out.append
+    add("# Benchmarks")
+    add("")
+    add(f"Measured {r.get('measured_at')} with `{r.get('command')}` "
+        f"(`scripts/setup.sh`, then `.venv/bin/python -m bench`); the whole run took "
+        f"{r.get('total_seconds')} s. Figures come from this command only, never from a timed test. "
+        "Reproduce with `./bench.sh` (everything), `./bench.sh --quick` (no training from scratch, "
+        "no 200-user run, no NLU evaluation) or `./bench.sh --nlu` (the NLU evaluation, "
+        "[nlu-evaluation.md](nlu-evaluation.md)). Raw figures: [benchmarks.json](benchmarks.json).")
+    add("")
+    m = r.get("machine") or {}
+    add(f"Machine: {m.get('cpus')} CPUs ({m.get('cpu_model', '?')}), {m.get('memory_gib')} GiB, "
+        f"Python {m.get('python')}, Rasa {m.get('rasa')}, "
+        f"python-telegram-bot {m.get('python_telegram_bot')}. "
+        f"Load average (1, 5, 15 min) at start {m.get('load_average_at_start')}, at the end "
+        f"{r.get('load_average_at_end')}: the machine is shared with other work, so wall-clock "
+        "figures carry that noise; CPU time per turn is given too.")
+    add("")
+    add("## Summary")
+    add("")
+    out.extend(md_table(["measure", "value", "target", "status"], [list(row) for row in summary_rows(r)]))
+    add("")
+    add("## Targets")
+    add("")
+    out.extend(md_table(["target", "measured", "status"],
+                        [[t["target"], t["value"], status(t["met"])] for t in r.get("targets") or check(r)]))
+    add("")
+    _in_process(r, add, out)
+    _profile(r, add, out)
+    _telegram(r, add, out)
+    _cold_start(r, add, out)
+    _training(r, add, out)
+    _fixes(r, add, out)
+    if r.get("nlu_summary"):
+        add("## NLU evaluation")
+        add("")
+        add(r["nlu_summary"] + " Details: [nlu-evaluation.md](nlu-evaluation.md).")
+        add("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _in_process(r: dict[str, Any], add: Any, out: list[str]) -> None:
+    ip = r.get("in_process")
+    if not ip:
+        return
+    add("## Per-turn latency in-process: raw Rasa and the bot")
+    add("")
+    add(f"One realistic conversation of {ip['turns_per_conversation']} turns (the FOUR check by buttons "
+        "and in words, safety advice, signposts, questions by button and in words, a danger message, "
+        "quick notes `/note ...`, `/notes`, a guided note saved to the end) is played by a new person "
+        f"each time: {ip['warm_up_conversations']} warm-up conversations, then {ip['conversations']} "
+        f"measured ({ip['bot']['n']} bot turns in {ip['seconds']} s). Each turn goes through "
+        "`Core.handle(user_id, text)` (isolated sqlite diary in a temporary folder), with the engine "
+        "wrapped to record what the core sent to Rasa; those same engine calls are then replayed on the "
+        "raw agent (`agent.handle_text(text, sender_id=...)`) for a twin conversation, straight after, "
+        "so both paths see the same messages in the same states under the same machine load. "
+        "Quick notes (`/note <text>`) never reach Rasa: they count for the bot, not in the pairing. "
+        f"Model loaded in-process in {r.get('core_load_seconds_in_process')} s; TensorFlow imported: "
+        f"{r.get('tensorflow_imported')}.")
+    add("")
+    rows = [["raw Rasa agent", *_ms_row(ip["raw_rasa"])],
+            ["bot, every turn", *_ms_row(ip["bot"])],
+            ["bot, turns that reached Rasa", *_ms_row(ip["paired_turns"]["bot"])],
+            ["raw Rasa, the same turns", *_ms_row(ip["paired_turns"]["raw_rasa"])],
+            ["bot, turns without Rasa (quick notes)", *_ms_row(ip["bot_turns_without_rasa"])]]
+    what_if = (r.get("what_if") or {}).get("in_process")
+    if what_if:
+        rows.append(["what if (fixes applied): raw Rasa", *_ms_row(what_if["raw_rasa"])])
+        rows.append(["what if (fixes applied): bot", *_ms_row(what_if["bot"])])
+    out.extend(md_table(["path", "turns", "mean ms", "p50 ms", "p95 ms", "p99 ms", "max ms"], rows))
+    add("")
+    ratio = ip.get("bot_overhead_pct_by_percentile") or {}
+    add(f"Bot overhead over raw Rasa on the paired turns: {ip.get('bot_overhead_pct')} % of total "
+        f"wall time ({ip.get('bot_overhead_cpu_pct')} % of CPU time); by percentile p50 "
+        f"{ratio.get('p50_ms')} %, p95 {ratio.get('p95_ms')} %, p99 {ratio.get('p99_ms')} %. "
+        f"CPU per turn: raw Rasa {ip['cpu_ms_per_turn']['raw_rasa']} ms, "
+        f"bot {ip['cpu_ms_per_turn']['bot']} ms. "
+        f"Empty replies: {ip.get('empty_replies')}; apology replies: {ip.get('error_replies')}.")
+    if what_if:
+        add("")
+        add(f"With the proposed fixes applied in the benchmark's process (section *Proposed fixes*): "
+            f"CPU per turn raw Rasa {what_if['cpu_ms_per_turn']['raw_rasa']} ms, bot "
+            f"{what_if['cpu_ms_per_turn']['bot']} ms; bot overhead {what_if.get('bot_overhead_pct')} %.")
+    add("")
+
+
+def _profile(r: dict[str, Any], add: Any, out: list[str]) -> None:
+    before = r.get("profile_before")
+    after = (r.get("what_if") or {}).get("profile_after")
+    if not before:
+        return
+    add("## What dominates a turn (profile)")
+    add("")
+    if before.get("skipped"):
+        add(f"Not profiled: {before['skipped']}.")
+        add("")
+        return
+    add(f"pyinstrument {before.get('pyinstrument')} (1 ms sampling) over {before.get('turns')} "
+        "bot-path turns, "
+        "before and after the proposed fixes. A part's share is the time with that function on the "
+        "stack; parts nest (the custom actions run inside Rasa's message handling), so they do not add up. "
+        "The diary's store runs in worker threads (`asyncio.to_thread`), which the profiler does not "
+        "sample; the event loop's idle wait for them shows as *Event loop idle*.")
+    add("")
+    after_parts = {p["part"]: p["share_pct"] for p in (after or {}).get("parts") or []}
+    rows = [[p["part"], f"{p['share_pct']} %",
+             f"{after_parts[p['part']]} %" if p["part"] in after_parts else "-"]
+            for p in before.get("parts") or []]
+    rows.append(["wall ms per turn while profiled", before.get("wall_ms_per_turn_while_profiled"),
+                 (after or {}).get("wall_ms_per_turn_while_profiled", "-")])
+    out.extend(md_table(["part", "before", "after the fixes"], rows))
+    add("")
+    add("Most expensive functions by own time, before:")
+    add("")
+    out.extend(md_table(["function", "share"], [[t["function"], f"{t['share_pct']} %"]
+                                                for t in before.get("top_self_time") or []]))
+    if after and after.get("top_self_time"):
+        add("")
+        add("and after the fixes:")
+        add("")
+        out.extend(md_table(["function", "share"], [[t["function"], f"{t['share_pct']} %"]
+                                                    for t in after["top_self_time"]]))
+    add("")
+
+
+def _telegram(r: dict[str, Any], add: Any, out: list[str]) -> None:
+    tg = r.get("telegram")
+    if not tg:
+        return
+    add("## Through Telegram (the Bot API emulator), N users at once")
+    add("")
+    if tg.get("skipped"):
+        add(f"Skipped: {tg['skipped']}.")
+        add("")
+        return
+    add("The end-to-end harness (`tests/e2e/harness.py`): telegram-test-api (node) as Telegram, the "
+        "mending proxy, and the bot (`TelegramService`, long polling, as in production) in this process "
+        "in front of the real core; loopback only. Each simulated person does "
+        f"{', '.join(tg.get('script') or [])}, all people starting together and each sending the next "
+        "message as soon as the reply they wait for has arrived (no thinking time). Latency: from just "
+        "before the person's message is posted to the emulator to the emulator's timestamp of the bot "
+        "reply the person waits for. Every bot message is counted per person against what a lone person "
+        f"gets ({tg.get('expected_bot_messages_per_user')} per step); a shortfall is a lost reply.")
+    add("")
+    rows = []
+    levels = list(tg.get("levels") or [])
+    for key in ("without_rate_limiter", "without_rate_limiter_with_fixes"):
+        if tg.get(key):
+            levels.append(tg[key])
+    for level in levels:
+        label = str(level["users"])
+        if not level.get("rate_limiter", True):
+            fixed = level is tg.get("without_rate_limiter_with_fixes")
+            label += " (limiter off" + (", fixes)" if fixed else ")")
+        lat = level["latency"]
+        rows.append([label, level["user_messages"], level["bot_messages_received"],
+                     level["lost_replies"], level["seconds"], level["throughput_user_msgs_per_s"],
+                     level["throughput_bot_msgs_per_s"],
+                     lat.get("p50_ms", "-"), lat.get("p95_ms", "-"), lat.get("p99_ms", "-"),
+                     lat.get("max_ms", "-"), level.get("cpu_ms_per_user_message", "-")])
+    out.extend(md_table(["users", "user msgs", "bot msgs", "lost", "seconds", "user msg/s", "bot msg/s",
+                         "p50 ms", "p95 ms", "p99 ms", "max ms", "CPU ms/msg"], rows))
+    add("")
+    add("*CPU ms/msg*: CPU time of the benchmark process per user message; that process runs the bot, the "
+        "mending proxy and the simulated people, so it is an upper bound for the bot's own.")
+    add("")
+    busiest = max(tg.get("levels") or [{}], key=lambda lv: lv.get("users", 0))
+    if busiest.get("bot_api_calls"):
+        rl = rate_limit_analysis(busiest)
+        add(f"Bot API calls at {busiest['users']} users: {busiest['bot_api_calls']}. The bot's "
+            "`AIORateLimiter` (python-telegram-bot's default: 30 requests a second for every request that "
+            f"names a chat) lets {rl['limited_requests']} such requests through here, "
+            f"{rl['per_turn']} per user message (the \"typing…\" action, the edit that closes a used "
+            "keyboard, the reply): a ceiling of "
+            f"{rl['ceiling_turns_per_s']} user messages a second, whatever the CPU does.")
+        add("")
+    failures = [f for lv in levels for f in lv.get("failures") or []]
+    if failures:
+        add("Failures: " + "; ".join(failures[:5]))
+        add("")
+
+
+def _cold_start(r: dict[str, Any], add: Any, out: list[str]) -> None:
+    cold = r.get("cold_start")
+    if not cold:
+        return
+    add("## Cold start and memory")
+    add("")
+    add(f"`{cold['command']}` in a fresh process (isolated diary database), from process start to its "
+        "first line on stdout; peak resident memory from `/proc/<pid>/status` VmHWM (polled) and the "
+        "child's `ru_maxrss` (`wait4`).")
+    add("")
+    out.extend(md_table(["run", "seconds to first reply", "peak RSS MiB", "CPU s", "reply ok", "exit"],
+                        [[i + 1, x["seconds_to_first_reply"], x["peak_rss_mib"], x["cpu_seconds"],
+                          x["reply_ok"], x["exit_code"]] for i, x in enumerate(cold["runs"])]))
+    add("")
+    add(f"Median {cold.get('median_seconds')} s (CPU {cold.get('median_cpu_seconds')} s): on this shared "
+        "machine the wall time follows the load more than the CPU time does.")
+    add("")
+    phases = cold.get("phases")
+    if isinstance(phases, list) and phases:
+        add("Where the time goes (one more fresh process, timestamps of its start-up phases):")
+        add("")
+        rows, previous = [], 0.0
+        for name, at in phases:
+            rows.append([name, f"{at - previous:.2f}", f"{at:.2f}"])
+            previous = at
+        out.extend(md_table(["phase", "seconds", "at"], rows))
+        add("")
+    fixed = cold.get("what_if_skops_first")
+    if fixed:
+        add(f"What if `skops.io` is imported before Rasa and TensorFlow (proposed fix below; runs "
+            f"interleaved with the ones above): median {fixed.get('median_seconds')} s to first reply, "
+            f"CPU {fixed.get('median_cpu_seconds')} s, peak {fixed.get('peak_rss_mib')} MiB "
+            f"(runs: {', '.join(str(x['seconds_to_first_reply']) for x in fixed['runs'])} s).")
+        add("")
+    if r.get("bench_process_peak_rss_mib"):
+        add(f"For comparison, the benchmark process itself (model, bot, proxy and up to "
+            f"{max([lv['users'] for lv in (r.get('telegram') or {}).get('levels') or []] or [0])} simulated "
+            f"people) peaked at {r['bench_process_peak_rss_mib']} MiB.")
+        add("")
+
+
+def _training(r: dict[str, Any], add: Any, out: list[str]) -> None:
+    tr = r.get("training")
+    if not tr:
+        return
+    add("## Training time")
+    add("")
+    rows = []
+    labels = {"from_scratch": "from scratch: `rasa train --force`, temp out dir, empty cache",
+              "rasa_no_change": "nothing changed: `rasa train` again, same out dir and cache, no --force",
+              "setup_no_change": "nothing changed: `scripts/setup.sh` (fingerprint matches)"}
+    for key, label in labels.items():
+        x = tr.get(key)
+        if not x:
+            continue
+        detail = []
+        if "components_trained" in x:
+            detail.append(f"{x['components_trained']} components trained, "
+                          f"model written: {x.get('model_written')}")
+        if key == "setup_no_change":
+            detail.append(f"fingerprint matched before: {x.get('fingerprint_matched_before')}, "
+                          f"trained: {x.get('trained')}, "
+                          f"reinstalled dependencies: {x.get('reinstalled_dependencies')}")
+        if x.get("first_call_had_work"):
+            detail.append(f"a first call had work to do ({x['first_call_had_work']}): the data or lock "
+                          "changed during the run; the figure is the second call")
+        rows.append([label, x["seconds"], x["cpu_seconds"], x["exit_code"], "; ".join(detail)])
+    out.extend(md_table(["run", "seconds", "CPU s", "exit", "detail"], rows))
+    add("")
+    again = tr.get("rasa_no_change")
+    if again:
+        add(f"Rasa 3.6 does not skip `rasa train` when nothing changed: without `--force` it runs the "
+            f"training graph again, restores {again.get('components_restored_from_cache')} components from "
+            f"its cache, trains {again.get('components_trained')}, and writes a new archive "
+            f"(model written: {again.get('model_written')}); the time is start-up, reading and validating "
+            "the data, and packaging. The project's `scripts/setup.sh` is what skips training, by its "
+            "fingerprint of config, domain and data.")
+        add("")
+
+
+def _fixes(r: dict[str, Any], add: Any, out: list[str]) -> None:
+    add("## Where targets are missed: what dominates, and proposed fixes")
+    add("")
+    targets = {t["target"]: t for t in r.get("targets") or check(r)}
+    missed = [t for t in targets.values() if t["met"] is False]
+    if not missed:
+        add("Every target that ran is met.")
+        add("")
+    before, after = r.get("profile_before"), (r.get("what_if") or {}).get("profile_after")
+    top_before, top_after = _top_part(before), _top_part(after)
+    ip = r.get("in_process") or {}
+    fixed = (r.get("what_if") or {}).get("in_process") or {}
+    if before and not before.get("skipped"):
+        jsonschema = _part(before, "of which jsonschema")
+        deep = _part(before, "of which deepcopy")
+        classes = _part(before, "Rasa: Event class lookup")
+        add(f"**Per-turn latency (in-process).** Before: the largest part is *{top_before['part'].strip()}* "
+            f"({top_before['share_pct']} % of the time)"
+            + (f"; Rasa's jsonschema check of custom-action results alone is {jsonschema} %"
+               if jsonschema else "")
+            + (f", deep-copying each action call {deep} %" if deep else "")
+            + (f", looking up event classes while reading the tracker back {classes} %"
+               if classes else "")
+            + ". The bot's own work (guard, diary look-up, replies) is small: the overhead target is "
+            "about Rasa, not the bot. TensorFlow is "
+            + ("imported but runs no op per message (the pipeline is logistic regression): its thread "
+               "settings do not matter here." if r.get("tensorflow_imported") else "not even imported."))
+        if top_after:
+            add("")
+            add(f"After the fixes (measured in this run, see *what if*): bot p50/p95/p99 "
+                f"{fixed.get('bot', {}).get('p50_ms')}/{fixed.get('bot', {}).get('p95_ms')}/"
+                f"{fixed.get('bot', {}).get('p99_ms')} ms against "
+                f"{ip.get('bot', {}).get('p50_ms')}/{ip.get('bot', {}).get('p95_ms')}/"
+                f"{ip.get('bot', {}).get('p99_ms')} ms; "
+                f"CPU per turn {fixed.get('cpu_ms_per_turn', {}).get('bot')} ms against "
+                f"{ip.get('cpu_ms_per_turn', {}).get('bot')} ms. What dominates then: "
+                f"*{top_after['part'].strip()}* ({top_after['share_pct']} %).")
+        add("")
+    add("Proposed changes (production code; the benchmark only patches its own process to measure them):")
+    add("")
+    add("1. `bot/engine.py`, in `InProcessEngine.start()` before `load_agent`: validate custom-action "
+        "results with a validator built once. Rasa's `RemoteAction._validate_action_result` calls "
+        "`jsonschema.validate(result, schema)`, which checks the schema against the 2020-12 meta-schema "
+        "on every call (about 20 ms of CPU; a form turn makes two or three such calls). "
+        "See `bench/fixes.py::validate_action_results_once` for the exact code (same errors, "
+        "`best_match` as `jsonschema.validate` uses).")
+    add("2. `bot/engine.py`, `InProcessActionEndpoint.request`: `json.loads(json.dumps(kwargs.get(\"json\") "
+        "or {}))` instead of `copy.deepcopy(...)` (the call is plain JSON, as on the HTTP path).")
+    add("3. `bot/engine.py`, at start-up: memoise `rasa.shared.utils.common.all_subclasses` (the Event class "
+        "tree is fixed once Rasa is imported); reading a tracker back from the in-memory store walks every "
+        "Event subclass for each event.")
+    tg = r.get("telegram") or {}
+    level = next((lv for lv in tg.get("levels") or [] if lv.get("users") == 200), None)
+    busiest = level or max(tg.get("levels") or [{}], key=lambda lv: lv.get("users", 0))
+    if busiest.get("bot_api_calls"):
+        rl = rate_limit_analysis(busiest)
+        off = tg.get("without_rate_limiter") or {}
+        off_fixed = tg.get("without_rate_limiter_with_fixes") or {}
+        add("")
+        add(f"**{busiest['users']} users at once.** {busiest['users']} people each sending the next message "
+            "the moment the reply arrives is a queue: one process serves about "
+            f"{busiest.get('throughput_user_msgs_per_s')} user messages a second here, so a message waits "
+            "for the roughly N others ahead of it. The first limit is the rate limiter: "
+            f"{rl['per_turn']} limited Bot API requests per user message against 30 a second gives a "
+            f"ceiling of {rl['ceiling_turns_per_s']} messages a second"
+            + (f"; with it off, {off['users']} users reached {off.get('throughput_user_msgs_per_s')} msg/s "
+               f"(p95 {off.get('latency', {}).get('p95_ms')} ms)" if off else "")
+            + (f", and with the Rasa fixes too {off_fixed.get('throughput_user_msgs_per_s')} msg/s "
+               f"(p95 {off_fixed.get('latency', {}).get('p95_ms')} ms)" if off_fixed else "")
+            + ". Then the CPU: Rasa runs on the bot's one event loop, so one process uses one core.")
+        add("")
+        add("4. `bot/telegram/adapter.py`, `_typing`: send the \"typing…\" action only if the reply is not "
+            "ready after about 1 s (start `keep_typing` after `asyncio.sleep(1.0)`); most replies are "
+            f"faster, and the action takes {rl['typing_actions']} of the {rl['limited_requests']} "
+            "rate-limited requests. "
+            "5. `bot/telegram/service.py`: a rate limiter that counts only messages sent (not chat actions "
+            "and edits) against Telegram's 30 a second broadcast limit, e.g. a subclass of `AIORateLimiter` "
+            "whose `process_request` bypasses the overall limiter for `sendChatAction` and `editMessage*`. "
+            "6. Serve more users at once by running more replicas (the remote-engine deployment in "
+            "`tests/scale`) or Rasa workers than one event loop: 200 people with no thinking time need "
+            "about 200 messages a second for a 1 s p95, far above one core's capacity.")
+        add("")
+    cold = r.get("cold_start") or {}
+    phases = cold.get("phases") if isinstance(cold.get("phases"), list) else []
+    if phases:
+        steps, previous = [], 0.0
+        for name, at in phases:
+            steps.append((at - previous, name))
+            previous = at
+        biggest = sorted(steps, reverse=True)[:3]
+        fixed = cold.get("what_if_skops_first") or {}
+        add(f"**Cold start** ({cold.get('median_seconds')} s median, target 15 s). The largest phases: "
+            + "; ".join(f"{name.split(' (')[0]} {sec:.1f} s" for sec, name in biggest)
+            + ". skops (which Rasa's LogisticRegressionClassifier uses to load its model) builds, at import, "
+            "the list of trusted numpy and scipy ufuncs by calling `pickle.whichmodule` for each, which "
+            "walks all of `sys.modules`; after TensorFlow and Rasa that is thousands of modules. Imported "
+            "first, the same import costs about a quarter."
+            + (f" Measured in this run: median {fixed.get('median_seconds')} s (CPU "
+               f"{fixed.get('median_cpu_seconds')} s) against {cold.get('median_seconds')} s (CPU "
+               f"{cold.get('median_cpu_seconds')} s)." if fixed else "")
+            + " TensorFlow's import is the next cost; it comes with Rasa's component registry, whatever the "
+            "pipeline, so only a Rasa without TensorFlow would remove it.")
+        add("")
+        add("7. `bot/engine.py`, first line of `InProcessEngine.start()` (before `from rasa.core.agent "
+            "import load_agent`): `import skops.io  # noqa: F401` with a comment saying why (it must run "
+            "before Rasa and TensorFlow fill `sys.modules`).")
+        add("")
+
+
+# -- NLU evaluation -------------------------------------------------------------------------------
+
+
+def nlu_headline(n: dict[str, Any]) -> str:
+    h, cv = n.get("held_out") or {}, n.get("cross_validation") or {}
+    parts = []
+    if "accuracy" in h:
+        parts.append(f"held-out ({h.get('support')} messages): accuracy {h['accuracy']:.3f}, "
+                     f"F1 macro {h['f1_macro']:.3f}, weighted {h['f1_weighted']:.3f}, "
+                     f"{len(h.get('errors', []))} errors")
+    if "accuracy" in cv:
+        parts.append(f"{cv['folds']}-fold cross-validation ({cv.get('support')} messages): accuracy "
+                     f"{cv['accuracy']:.3f}, F1 macro {cv['f1_macro']:.3f}, weighted {cv['f1_weighted']:.3f}")
+    return "NLU: " + "; ".join(parts) + "." if parts else "NLU: not evaluated."
+
+
+def nlu_summary(n: dict[str, Any]) -> str:
+    from bench.report import text_table
+
+    rows = []
+    for key, label in (("held_out", "held-out tests/nlu"), ("cross_validation", "5-fold cross-validation")):
+        x = n.get(key) or {}
+        if "accuracy" in x:
+            rows.append((label, f"acc {x['accuracy']:.3f}  F1 macro {x['f1_macro']:.3f}  "
+                                f"F1 weighted {x['f1_weighted']:.3f}", f"{x.get('support')} msgs",
+                         f"{x['seconds']} s"))
+        else:
+            rows.append((label, "failed: " + str(x.get("error", ""))[:80], "", ""))
+    return text_table(rows, ("evaluation", "scores", "messages", "time"))
+
+
+def nlu(n: dict[str, Any]) -> str:
+    out: list[str] = []
+    add = out.append
+    h, cv = n.get("held_out") or {}, n.get("cross_validation") or {}
+    add("# NLU evaluation")
+    add("")
+    add(f"Measured {n.get('measured_at')} with `./bench.sh --nlu` (also part of `./bench.sh`), which runs "
+        "Rasa's own evaluation:")
+    add("")
+    add(f"- held out: `{h.get('command')}` on every file in `tests/nlu` ({', '.join(h.get('files') or [])}): "
+        "messages that are not in the training data;")
+    add(f"- `{cv.get('command')}`: five models, each trained on four fifths of `data/nlu` and tested on "
+        "the fifth it did not see; the scores below pool the five test parts.")
+    add("")
+    add("Raw figures: [nlu-evaluation.json](nlu-evaluation.json).")
+    add("")
+    rows = []
+    for label, x in (("held-out (tests/nlu)", h), ("5-fold cross-validation (data/nlu)", cv)):
+        if "accuracy" in x:
+            rows.append([label, x["support"], x["intents"], f"{x['accuracy']:.3f}", f"{x['f1_macro']:.3f}",
+                         f"{x['f1_weighted']:.3f}", f"{x['precision_macro']:.3f}", f"{x['recall_macro']:.3f}",
+                         len(x.get("errors") or []), x["seconds"]])
+        else:
+            rows.append([label, "-", "-", "failed", str(x.get("error", ""))[:200], "", "", "", "",
+                         x.get("seconds")])
+    out.extend(md_table(["evaluation", "messages", "intents", "accuracy", "F1 macro", "F1 weighted",
+                         "precision macro", "recall macro", "errors", "seconds"], rows))
+    add("")
+    fold = cv.get("fold_mean") or {}
+    if fold.get("test"):
+        t = fold["test"]
+        add(f"Per fold (mean ± standard deviation of the five test parts, as Rasa logs them): accuracy "
+            f"{t.get('accuracy')} ± {t.get('accuracy_std')}, "
+            f"F1 {t.get('f1-score')} ± {t.get('f1-score_std')}, "
+            f"precision {t.get('precision')} ± {t.get('precision_std')}.")
+        add("")
+    shared = h.get("overlap_with_training") or {}
+    if shared:
+        count = shared.get("also_in_training") or 0
+        add((f"None of the {shared.get('held_out_examples')} held-out messages is" if not count else
+             f"{count} of the {shared.get('held_out_examples')} held-out messages are")
+            + f" also among the {shared.get('training_examples')} training examples (compared lower-cased, "
+            "without punctuation). Cross-validation scores lower because its test parts are the "
+            "training data's own examples, short and deliberately hard ones included (\"uh huh\", "
+            "\"spot on\"), each judged by a model trained without it and with a fifth less data.")
+        add("")
+    fallback = h.get("would_fall_back") or {}
+    if h.get("fallback_threshold") is not None:
+        add(f"Rasa scores the classifier's top intent. In the bot, a top confidence below "
+            f"{h['fallback_threshold']} (the FallbackClassifier) becomes the honest \"I'm not sure\" "
+            "reply instead: on the held-out set that happens to "
+            f"{fallback.get('correct_but_below_threshold')} "
+            f"correctly classified messages and to {fallback.get('wrong_and_below_threshold')} of the errors "
+            "(an error the user sees as \"I'm not sure\" rather than a wrong answer).")
+        add("")
+    for label, x in (("held-out", h), ("cross-validation", cv)):
+        if x.get("confused_pairs"):
+            add(f"## Most confused intent pairs, {label}")
+            add("")
+            out.extend(md_table(["intent", "predicted as", "times"],
+                                [[p["intent"], p["predicted"], p["count"]] for p in x["confused_pairs"]]))
+            add("")
+        if x.get("per_intent_lowest_f1"):
+            add(f"Lowest F1 by intent, {label}: " + ", ".join(
+                f"{p['intent']} {p['f1']:.2f} (n={p['support']})"
+                for p in x["per_intent_lowest_f1"][:8]) + ".")
+            add("")
+    if "errors" in h:
+        add(f"## Every held-out error ({len(h['errors'])})")
+        add("")
+        out.extend(md_table(["text", "intent", "predicted", "confidence"],
+                            [[e["text"], e["intent"], e["predicted"], e["confidence"]] for e in h["errors"]]))
+        add("")
+    if cv.get("errors"):
+        add(f"## Every cross-validation error ({len(cv['errors'])})")
+        add("")
+        add("<details><summary>the list</summary>")
+        add("")
+        out.extend(md_table(["text", "intent", "predicted", "confidence"],
+                            [[e["text"], e["intent"], e["predicted"], e["confidence"]]
+                             for e in cv["errors"]]))
+        add("")
+        add("</details>")
+        add("")
+    return "\n".join(out).rstrip() + "\n"
