@@ -31,8 +31,15 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     warnings.simplefilter("ignore")  # library deprecation chatter is not for users
+    # Rasa's model loader imports skops.io, which scans every loaded module: done
+    # before TensorFlow and Rasa are imported it takes a fraction of the time
+    # (cold start about 10 s -> 5 s, docs/benchmarks.md).  Its imports reset the
+    # root log level, so logging is configured after it.
+    import skops.io  # noqa: F401
+
     settings = get_settings()
     _configure_logging(settings.log_level)
+    logging.getLogger().setLevel(getattr(logging, settings.log_level.upper(), logging.WARNING))
 
     from bot.app import build_core
     from bot.console import chat as console_chat
