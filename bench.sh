@@ -8,6 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh
 if [[ " $* " != *" --nlu "* ]]; then
+  # The profile of what dominates a turn uses pyinstrument (not a dependency of the bot).
+  if ! .venv/bin/python -c 'import pyinstrument' 2>/dev/null; then
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "pyinstrument==4.6.2" >&2 \
+      || echo "[bench] pyinstrument could not be installed: the profile will be skipped" >&2
+  fi
   # The Telegram part runs the e2e emulator (npm ci in tests/e2e, as ./test.sh does).
   if [ ! -f tests/e2e/node_modules/telegram-test-api/package.json ] && command -v npm >/dev/null 2>&1; then
     npm ci --prefix tests/e2e --no-audit --no-fund >&2 || echo "[bench] npm ci failed: the Telegram part will be skipped" >&2

@@ -73,13 +73,26 @@ def confused_pairs(report: dict[str, Any], top: int = 10) -> list[dict[str, Any]
     return [{"intent": a, "predicted": b, "count": n} for (a, b), n in counts.most_common(top)]
 
 
+def _guard() -> Any:
+    """The bot's safety guard, which runs before NLU on every message (None if it cannot load)."""
+    try:
+        from bot.guard import SafetyGuard
+
+        return SafetyGuard.from_file()
+    except Exception:  # noqa: BLE001 - the report goes on without this column
+        return None
+
+
 def errors(items: Optional[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    guard = _guard()
     rows = []
     for item in items or []:
         prediction = item.get("intent_prediction") or {}
-        rows.append({"text": item.get("text"), "intent": item.get("intent"),
+        text = str(item.get("text") or "")
+        rows.append({"text": text, "intent": item.get("intent"),
                      "predicted": prediction.get("name"),
-                     "confidence": round(float(prediction.get("confidence") or 0.0), 3)})
+                     "confidence": round(float(prediction.get("confidence") or 0.0), 3),
+                     "guard_fires": bool(guard.match(text)) if guard is not None else None})
     return sorted(rows, key=lambda r: (r["intent"] or "", -r["confidence"]))
 
 
@@ -155,7 +168,9 @@ def cross_validation(folder: Path, timeout: float, folds: int = FOLDS) -> dict[s
     command = [RASA, "test", "nlu", "--nlu", "data/nlu", "--cross-validation", "--folds", str(folds),
                "--config", "config.yml", "--out", str(out), "--no-plot"]
     log(f"nlu: {folds}-fold cross-validation (trains {folds} models)")
-    run = timed(command, child_env(RASA_TELEMETRY_ENABLED="false"), timeout, folder / "cv.log")
+    # A cache of its own: nothing from earlier trainings is reused, nothing is left in .rasa/.
+    env = child_env(RASA_TELEMETRY_ENABLED="false", RASA_CACHE_DIRECTORY=str(folder / "cache"))
+    run = timed(command, env, timeout, folder / "cv.log")
     text = run.pop("log")
     result: dict[str, Any] = {
         "command": f"rasa test nlu --nlu data/nlu --cross-validation --folds {folds} --config config.yml",

@@ -42,7 +42,11 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     what_if = results.get("what_if") or {}
     if what_if.get("in_process"):
         fixed = what_if["in_process"]
-        rows.append(("  with the proposed fixes: bot p50 / p95 / p99", _ms(fixed["bot"]), "(what if)", ""))
+        rows.append(("  what if, fixes 1-4: bot p50 / p95 / p99", _ms(fixed["bot"]), "(what if)", ""))
+        fixed_all = what_if.get("in_process_all")
+        if fixed_all:
+            rows.append(("  what if, fixes 1-5: bot overhead", _pct(fixed_all.get("bot_overhead_pct")),
+                         "(what if)", ""))
     telegram = results.get("telegram") or {}
     for level in telegram.get("levels") or []:
         name = f"Telegram, {level['users']} user{'s' if level['users'] != 1 else ''} at once"
@@ -53,7 +57,7 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         else:
             rows.append((name, value, "", ""))
     for key, label in (("without_rate_limiter", "rate limiter off"),
-                       ("without_rate_limiter_with_fixes", "rate limiter off + fixes")):
+                       ("without_rate_limiter_with_fixes", "rate limiter off + fixes 1-5")):
         level = telegram.get(key)
         if level:
             rows.append((f"  diagnostic: {level['users']} users, {label}",

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import aiohttp
+from aiohttp import web
 
 from bench.common import load_average, log, summary_ms
 from tests.e2e.harness import (
@@ -87,13 +88,20 @@ class NotifyingProxy(BotApiProxy):
         super().__init__(upstream)
         self.events: dict[int, asyncio.Event] = {}
         self.api_calls: dict[str, int] = {}
+        self.abandoned: dict[str, int] = {}
 
     def event(self, chat_id: int) -> asyncio.Event:
         return self.events.setdefault(chat_id, asyncio.Event())
 
     async def _bot_api(self, request: Any) -> Any:
-        response = await super()._bot_api(request)
         method = request.match_info.get("method", "")
+        try:
+            response = await super()._bot_api(request)
+        except ConnectionResetError:
+            # The bot dropped the request before sending all of it (a cancelled task, e.g. the
+            # "typing…" loop once the reply is ready): counted, nobody is left to answer.
+            self.abandoned[method] = self.abandoned.get(method, 0) + 1
+            return web.Response(status=499)
         self.api_calls[method] = self.api_calls.get(method, 0) + 1
         if method.startswith("send") and method != "sendChatAction":
             with contextlib.suppress(Exception):
@@ -243,6 +251,7 @@ async def run_level(core: Any, users: int, step_timeout: float, run_timeout: flo
             with contextlib.suppress(Exception):
                 person.received += len(await fetch(person.user))
         api_calls = dict(proxy.api_calls)
+        abandoned = dict(proxy.abandoned)
     steps_done = sum(len(p.latencies) for p in people)
     received = sum(p.received for p in people)
     expected_each = sum(expected) if expected else None
@@ -269,6 +278,7 @@ async def run_level(core: Any, users: int, step_timeout: float, run_timeout: flo
         "latency": summary_ms(latencies),
         "first_reply_latency": summary_ms([x for p in people for x in p.first_reply]),
         "bot_api_calls": api_calls,
+        "requests_abandoned_by_the_bot": abandoned,
         "cpu_seconds": {"bot_process": round(cpu_used[0], 1), "emulator": round(cpu_used[1], 1),
                         "note": "the bot process also runs the proxy and the simulated people"},
         "cpu_ms_per_user_message": round(cpu_used[0] / max(1, steps_done) * 1000, 1),
