@@ -52,26 +52,13 @@ FIXES = {
 
 @contextlib.contextmanager
 def validate_action_results_once() -> Iterator[None]:
-    from jsonschema import ValidationError, validators
-    from jsonschema.exceptions import best_match
+    """The production speed-up (bot.rasa_speedups), put back afterwards."""
     from rasa.core.actions.action import RemoteAction
 
-    schema = RemoteAction.action_response_format_spec()
-    validator_class = validators.validator_for(schema)
-    validator_class.check_schema(schema)
-    validator = validator_class(schema)
+    from bot import rasa_speedups
+
     original = RemoteAction._validate_action_result
-
-    def validate(self: Any, result: dict[str, Any]) -> bool:
-        error = best_match(validator.iter_errors(result))
-        if error is None:
-            return True
-        assert isinstance(error, ValidationError)
-        error.message += (". Failed to validate Action server response from API, make sure your "
-                          "response from the Action endpoint is valid.")
-        raise error
-
-    RemoteAction._validate_action_result = validate  # type: ignore[method-assign]
+    rasa_speedups.validate_action_results_once()
     try:
         yield
     finally:
@@ -108,18 +95,13 @@ def json_copy_action_calls(engine: Any) -> Iterator[None]:
 
 @contextlib.contextmanager
 def cache_event_classes() -> Iterator[None]:
+    """The production speed-up (bot.rasa_speedups), put back afterwards."""
     import rasa.shared.utils.common as common
 
+    from bot import rasa_speedups
+
     original = common.all_subclasses
-    cache: dict[Any, list[Any]] = {}
-
-    def all_subclasses(cls: Any) -> list[Any]:
-        found = cache.get(cls)
-        if found is None:
-            found = cache[cls] = original(cls)
-        return found
-
-    common.all_subclasses = all_subclasses  # type: ignore[assignment]
+    rasa_speedups.cache_event_classes()
     try:
         yield
     finally:

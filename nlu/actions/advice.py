@@ -55,8 +55,7 @@ class ActionEmergency(Action):
         metadata = (tracker.latest_message or {}).get("metadata") or {}
         if not metadata.get("via_guard"):
             dispatcher.utter_message(text=Facts.load().emergency_reply)
-        after = domain_copy.copy("after_emergency")
-        dispatcher.utter_message(text=after["text"], buttons=after.get("buttons", []))
+        domain_copy.utter(dispatcher, "after_emergency")
         return []
 
 
@@ -68,6 +67,5 @@ class ActionCoreFallback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        fallback = domain_copy.copy("default")
-        dispatcher.utter_message(text=fallback["text"], buttons=fallback.get("buttons", []))
+        domain_copy.utter(dispatcher, "default")
         return [UserUtteranceReverted()]

@@ -215,21 +215,5 @@ class ActionFourSummary(Action):
         return [SlotSet("check_done", True)]
 
 
-def _make_ask_sign(slot: str) -> type:
-    """The form's question for one sign: copy and Yes / No / Not sure buttons."""
-
-    class ActionAskSign(Action):
-        def name(self) -> str:
-            return f"action_ask_{slot}"
-
-        async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                      domain: dict[str, Any]) -> list[EventType]:
-            dispatcher.utter_message(text=domain_copy.text(f"ask_{slot}"),
-                                     buttons=domain_copy.buttons(f"ask_{slot}"))
-            return []
-
-    ActionAskSign.__name__ = f"ActionAsk{slot.title().replace('_', '')}"
-    return ActionAskSign
-
-
-ASK_SIGN_ACTIONS = [_make_ask_sign(slot) for slot in SIGN_SLOTS]
+# The form's question for each sign: copy and Yes / No / Not sure buttons.
+ASK_SIGN_ACTIONS = [domain_copy.make_ask_action(slot) for slot in SIGN_SLOTS]

@@ -227,22 +227,7 @@ class ValidateNoteForm(FormValidationAction):
         return {"note_confirm": None}
 
 
-def _make_ask(slot: str) -> type:
-    class ActionAskNoteStep(Action):
-        def name(self) -> str:
-            return f"action_ask_{slot}"
-
-        async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                      domain: dict[str, Any]) -> list[EventType]:
-            dispatcher.utter_message(text=domain_copy.text(f"ask_{slot}"),
-                                     buttons=domain_copy.buttons(f"ask_{slot}"))
-            return []
-
-    ActionAskNoteStep.__name__ = f"ActionAsk{slot.title().replace('_', '')}"
-    return ActionAskNoteStep
-
-
-ASK_NOTE_ACTIONS = [_make_ask(slot) for slot in NOTE_SLOTS]
+ASK_NOTE_ACTIONS = [domain_copy.make_ask_action(slot) for slot in NOTE_SLOTS]
 
 
 class ActionAskNoteConfirm(Action):
@@ -267,8 +252,7 @@ class ActionSaveNote(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         reset = [SlotSet(slot, None) for slot in (*NOTE_SLOTS, "note_confirm")]
         if tracker.get_slot("note_confirm") != "yes":  # left before confirming
-            stopped = domain_copy.copy("note_stopped")
-            dispatcher.utter_message(text=stopped["text"], buttons=stopped.get("buttons", []))
+            domain_copy.utter(dispatcher, "note_stopped")
             return reset
         fields = note_fields(tracker.current_slot_values())
         dispatcher.utter_message(json_message={"diary": {"op": "save_note", "fields": fields}})

@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
 
 COPY_PATH = Path(__file__).resolve().parents[2] / "data" / "copy.yml"
 
@@ -60,3 +63,24 @@ def link_buttons(response: dict[str, Any]) -> list[dict[str, Any]]:
     """Only the buttons that open a link: safe to show in the middle of the check."""
     return [dict(b) for b in response.get("buttons", [])
             if not str(b.get("payload", "")).startswith("/")]
+
+
+def utter(dispatcher: CollectingDispatcher, name: str) -> None:
+    """Send copy entry ``name`` as it is written: its text and its buttons."""
+    dispatcher.utter_message(text=text(name), buttons=buttons(name))
+
+
+def make_ask_action(slot: str) -> type:
+    """A form's question for ``slot``: the copy entry ``ask_<slot>``, text and buttons."""
+
+    class ActionAsk(Action):
+        def name(self) -> str:
+            return f"action_ask_{slot}"
+
+        async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      domain: dict[str, Any]) -> list[EventType]:
+            utter(dispatcher, f"ask_{slot}")
+            return []
+
+    ActionAsk.__name__ = f"ActionAsk{slot.title().replace('_', '')}"
+    return ActionAsk
