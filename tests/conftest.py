@@ -1,6 +1,14 @@
-"""Shared fixtures.  The console process loads the Rasa model once for all tests."""
+"""Shared fixtures.  The console process loads the Rasa model once for all tests.
+
+Missing prerequisites (the trained model, the Telegram emulator, PostgreSQL, Redis,
+an importable package) go through :func:`require`: outside CI the test is skipped
+with the reason; with ``CI=true`` it fails with the reason, so a broken set-up can
+never pass as a green run.  As a backstop, with ``CI=true`` any other skip is
+reported as a failure too (see :func:`pytest_runtest_makereport`).
+"""
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -13,6 +21,61 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "stalking-bot.tar.gz"
+#: ``CI=true`` (as CI services set it): every prerequisite is required.
+IN_CI = os.environ.get("CI", "").strip().lower() == "true"
+CI_SUFFIX = " (CI=true: a missing prerequisite is a failure, not a skip)"
+
+
+def require(condition: object, reason: str) -> None:
+    """Go on when ``condition`` holds; else skip with ``reason``, or fail under ``CI=true``."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(reason + CI_SUFFIX, pytrace=False)
+    pytest.skip(reason)
+
+
+def require_model() -> Path:
+    """The trained Rasa model (see :func:`require`)."""
+    require(MODEL.exists(), f"no trained model at {MODEL.relative_to(ROOT)}: run ./test.sh, which trains it")
+    return MODEL
+
+
+def require_module(name: str) -> Any:
+    """``pytest.importorskip`` through :func:`require`: the module, or skip / fail."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        require(False, f"cannot import {name} ({type(error).__name__}: {error})")
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    return require_model()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """With ``CI=true`` no test may be skipped: a skip from anywhere is reported as a failure."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true: {reason}{CI_SUFFIX}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
+    """The same for a whole module skipped while it is collected (``importorskip`` at the top)."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if IN_CI and report.skipped:
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"module skipped under CI=true: {reason}{CI_SUFFIX}"
 
 
 def isolated_store(folder: Path) -> dict[str, str]:
@@ -61,8 +124,7 @@ class JsonlChat:
 
 @pytest.fixture(scope="session")
 def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JsonlChat]:
-    if not MODEL.exists():
-        pytest.skip("no trained model: run ./test.sh, which trains it")
+    require_model()
     session = JsonlChat(tmp_path_factory.mktemp("console") / "stderr.log")
     yield session
     code, _ = session.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MODEL, ROOT, JsonlChat, isolated_store
+from tests.conftest import ROOT, JsonlChat, isolated_store, require_model
 
 pytestmark = pytest.mark.model
 
@@ -175,8 +175,7 @@ def test_start_resets_the_conversation(chat: JsonlChat) -> None:
 
 
 def test_nothing_but_json_on_stdout_and_exit_zero_at_end_of_input(tmp_path: Path) -> None:
-    if not MODEL.exists():
-        pytest.skip("no trained model")
+    require_model()
     proc = subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--jsonl", "--user", "eof-test"],
         input="hello\n\nhes got a knife\n", cwd=ROOT, capture_output=True, text=True,

@@ -13,15 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MODEL, JsonlChat
+from tests.conftest import JsonlChat, require_model
 
 pytestmark = pytest.mark.model
 
 
 @pytest.fixture(scope="module")
 def diary_chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[JsonlChat, Path]]:
-    if not MODEL.exists():
-        pytest.skip("no trained model: run ./test.sh, which trains it")
+    require_model()
     folder = tmp_path_factory.mktemp("diary-console")
     session = JsonlChat(folder / "stderr.log", user="diary-user")
     yield session, folder

@@ -18,7 +18,7 @@ MODEL = ROOT / "models" / "stalking-bot.tar.gz"
 DATA = ["data/nlu", "data/rules", "data/stories"]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
 
-needs_model = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run ./test.sh")
+needs_model = pytest.mark.usefixtures("trained_model")  # skipped, or failed under CI=true, without it
 
 
 def _rasa(*args: str) -> subprocess.CompletedProcess[str]:

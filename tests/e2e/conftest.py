@@ -22,9 +22,17 @@ import pytest_asyncio
 
 from bot.settings import Settings
 from bot.telegram import TelegramService
+from tests.conftest import IN_CI, require, require_model
 
 from .fakes import FakeCore
-from .harness import BotApiProxy, Emulator, TelegramUser, ensure_emulator_installed, free_port
+from .harness import (
+    EMULATOR_PACKAGE,
+    BotApiProxy,
+    Emulator,
+    TelegramUser,
+    ensure_emulator_installed,
+    free_port,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 MODES = ["polling", "webhook"]
@@ -88,9 +96,18 @@ class DiaryFiles:
 
 @pytest.fixture(scope="session")
 def emulator_installed() -> None:
+    """The pinned emulator in tests/e2e/node_modules.
+
+    ``./test.sh`` installs it before pytest runs; with ``CI=true`` a missing one is a
+    failure (no install from here); otherwise it is installed now, or skipped with why not.
+    """
+    if IN_CI:
+        require(EMULATOR_PACKAGE.exists(),
+                f"the Telegram emulator is not installed ({EMULATOR_PACKAGE.relative_to(ROOT)} is "
+                "missing): ./test.sh installs it with npm ci --prefix tests/e2e")
+        return
     reason = ensure_emulator_installed()
-    if reason:
-        pytest.skip(reason)
+    require(reason is None, reason or "")
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -148,10 +165,7 @@ async def fake_bot(request: pytest.FixtureRequest, bot_api: BotApiProxy) -> Asyn
 
 @pytest.fixture(scope="session")
 def model_path() -> Path:
-    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    if not models:
-        pytest.skip("no trained Rasa model in models/*.tar.gz: train one to run these tests")
-    return models[-1]
+    return require_model()
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -21,7 +21,7 @@ import pytest
 
 from bot.replies import Reply
 from bot.settings import Settings
-from tests.conftest import MODEL
+from tests.conftest import MODEL, require_model
 
 T = TypeVar("T")
 
@@ -95,8 +95,7 @@ def settings_for(folder: Path, **more: Any) -> Settings:
 
 @pytest.fixture(scope="session")
 def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealBot]:
-    if not MODEL.exists():
-        pytest.skip("no trained model: run ./test.sh, which trains it")
+    require_model()
     from bot.app import build_core
 
     folder = tmp_path_factory.mktemp("hardening")

@@ -19,11 +19,9 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
-
 from bot.diary.crypto import Cipher
 from bot.diary.store import DiaryStore
-from tests.conftest import MODEL, ROOT, JsonlChat
+from tests.conftest import ROOT, JsonlChat, require_model
 from tests.hardening.conftest import child_env
 
 USER = "kill-test"
@@ -40,8 +38,7 @@ def start_console(folder: Path, log: Path) -> subprocess.Popen[str]:
 
 
 def test_sigkill_while_saving_loses_no_confirmed_note(tmp_path: Path) -> None:
-    if not MODEL.exists():
-        pytest.skip("no trained model: run ./test.sh, which trains it")
+    require_model()
     run = uuid.uuid4().hex[:8]
     # long notes, so the kill is likely to land inside a write
     sent = [(f"note {n} of run {run}: " + f"he was outside again ({n}) " * 60).strip() for n in range(NOTES)]

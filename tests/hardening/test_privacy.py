@@ -23,7 +23,7 @@ import pytest
 import structlog
 
 from bot.replies import Reply
-from tests.conftest import MODEL, JsonlChat
+from tests.conftest import JsonlChat, require_model
 from tests.hardening.conftest import RealBot, child_env
 
 # (text, {button title: payload}, [document paths]) for each message the bot sent
@@ -166,8 +166,7 @@ def test_rasa_never_logs_below_warning_whatever_the_bots_level(real: RealBot) ->
 
 
 def test_a_console_at_debug_logs_nothing_users_wrote(tmp_path: Path) -> None:
-    if not MODEL.exists():
-        pytest.skip("no trained model: run ./test.sh, which trains it")
+    require_model()
     marker = f"console-{uuid.uuid4().hex}"
     since = time.time() - 1
     chat = JsonlChat(tmp_path / "stderr.log", user="private-console",

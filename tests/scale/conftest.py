@@ -6,20 +6,17 @@ them the tests that need them are skipped with the reason, except under
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
-from .cluster import MODEL, Cluster, running_cluster, stores_unreachable
+from tests.conftest import require
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
+from .cluster import MODEL, Cluster, running_cluster, stores_unreachable
 
 
 def skip_or_fail(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: required here)", pytrace=False)
-    pytest.skip(reason)
+    require(False, reason)
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import require, require_module
+
 from .cluster import REDIS, stores_unreachable
 
-pytest.importorskip("rasa")
+require_module("rasa")
 
 
 def wrapped(store: Any) -> Any:
@@ -52,8 +54,8 @@ async def test_sql(tmp_path: Path) -> None:
 
 
 async def test_redis() -> None:
-    if stores_unreachable():
-        pytest.skip(str(stores_unreachable()))
+    reason = stores_unreachable()
+    require(reason is None, str(reason))
     from rasa.core.tracker_store import RedisTrackerStore
     from rasa.shared.core.domain import Domain
 
