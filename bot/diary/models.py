@@ -109,7 +109,8 @@ class AttachmentRow(Base):
     __tablename__ = "attachments"
 
     id = Column(Integer, primary_key=True)
-    note_id = Column(Integer, ForeignKey("notes.id", ondelete="CASCADE"), nullable=False, index=True)
+    # None: "unfiled", kept from the moment it arrived until the person chooses its note.
+    note_id = Column(Integer, ForeignKey("notes.id", ondelete="CASCADE"), nullable=True, index=True)
     user_key = Column(String(USER_KEY_LENGTH), nullable=False, index=True)
     kind = Column(String(32), nullable=False)
     telegram_file_id_enc = Column(LargeBinary, nullable=True)

@@ -29,7 +29,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, delete, event, func, select
+from sqlalchemy import and_, create_engine, delete, event, func, or_, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -63,6 +63,10 @@ ATTACHMENT_KINDS: tuple[str, ...] = (
     "animation",
 )
 
+class _NothingToFile(Exception):
+    """No unfiled file was waiting (another message filed them first)."""
+
+
 _PG_MIGRATION_LOCK = 0x6469617279  # "diary": one migrating replica at a time
 
 
@@ -85,7 +89,7 @@ class NoteFields:
 @dataclass(frozen=True)
 class AttachmentInfo:
     id: int
-    note_id: int
+    note_id: int | None  # None: unfiled (the person has not chosen its note yet)
     kind: str
     telegram_file_id: str | None
     filename: str | None
@@ -334,14 +338,12 @@ class DiaryStore:
 
     # ------------------------------------------------------------------ notes
 
-    def add_note(self, user_id: str | int, fields: NoteFields) -> Note:
-        """Save a new note, whole or not at all."""
-        user_key = self._uk(user_id)
+    def _new_note_row(self, user_key: str, fields: NoteFields, now: datetime) -> NoteRow:
+        """A checked, encrypted row for a new note (not yet added to a session)."""
         occurred_at = _check_datetime("occurred_at", fields.occurred_at)
         kind = _check_kind(fields.kind)
         texts = {name: _check_text(name, getattr(fields, name)) for name in TEXT_FIELDS}
-        now = utcnow()
-        row = NoteRow(
+        return NoteRow(
             user_key=user_key,
             occurred_at=occurred_at,
             created_at=now,
@@ -349,6 +351,15 @@ class DiaryStore:
             kind=kind,
             **{f"{name}_enc": self._enc(value) for name, value in texts.items()},
         )
+
+    def add_note(self, user_id: str | int, fields: NoteFields) -> Note:
+        """Save a new note, whole or not at all."""
+        user_key = self._uk(user_id)
+        occurred_at = _check_datetime("occurred_at", fields.occurred_at)
+        kind = _check_kind(fields.kind)
+        texts = {name: _check_text(name, getattr(fields, name)) for name in TEXT_FIELDS}
+        now = utcnow()
+        row = self._new_note_row(user_key, fields, now)
         with self._sessions.begin() as session:
             session.add(row)
             session.flush()
@@ -443,15 +454,18 @@ class DiaryStore:
     def add_attachment(
         self,
         user_id: str | int,
-        note_id: int,
+        note_id: int | None,
         kind: str,
         telegram_file_id: str | None,
         filename: str | None,
         mime_type: str | None,
         content: bytes,
     ) -> int:
-        """Attach a file to one of the user's notes; its id.
+        """Keep a file, encrypted, as its own row; its id.
 
+        With a ``note_id`` it is attached to that note of the user's; with None it
+        is kept *unfiled* until :meth:`file_unfiled` gives it a note (the person
+        chooses which), and is removed by ``forget`` and retention like any row.
         Raises ``DiaryLimitError`` over ``MAX_ATTACHMENT_BYTES`` and
         ``NoteNotFoundError`` when the note is not this user's.
         """
@@ -482,13 +496,76 @@ class DiaryStore:
             created_at=now,
         )
         with self._sessions.begin() as session:
-            note = self._owned_note(session, user_key, note_id)
-            if note is None:
-                raise NoteNotFoundError(f"no note {note_id} for this user")
-            note.updated_at = now
+            if note_id is not None:
+                note = self._owned_note(session, user_key, note_id)
+                if note is None:
+                    raise NoteNotFoundError(f"no note {note_id} for this user")
+                note.updated_at = now
             session.add(row)
             session.flush()
             return int(row.id)
+
+    def unfiled_attachments(self, user_id: str | int) -> list[AttachmentInfo]:
+        """The user's files not yet filed to a note, oldest first (metadata, never content)."""
+        user_key = self._uk(user_id)
+        with self._sessions() as session:
+            return self._unfiled(session, user_key)
+
+    def _unfiled(self, session: Session, user_key: str) -> list[AttachmentInfo]:
+        stmt = (
+            select(
+                AttachmentRow.id,
+                AttachmentRow.note_id,
+                AttachmentRow.kind,
+                AttachmentRow.telegram_file_id_enc,
+                AttachmentRow.filename_enc,
+                AttachmentRow.mime_type,
+                AttachmentRow.size,
+                AttachmentRow.created_at,
+            )
+            .where(AttachmentRow.user_key == user_key, AttachmentRow.note_id.is_(None))
+            .order_by(AttachmentRow.id)
+        )
+        return [self._attachment_info(row) for row in session.execute(stmt)]
+
+    def file_unfiled(
+        self, user_id: str | int, note_id: int | None = None, new_note: NoteFields | None = None
+    ) -> tuple[Note | None, int]:
+        """File every unfiled file of the user to a note, in one transaction.
+
+        To the user's note ``note_id``, or to a note made from ``new_note`` (saved
+        only if there is something to file).  Returns the note (None when nothing
+        was waiting) and how many files were filed; ``NoteNotFoundError`` when
+        ``note_id`` is not this user's note.
+        """
+        if (note_id is None) == (new_note is None):
+            raise DiaryValueError("give either a note id or the fields of a new note")
+        user_key = self._uk(user_id)
+        now = utcnow()
+        try:
+            with self._sessions.begin() as session:
+                if new_note is not None:
+                    row = self._new_note_row(user_key, new_note, now)
+                    session.add(row)
+                    session.flush()
+                else:
+                    row = self._owned_note(session, user_key, note_id)  # type: ignore[arg-type]
+                    if row is None:
+                        raise NoteNotFoundError(f"no note {note_id} for this user")
+                result = session.execute(
+                    update(AttachmentRow)
+                    .where(AttachmentRow.user_key == user_key, AttachmentRow.note_id.is_(None))
+                    .values(note_id=row.id)
+                    .execution_options(synchronize_session=False)
+                )
+                filed = int(result.rowcount or 0)
+                if not filed:
+                    raise _NothingToFile  # rolls back: a new note is not kept empty-handed
+                row.updated_at = now
+                session.flush()
+                return self._notes(session, user_key, [row], all_of_user=False)[0], filed
+        except _NothingToFile:
+            return None, 0
 
     def list_attachments(self, user_id: str | int, note_id: int) -> list[AttachmentInfo]:
         """The note's attachments, oldest first (empty for another user's note)."""
@@ -639,12 +716,15 @@ class DiaryStore:
 
     def purge_before(self, cutoff: datetime) -> dict[str, int]:
         """Retention (``NOTE_RETENTION_DAYS``): delete, for every user, the notes written
-        before ``cutoff`` (by ``created_at``) with their attachments, and the answers not
-        changed since; in one transaction.  The counts deleted."""
+        before ``cutoff`` (by ``created_at``) with their attachments, files never filed to a
+        note that arrived before ``cutoff``, and the answers not changed since; in one
+        transaction.  The counts deleted."""
         cutoff = _check_datetime("cutoff", cutoff)
         old_notes = select(NoteRow.id).where(NoteRow.created_at < cutoff)
+        old_unfiled = and_(AttachmentRow.note_id.is_(None), AttachmentRow.created_at < cutoff)
+        old_files = or_(AttachmentRow.note_id.in_(old_notes), old_unfiled)
         deletes = {
-            "attachments": delete(AttachmentRow).where(AttachmentRow.note_id.in_(old_notes)),
+            "attachments": delete(AttachmentRow).where(old_files),
             "notes": delete(NoteRow).where(NoteRow.created_at < cutoff),
             "answers": delete(AnswerRow).where(AnswerRow.updated_at < cutoff),
         }

@@ -448,3 +448,78 @@ def test_concurrent_writers_from_threads(store: DiaryStore) -> None:
         ids = list(pool.map(write, range(30)))
     assert len(set(ids)) == 30
     assert sum(store.list_notes(f"user-{u}")[1] for u in range(3)) == 30
+
+
+# ------------------------------------------------------------------ unfiled attachments (issue 13, item 1)
+
+
+def test_a_file_is_kept_unfiled_at_once_and_filed_later(store: DiaryStore) -> None:
+    """A 3 MB photo is its own encrypted row from the moment it arrives, not a capped JSON answer."""
+    photo = b"\xff\xd8" + bytes(range(256)) * (3 * 1024 * 4) + b"\xff\xd9"  # about 3 MB
+    attachment_id = store.add_attachment(ALICE, None, "photo", "AgAC-photo", "photo.jpg", "image/jpeg", photo)
+    [waiting] = store.unfiled_attachments(ALICE)
+    assert (waiting.id, waiting.note_id, waiting.size, waiting.filename) == (
+        attachment_id, None, len(photo), "photo.jpg")
+    assert store.get_attachment_content(ALICE, attachment_id) == photo
+    assert store.unfiled_attachments(BOB) == []
+    note = store.add_note(ALICE, full_fields())
+    filed, count = store.file_unfiled(ALICE, note_id=note.id)
+    assert count == 1 and filed is not None and filed.id == note.id
+    assert [a.id for a in filed.attachments] == [attachment_id]
+    assert store.unfiled_attachments(ALICE) == []
+    assert store.file_unfiled(ALICE, note_id=note.id) == (None, 0)  # nothing waits any more
+    [exported] = store.all_notes(ALICE)
+    assert exported.attachment_count == 1 and exported.attachments[0].size == len(photo)
+
+
+def test_an_album_keeps_every_photo(store: DiaryStore) -> None:
+    photos = [bytes([n]) * (200_000 + n) for n in range(5)]
+    for number, photo in enumerate(photos):
+        store.add_attachment(ALICE, None, "photo", f"f{number}", None, "image/jpeg", photo)
+    assert len(store.unfiled_attachments(ALICE)) == 5
+    note, count = store.file_unfiled(ALICE, new_note=NoteFields(occurred_at=T0, what_happened="album"))
+    assert count == 5 and note is not None and note.what_happened == "album"
+    assert [store.get_attachment_content(ALICE, a.id) for a in note.attachments] == photos
+
+
+def test_filing_to_a_new_note_keeps_no_empty_note_when_nothing_waits(store: DiaryStore) -> None:
+    assert store.file_unfiled(ALICE, new_note=NoteFields(occurred_at=T0, what_happened="x")) == (None, 0)
+    assert store.list_notes(ALICE) == ([], 0)
+
+
+def test_files_cannot_be_filed_to_another_users_note(store: DiaryStore) -> None:
+    bobs = store.add_note(BOB, full_fields())
+    store.add_attachment(ALICE, None, "photo", None, None, None, b"alice's")
+    with pytest.raises(NoteNotFoundError):
+        store.file_unfiled(ALICE, note_id=bobs.id)
+    assert len(store.unfiled_attachments(ALICE)) == 1
+    assert store.get_note(BOB, bobs.id).attachment_count == 0  # type: ignore[union-attr]
+
+
+def test_unfiled_files_at_the_limit_and_over_it(store: DiaryStore) -> None:
+    store.add_attachment(ALICE, None, "document", None, "big.bin", None, b"\0" * MAX_ATTACHMENT_BYTES)
+    with pytest.raises(DiaryLimitError):
+        store.add_attachment(ALICE, None, "document", None, "huge.bin", None,
+                             b"\0" * (MAX_ATTACHMENT_BYTES + 1))
+    assert [a.size for a in store.unfiled_attachments(ALICE)] == [MAX_ATTACHMENT_BYTES]
+
+
+def test_forget_removes_unfiled_files(store: DiaryStore) -> None:
+    store.add_attachment(ALICE, None, "photo", None, None, None, b"waiting")
+    store.add_attachment(BOB, None, "photo", None, None, None, b"bob's")
+    assert store.forget(ALICE)["attachments"] == 1
+    assert store.unfiled_attachments(ALICE) == []
+    assert len(store.unfiled_attachments(BOB)) == 1
+
+
+def test_retention_removes_old_unfiled_files_only(store: DiaryStore) -> None:
+    from bot.diary.models import AttachmentRow
+
+    old = store.add_attachment(ALICE, None, "photo", None, None, None, b"old")
+    store.add_attachment(ALICE, None, "photo", None, None, None, b"new")
+    with store.engine.begin() as connection:
+        connection.execute(update(AttachmentRow).where(AttachmentRow.id == old)
+                           .values(created_at=T0 - timedelta(days=40)))
+    counts = store.purge_before(T0)
+    assert counts["attachments"] == 1
+    assert [store.get_attachment_content(ALICE, a.id) for a in store.unfiled_attachments(ALICE)] == [b"new"]
