@@ -9,6 +9,7 @@ while the test ran.  It may only be found in the exports the user was sent.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -185,3 +186,30 @@ def test_a_console_at_debug_logs_nothing_users_wrote(tmp_path: Path) -> None:
     assert all(p.parent.parent == (tmp_path / "exports").resolve() for p in sent)
     roots = [Path(tempfile.gettempdir()), tmp_path]
     assert files_holding(marker.encode(), roots, since, skip=sent) == []
+
+
+def conversations_holding(real: RealBot, marker: str) -> int:
+    """How many conversations in Rasa's tracker store hold ``marker`` (read through the store,
+    so whatever id or encryption the engine stores them under)."""
+    engine = real.core.engine
+    while not hasattr(engine, "_agent"):
+        engine = engine.inner  # an engine wrapping the in-process one (pseudonymous ids)
+    tracker_store = engine._agent.tracker_store
+    found = 0
+    for sender in real.run(tracker_store.keys()):
+        tracker = real.run(tracker_store.retrieve(sender))
+        if tracker is not None and marker in json.dumps([e.as_dict() for e in tracker.events]):
+            found += 1
+    return found
+
+
+def test_forget_deletes_the_conversation_from_the_dialogue_engine(real: RealBot) -> None:
+    user, marker = f"forget-{uuid.uuid4().hex[:8]}", f"forget-marker-{uuid.uuid4().hex}"
+    real.ask(user, "/start")
+    real.ask(user, f"hello, my name is {marker}")
+    assert conversations_holding(real, marker) == 1  # what "forget" must delete
+    assert "Delete everything?" in real.texts(user, "/forget")[0]
+    assert real.texts(user, "/affirm")[0] == (
+        "Deleted everything: 0 notes, 0 attachments, 0 saved answers and our conversation history. "
+        "Nothing of yours is left with me.")
+    assert conversations_holding(real, marker) == 0
