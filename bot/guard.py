@@ -1,7 +1,22 @@
-"""Deterministic safety guard: does this message say someone is in danger NOW?
+"""Safety guard: does this message say someone is in danger NOW, or in a crisis?
 
 Every user message goes through :class:`SafetyGuard` before the dialogue engine.
-When it fires, the bot answers "call 999 now" first, whatever the engine says.
+:meth:`SafetyGuard.assess` returns an :class:`Alert` naming the ROUTE the
+first reply must take (``"danger"``: call 999 now; or a crisis route:
+``"suicide"``, ``"sexual_violence"``, ``"child"``, ``"domestic_abuse"``,
+``"lethal_risk"``), the rule that decided, and the LAYER that decided:
+
+* ``"rules"``: the deterministic patterns of ``data/safety_guard.yml``
+  (described below), read on a normalised text (look-alike characters,
+  invisible characters and digits-for-letters folded: :mod:`bot.textnorm`);
+* ``"semantic"``: sentence embeddings and a small classifier
+  (:mod:`bot.guard_semantic`), for paraphrases no rule names.  It only ever
+  ADDS an alert; it never silences the rules.
+
+Precedence: danger (rules, then semantic) before any crisis route; among the
+crisis routes, the order of ``routes`` in the YAML file.
+:meth:`SafetyGuard.match` is the older, narrower question: the name of the
+danger rule that fires (rules layer only), or ``None``.
 
 Why a guard as well as Rasa's ``emergency`` intent:
 
@@ -26,20 +41,50 @@ from __future__ import annotations
 import logging
 import re
 import string
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
+
+from bot.textnorm import fold_digits, fold_lookalikes
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "safety_guard.yml"
 
-# Telegram messages are at most 4096 characters; anything past that is ignored.
-MAX_CHARS = 4096
+# Telegram messages are at most 4096 characters, but the console and other
+# channels have no such limit: the whole message is read (a danger sentence
+# at character 5000 still fires).  Past MAX_CHARS only the last MAX_CHARS
+# characters are read as well, so a huge paste cannot hold up the bot.
+MAX_CHARS = 65536
+
+DANGER = "danger"
+CRISIS_ROUTES = ("lethal_risk", "suicide", "sexual_violence", "child", "domestic_abuse")
+ROUTES = (DANGER, *CRISIS_ROUTES)
+_RULE_SCOPES = ("clause", "sentence")
+
+
+@dataclass(frozen=True)
+class Alert:
+    """What the first reply must be about.
+
+    ``route``: one of :data:`ROUTES`; ``rule``: the rule (rules layer) or the
+    classifier label (semantic layer) that decided, never the user's words;
+    ``layer``: ``"rules"`` or ``"semantic"``.
+    """
+
+    route: str
+    rule: str
+    layer: str
+
+
+class SemanticLayer(Protocol):
+    """What the guard needs from the semantic layer (see :mod:`bot.guard_semantic`)."""
+
+    def classify(self, text: str) -> tuple[str, str] | None:
+        """``(route, label)`` for an alert, or ``None``."""
 
 _SCOPES = ("clause", "rest_of_sentence")
 _MACRO = re.compile(r"\{([A-Z][A-Z0-9_]*)\}")
@@ -60,6 +105,9 @@ class SafetyGuardConfigError(ValueError):
 class _Rule:
     name: str
     patterns: tuple[re.Pattern[str], ...]
+    route: str = DANGER
+    scope: str = "clause"
+    exempt: frozenset[str] = frozenset()
 
     def search(self, clause: str) -> bool:
         return any(p.search(clause) for p in self.patterns)
@@ -76,14 +124,16 @@ class _Veto:
     def search(self, clause: str) -> bool:
         return any(p.search(clause) for p in self.patterns)
 
-    def covers(self, rule_name: str) -> bool:
-        return self.applies_to is None or rule_name in self.applies_to
+    def covers(self, rule: _Rule) -> bool:
+        if self.name in rule.exempt:
+            return False
+        return self.applies_to is None or rule.name in self.applies_to
 
 
 class SafetyGuard:
-    """Decides, without any model, whether a message signals danger now."""
+    """Decides whether a message signals danger now or a crisis (rules, then the semantic layer)."""
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
+    def __init__(self, config: Mapping[str, Any], semantic: SemanticLayer | None = None) -> None:
         """Build the guard from the parsed YAML (see ``data/safety_guard.yml``).
 
         Raises :class:`SafetyGuardConfigError` (a ``ValueError``) naming the
@@ -117,12 +167,24 @@ class SafetyGuard:
         )
 
         self._rules: tuple[_Rule, ...] = tuple(
-            _Rule(name, _patterns(entry, f"danger rule {name!r}", macros))
+            _rule(name, entry, f"danger rule {name!r}", macros, DANGER)
             for name, entry in _named(config.get("danger"), "danger")
         )
         if not self._rules:
             raise SafetyGuardConfigError("safety guard config has no danger rules")
-        names = {r.name for r in self._rules}
+        crisis = []
+        for name, entry in _named(config.get("crisis") or [], "crisis"):
+            route = entry.get("route")
+            if route not in CRISIS_ROUTES:
+                raise SafetyGuardConfigError(f"crisis rule {name!r}: route must be one of {CRISIS_ROUTES}")
+            crisis.append(_rule(name, entry, f"crisis rule {name!r}", macros, route))
+        # Crisis rules are tried route by route, in the order of CRISIS_ROUTES.
+        self._crisis: tuple[_Rule, ...] = tuple(
+            sorted(crisis, key=lambda r: CRISIS_ROUTES.index(r.route))
+        )
+        names = {r.name for r in (*self._rules, *self._crisis)}
+        if len(names) != len(self._rules) + len(self._crisis):
+            raise SafetyGuardConfigError("danger and crisis rule names must all be different")
 
         vetoes = []
         for name, entry in _named(config.get("not_danger") or [], "not_danger"):
@@ -146,43 +208,128 @@ class SafetyGuard:
                 )
             )
         self._vetoes = tuple(vetoes)
+        veto_names = {v.name for v in vetoes}
+        for rule in (*self._rules, *self._crisis):
+            unknown = rule.exempt - veto_names
+            if unknown:
+                raise SafetyGuardConfigError(
+                    f"rule {rule.name!r}: exempt_from names unknown vetoes {sorted(unknown)}"
+                )
         self._sentence_vetoes = tuple(v for v in vetoes if v.scope == "rest_of_sentence")
-        logger.info("safety guard loaded: %d danger rules, %d vetoes", len(self._rules), len(self._vetoes))
+        self._keep_words = frozenset(k for k in self._words if any(ch.isdigit() for ch in k))
+        self.semantic = semantic
+        logger.info("safety guard loaded: %d danger rules, %d crisis rules, %d vetoes, semantic layer %s",
+                    len(self._rules), len(self._crisis), len(self._vetoes), "on" if semantic else "off")
 
     @classmethod
-    def from_file(cls, path: Path | None = None) -> SafetyGuard:
-        """Load the guard from ``path`` (default: ``<repo>/data/safety_guard.yml``)."""
+    def from_file(cls, path: Path | None = None, *, semantic: bool | None = None) -> SafetyGuard:
+        """Load the guard from ``path`` (default: ``<repo>/data/safety_guard.yml``).
+
+        ``semantic``: ``True`` loads the semantic layer (and raises if it
+        cannot); ``False`` leaves it off; ``None`` (the default) loads it
+        unless ``SAFETY_GUARD_SEMANTIC=0`` is set, and falls back to the rules
+        alone, with a warning in the log, if the model cannot be loaded.
+        """
         path = Path(path) if path is not None else DEFAULT_PATH
         try:
             config = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as error:
             raise SafetyGuardConfigError(f"{path}: not valid YAML: {error}") from error
-        return cls(config or {})
+        return cls(config or {}, semantic=_load_semantic(semantic))
 
     @property
     def rule_names(self) -> tuple[str, ...]:
         """The danger rule names, in the order they are tried."""
         return tuple(r.name for r in self._rules)
 
+    @property
+    def crisis_rule_names(self) -> tuple[str, ...]:
+        """The crisis rule names, in the order they are tried."""
+        return tuple(r.name for r in self._crisis)
+
     def match(self, text: str) -> str | None:
         """Return the name of the danger rule ``text`` triggers, or ``None``.
 
-        Never returns or logs any part of ``text``.
+        Rules layer only (route ``"danger"``).  Never returns or logs any part of ``text``.
         """
-        if not isinstance(text, str) or not text.strip() or _PAYLOAD.match(text.strip()):
+        if not _is_user_text(text):
             return None
-        for clauses in self._sentences(text):
+        rule = self._scan(self._read(text), self._rules)
+        return rule.name if rule else None
+
+    def assess(self, text: str) -> Alert | None:
+        """The route the first reply must take, or ``None`` for an ordinary message.
+
+        Danger first (rules, then the semantic layer), then the crisis routes
+        (rules, then the semantic layer).  Never returns or logs any part of ``text``.
+        """
+        if not _is_user_text(text):
+            return None
+        sentences = self._read(text)
+        rule = self._scan(sentences, self._rules)
+        if rule is not None:
+            return Alert(DANGER, rule.name, "rules")
+        semantic = self._semantic(text)
+        if semantic is not None and semantic[0] == DANGER:
+            return Alert(DANGER, semantic[1], "semantic")
+        rule = self._scan(sentences, self._crisis)
+        if rule is not None:
+            return Alert(rule.route, rule.name, "rules")
+        if semantic is not None:
+            return Alert(semantic[0], semantic[1], "semantic")
+        return None
+
+    def assess_rules(self, text: str) -> Alert | None:
+        """:meth:`assess` with the rules layer only (for evaluation)."""
+        if not _is_user_text(text):
+            return None
+        sentences = self._read(text)
+        for rules in (self._rules, self._crisis):
+            rule = self._scan(sentences, rules)
+            if rule is not None:
+                return Alert(rule.route, rule.name, "rules")
+        return None
+
+    def _semantic(self, text: str) -> tuple[str, str] | None:
+        if self.semantic is None:
+            return None
+        try:
+            return self.semantic.classify(text)
+        except Exception:  # noqa: BLE001 - the rules must answer whatever the model does
+            logger.exception("semantic guard layer failed; rules only for this message")
+            return None
+
+    def _read(self, text: str) -> list[list[str]]:
+        """The message as sentences of normalised clauses (the whole message, see MAX_CHARS)."""
+        if len(text) > MAX_CHARS:
+            text = text[:MAX_CHARS] + "\n" + text[-MAX_CHARS:]
+        return list(self._sentences(text))
+
+    def _scan(self, sentences: list[list[str]], rules: tuple[_Rule, ...]) -> _Rule | None:
+        """The first of ``rules`` that fires, unvetoed, anywhere in the message."""
+        if not rules:
+            return None
+        for clauses in sentences:
             carried: list[_Veto] = []  # rest_of_sentence vetoes from earlier clauses
+            whole = " ".join(clauses)
+            sentence_vetoes: list[_Veto] | None = None
             for clause in clauses:
                 vetoes: list[_Veto] | None = None  # worked out only if a rule matches
-                for rule in self._rules:
-                    if not rule.search(clause):
+                for rule in rules:
+                    if rule.scope != "clause" or not rule.search(clause):
                         continue
                     if vetoes is None:
                         vetoes = self._vetoes_for(clause, carried)
-                    if not any(v.covers(rule.name) for v in vetoes):
-                        return rule.name
+                    if not any(v.covers(rule) for v in vetoes):
+                        return rule
                 carried.extend(v for v in self._sentence_vetoes if v.search(clause))
+            for rule in rules:
+                if rule.scope != "sentence" or not rule.search(whole):
+                    continue
+                if sentence_vetoes is None:
+                    sentence_vetoes = self._vetoes_for(whole, [])
+                if not any(v.covers(rule) for v in sentence_vetoes):
+                    return rule
         return None
 
     def signals_danger(self, text: str) -> bool:
@@ -199,10 +346,10 @@ class SafetyGuard:
 
     def _sentences(self, text: str) -> Iterable[list[str]]:
         """Yield each sentence of ``text`` as its list of normalised clauses."""
-        text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).lower()
+        text = fold_lookalikes(text, digits=False).translate(_APOSTROPHES)
+        text = fold_digits(text, keep=self._keep_words)
         for symbol, word in self._symbols:
             text = text.replace(symbol, word)
-        text = text.translate(_APOSTROPHES)
         for sentence in self._sentence_split.split(text):
             clauses: list[str] = []
             for fragment in self._fragment_split.split(sentence):
@@ -228,6 +375,36 @@ class SafetyGuard:
 
 
 # -- helpers ----------------------------------------------------------------
+
+
+def _is_user_text(text: Any) -> bool:
+    return isinstance(text, str) and bool(text.strip()) and not _PAYLOAD.match(text.strip())
+
+
+def _rule(name: str, entry: Mapping[str, Any], where: str, macros: Mapping[str, str], route: str) -> _Rule:
+    scope = entry.get("scope", "clause")
+    if scope not in _RULE_SCOPES:
+        raise SafetyGuardConfigError(f"{where}: scope must be one of {_RULE_SCOPES}")
+    exempt = entry.get("exempt_from") or []
+    if not isinstance(exempt, list):
+        raise SafetyGuardConfigError(f"{where}: exempt_from must be a list of veto names")
+    return _Rule(name, _patterns(entry, where, macros), route, scope, frozenset(map(str, exempt)))
+
+
+def _load_semantic(wanted: bool | None) -> SemanticLayer | None:
+    import os
+
+    if wanted is False or (wanted is None and os.environ.get("SAFETY_GUARD_SEMANTIC", "1") == "0"):
+        return None
+    try:
+        from bot.guard_semantic import load_default
+
+        return load_default()
+    except Exception as error:  # noqa: BLE001
+        if wanted:
+            raise
+        logger.warning("semantic guard layer unavailable (%s): rules only", type(error).__name__)
+        return None
 
 
 def _glue_single_words(clauses: list[str]) -> list[str]:
