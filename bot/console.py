@@ -6,17 +6,29 @@ Two forms:
 * ``--jsonl``: one message per stdin line, exactly one JSON line per input on
   stdout (``{"in": ..., "out": [...]}``), for scripts and tests.  Everything
   else (logs, library chatter) goes to stderr.
+
+In both, ``/attach PATH`` sends a local file as evidence, as a Telegram user
+sends a photo or a file: the same size limit (refused before it is read, as
+Telegram's is before the download) and the same screens.  The kind comes from
+the file's type: an image is a photo, ``audio/ogg`` a voice note, a video a
+video, anything else a document.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import mimetypes
+import re
 import sys
+from pathlib import Path
 from typing import Optional, TextIO
 
 from bot.core import Core
+from bot.diary.store import MAX_ATTACHMENT_BYTES
 from bot.replies import Button, Reply
+
+_ATTACH = re.compile(r"^/attach(?:\s+(.*))?$", re.DOTALL)
 
 
 class ButtonMemory:
@@ -57,6 +69,53 @@ def format_reply(reply: Reply, start: int) -> tuple[str, int]:
     return "\n".join(lines), number
 
 
+def attachment_kind(mime_type: str) -> str:
+    """What Telegram would call a file of this type."""
+    if mime_type.startswith("image/"):
+        return "photo"
+    if mime_type == "audio/ogg":
+        return "voice"
+    if mime_type.startswith("video/"):
+        return "video"
+    return "document"
+
+
+async def attach_file(core: Core, user_id: str, raw_path: str) -> list[Reply]:
+    """``/attach PATH``: the file at PATH as evidence, exactly as if sent on Telegram."""
+    desk = core.desk
+    if desk is None:
+        return [core.error_reply()]
+    path_text = raw_path.strip()
+    if len(path_text) >= 2 and path_text[0] == path_text[-1] and path_text[0] in "'\"":
+        path_text = path_text[1:-1]
+    if not path_text:
+        return [Reply(desk.copy["console_attach_usage"])]
+    path = Path(path_text).expanduser()
+    try:
+        size = path.stat().st_size if path.is_file() else -1
+    except OSError:
+        size = -1
+    if size < 0:
+        return [Reply(desk.copy["console_attach_missing"])]
+    if size > MAX_ATTACHMENT_BYTES:  # Telegram's limit: refused before it is read
+        return [desk.too_big(size)]
+    try:
+        content = await asyncio.to_thread(path.read_bytes)
+    except OSError:
+        return [Reply(desk.copy["console_attach_missing"])]
+    mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return await core.handle_attachment(user_id, attachment_kind(mime_type), None, path.name,
+                                        mime_type, content)
+
+
+async def answer(core: Core, user_id: str, text: str) -> list[Reply]:
+    """One console input: ``/attach PATH`` or a message (or a button's payload)."""
+    attach = _ATTACH.match(text.strip())
+    if attach:
+        return await attach_file(core, user_id, attach.group(1) or "")
+    return await core.handle(user_id, text)
+
+
 async def _read_line(stream: TextIO) -> Optional[str]:
     line = await asyncio.get_running_loop().run_in_executor(None, stream.readline)
     return line if line else None
@@ -66,7 +125,7 @@ async def run_jsonl(core: Core, user_id: str, stdin: TextIO, stdout: TextIO) -> 
     memory = ButtonMemory()
     while (line := await _read_line(stdin)) is not None:
         text = line.rstrip("\r\n")
-        replies = await core.handle(user_id, memory.resolve(text, by_number=False))
+        replies = await answer(core, user_id, memory.resolve(text, by_number=False))
         memory.remember(replies)
         stdout.write(json.dumps({"in": text, "out": [r.to_dict() for r in replies]},
                                 ensure_ascii=False) + "\n")
@@ -93,7 +152,7 @@ async def run_interactive(core: Core, user_id: str, stdin: TextIO, stdout: TextI
         if not text:
             replies = []
             continue
-        replies = await core.handle(user_id, memory.resolve(text, by_number=True))
+        replies = await answer(core, user_id, memory.resolve(text, by_number=True))
 
 
 async def chat(core_factory, user_id: str, jsonl: bool) -> None:  # type: ignore[no-untyped-def]

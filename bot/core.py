@@ -17,7 +17,7 @@ from typing import Any, Optional, TypeVar
 
 import yaml
 
-from bot.desk import DiaryDesk
+from bot.desk import DATA_SCREENS, DiaryDesk
 from bot.engine import BotMessage, DialogueEngine
 from bot.facts import Facts
 from bot.guard import SafetyGuard
@@ -150,6 +150,9 @@ class Core:
         quick = re.match(r"^/note(?:@\w+)?\s+(.+)$", text, re.DOTALL)
         if quick:
             return await self.desk.quick_note(user_id, quick.group(1).strip())
+        screen = self._data_screen(text)
+        if screen:  # /notes, /export, /forget: the diary's own screens, Rasa not needed
+            return await self.desk.data_screen(user_id, screen)
         try:
             if not text.startswith("/"):
                 return await self.desk.pending_input(user_id, text)
@@ -157,6 +160,14 @@ class Core:
         except Exception as error:  # noqa: BLE001 - a store fault must not stop the chat
             logger.error("checking for a pending edit failed: %s", type(error).__name__)
         return None
+
+    def _data_screen(self, text: str) -> Optional[str]:
+        """The payload of /notes, /export or /forget (typed, or a button's payload); else None."""
+        command = re.fullmatch(r"/([A-Za-z_]+)(?:@\w+)?", text)
+        if not command:
+            return None
+        payload = self.commands.get(command.group(1), f"/{command.group(1)}")
+        return payload if payload in DATA_SCREENS else None
 
     async def _message_replies(self, user_id: str, message: BotMessage) -> list[Reply]:
         custom = message.get("custom")

@@ -25,10 +25,11 @@ from typing import Any, Optional
 import yaml
 
 from bot.diary.crypto import Cipher
-from bot.diary.errors import DiaryError
+from bot.diary.errors import DiaryError, NoteNotFoundError
 from bot.diary.store import (
     MAX_ATTACHMENT_BYTES,
     MAX_FIELD_CHARS,
+    MAX_FILENAME_CHARS,
     DiaryLimitError,
     DiaryStore,
     Note,
@@ -49,6 +50,9 @@ EDITABLE = ("occurred_at", "place", "what_happened", "kind", "how_detail", "appe
 PENDING_EDIT = "pending_edit"
 PENDING_ATTACHMENT = "pending_attachment"
 PLAN_DONE = "plan_done"
+#: The data screens the bot draws itself, with or without the dialogue engine:
+#: the payloads of /notes, /export and /forget (data/commands.yml).
+DATA_SCREENS = ("/list_notes", "/export_notes", "/forget_me")
 _ORDINAL = {1: "st", 2: "nd", 3: "rd"}
 
 
@@ -105,6 +109,21 @@ class UnsavedNotes:
         held = self._held.setdefault(key, [])
         held[:] = [(t, token) for t, token in held if now - t <= self.ttl]
         return held
+
+
+def megabytes(size: int) -> str:
+    """A file size as people read it: "19.9" (MB, one decimal)."""
+    return f"{size / (1024 * 1024):.1f}"
+
+
+def _short_name(filename: Optional[str]) -> Optional[str]:
+    """A file name the store takes (at most 255 characters), its extension kept."""
+    if not filename:
+        return None
+    if len(filename) <= MAX_FILENAME_CHARS:
+        return filename
+    suffix = Path(filename).suffix[:16]
+    return filename[:MAX_FILENAME_CHARS - len(suffix)] + suffix
 
 
 def ordinal(n: int) -> str:
@@ -239,6 +258,8 @@ class DiaryDesk:
             return await self.export(user_id)
         if op == "forget":
             return await self.forget(user_id)
+        if op == "confirm_forget":
+            return self.confirm_forget()
         if op == "save_answers" and request.get("name") in ("four", "risk"):
             await self._run(self.store.set_answer, user_id, str(request["name"]), request.get("value"))
             return []
@@ -250,12 +271,36 @@ class DiaryDesk:
         logger.warning("unknown diary request %r", op)
         return []
 
+    # -- the data screens: /notes, /export, /forget ----------------------------------------
+    async def data_screen(self, user_id: str, payload: str) -> list[Reply]:
+        """/notes, /export or /forget, drawn by the bot from its store alone.
+
+        They need no dialogue engine, so they work while Rasa is down; /forget
+        still asks first, with the bot's own buttons (``diary:forget_yes``).
+        """
+        await self.cancel_pending(user_id)
+        if payload == "/list_notes":
+            return await self.page(user_id, 0)
+        if payload == "/export_notes":
+            return await self.export(user_id)
+        return self.confirm_forget()
+
+    def confirm_forget(self) -> list[Reply]:
+        return [Reply(self._t("forget_confirm"), [
+            Button(self._b("forget_yes"), "diary:forget_yes"),
+            Button(self._b("forget_no"), "diary:forget_no"),
+        ])]
+
     # -- browse, open, edit, delete --------------------------------------------------------
     async def page(self, user_id: str, page: int) -> list[Reply]:
         page = max(page, 0)
         notes, total = await self._run(self.store.list_notes, user_id, page * PAGE_SIZE, PAGE_SIZE)
+        waiting = await self._run(self.store.unfiled_attachments, user_id)
+        file_them = ([Button(self._t("waiting_button", count=len(waiting)), "diary:attach:ask")]
+                     if waiting else [])
         if not total:
-            return [Reply(self._t("empty_log"), [Button(self._b("new_note"), "/record_incident")])]
+            return [Reply(self._t("empty_log"), [Button(self._b("new_note"), "/record_incident"),
+                                                 *file_them])]
         pages = max(1, math.ceil(total / PAGE_SIZE))
         if page >= pages:
             return await self.page(user_id, pages - 1)
@@ -269,6 +314,7 @@ class DiaryDesk:
         if page + 1 < pages:
             buttons.append(Button(self._b("older"), f"diary:page:{page + 1}"))
         buttons.append(Button(self._b("export"), "/export_notes"))
+        buttons.extend(file_them)
         return [Reply(self._t("list_header", total=total, page=page + 1, pages=pages), buttons)]
 
     def describe(self, note: Note) -> str:
@@ -374,51 +420,102 @@ class DiaryDesk:
         return [Reply(text, [Button(self._b("back"), "diary:page:0")])]
 
     # -- attachments -----------------------------------------------------------------------
-    async def attachment(self, user_id: str, kind: str, file_id: str, filename: str,
+    def too_big(self, size: Optional[int] = None) -> Reply:
+        """The refusal of a file over the limit (20 MB, what Telegram lets a bot download)."""
+        limit = MAX_ATTACHMENT_BYTES // (1024 * 1024)
+        if size:
+            return Reply(self._t("too_big_size", size=megabytes(size), limit=limit))
+        return Reply(self._t("too_big", limit=limit))
+
+    async def attachment(self, user_id: str, kind: str, file_id: Optional[str], filename: str,
                          mime_type: str, content: bytes) -> list[Reply]:
-        """Evidence sent to the bot: keep it pending and ask which note it belongs to."""
-        limit = MAX_ATTACHMENT_BYTES
-        if len(content) > limit:
-            return [Reply(self._t("too_big", limit=limit // (1024 * 1024)))]
+        """Evidence sent to the bot: keep it at once (unfiled), then ask which note it belongs to.
+
+        The file is its own encrypted row from the moment it arrives, whatever its
+        size up to the limit, so nothing is lost while the person chooses; several
+        files sent before choosing (an album) are all kept and filed together.
+        """
+        if len(content) > MAX_ATTACHMENT_BYTES:
+            return [self.too_big(len(content))]
+        await self._adopt_legacy_pending(user_id)
+        try:
+            await self._run(self.store.add_attachment, user_id, None, kind, file_id or None,
+                            _short_name(filename), (mime_type or None) and mime_type[:255], content)
+        except DiaryLimitError:
+            return [self.too_big(len(content))]
         latest = await self._run(self.store.latest_note, user_id)
-        pending = {"kind": kind, "file_id": file_id, "filename": filename, "mime": mime_type,
-                   "content": base64.b64encode(content).decode("ascii")}
-        await self._run(self.store.set_answer, user_id, PENDING_ATTACHMENT, pending)
         if latest is None:
             return await self.attach(user_id, "new")
-        return [Reply(self._t("attach_ask", kind=kind), [
+        return await self.ask_where(user_id, latest)
+
+    async def ask_where(self, user_id: str, latest: Optional[Note] = None) -> list[Reply]:
+        """Ask which note the waiting (unfiled) files go to: the last one or a new one."""
+        waiting = await self._run(self.store.unfiled_attachments, user_id)
+        if not waiting:
+            return [self._nothing_waiting()]
+        if latest is None:
+            latest = await self._run(self.store.latest_note, user_id)
+        if latest is None:
+            return await self.attach(user_id, "new")
+        text = (self._t("attach_ask", kind=waiting[0].kind) if len(waiting) == 1
+                else self._t("attach_ask_many", count=len(waiting)))
+        return [Reply(text, [
             Button(self._t("attach_last", when=self._when(latest)), "diary:attach:last"),
             Button(self._t("attach_new"), "diary:attach:new"),
         ])]
 
+    def _nothing_waiting(self) -> Reply:
+        return Reply(self._t("attach_nothing_waiting"), [Button(self._b("my_notes"), "diary:page:0")])
+
+    def _kinds_text(self, waiting: list[Any]) -> str:
+        counts: dict[str, int] = {}
+        for item in waiting:
+            counts[item.kind] = counts.get(item.kind, 0) + 1
+        return ", ".join(kind if n == 1 else f"{kind} ×{n}" for kind, n in counts.items())
+
     async def attach(self, user_id: str, target: str) -> list[Reply]:
-        pending = await self._run(self.store.get_answer, user_id, PENDING_ATTACHMENT)
-        if not pending:
-            return [Reply(self._t("attach_expired"))]
-        if target == "last":
-            note = await self._run(self.store.latest_note, user_id)
-        else:
-            note = None
+        """File every waiting file to the last note or to a new one (``diary:attach:...``)."""
+        await self._adopt_legacy_pending(user_id)
+        waiting = await self._run(self.store.unfiled_attachments, user_id)
+        if not waiting:
+            return [self._nothing_waiting()]
+        note = await self._run(self.store.latest_note, user_id) if target == "last" else None
+        filed, count = None, 0
+        if note is not None:
+            try:
+                filed, count = await self._run(lambda: self.store.file_unfiled(user_id, note_id=note.id))
+            except NoteNotFoundError:  # deleted meanwhile: a new note keeps the files
+                note = None
         created_new = note is None
-        if note is None:
+        if created_new:
+            names = "; ".join(a.filename or a.kind for a in waiting)
             fields = NoteFields(occurred_at=datetime.now(timezone.utc), kind=None, place=None,
-                                what_happened=self._t("attach_new_note_text", kind=pending["kind"]),
+                                what_happened=self._t("attach_new_note_text", kind=self._kinds_text(waiting)),
                                 how_detail=None, appearance=None, witnesses=None, feelings=None,
-                                evidence=pending.get("filename") or pending["kind"], police_ref=None)
-            note = await self._run(self.store.add_note, user_id, fields)
-        try:
-            await self._run(self.store.add_attachment, user_id, note.id, pending["kind"],
-                            pending["file_id"], pending.get("filename") or "", pending.get("mime") or "",
-                            base64.b64decode(pending["content"]))
-        except DiaryLimitError:
-            return [Reply(self._t("too_big", limit=MAX_ATTACHMENT_BYTES // (1024 * 1024)))]
-        await self._run(self.store.delete_answer, user_id, PENDING_ATTACHMENT)
-        replies = [Reply(self._t("attached", when=self._when(note)),
-                         [Button(self._b("edit"), f"diary:edit:{note.id}"),
-                          Button(self._b("my_notes"), "diary:page:0")])]
+                                evidence=names[:MAX_FIELD_CHARS], police_ref=None)
+            filed, count = await self._run(lambda: self.store.file_unfiled(user_id, new_note=fields))
+        if filed is None:  # another message filed them first
+            return [self._nothing_waiting()]
+        text = (self._t("attached", when=self._when(filed)) if count == 1
+                else self._t("attached_many", count=count, when=self._when(filed)))
+        replies = [Reply(text, [Button(self._b("edit"), f"diary:edit:{filed.id}"),
+                                Button(self._b("my_notes"), "diary:page:0")])]
         if created_new:
             replies.append(Reply(await self.pattern_text(user_id)))
         return replies
+
+    async def _adopt_legacy_pending(self, user_id: str) -> None:
+        """A file left waiting by an older version (inside a saved answer) becomes an unfiled row."""
+        pending = await self._run(self.store.get_answer, user_id, PENDING_ATTACHMENT)
+        if not pending:
+            return
+        try:
+            await self._run(self.store.add_attachment, user_id, None, pending["kind"],
+                            pending.get("file_id") or None, _short_name(pending.get("filename") or ""),
+                            pending.get("mime") or None, base64.b64decode(pending["content"]))
+        except Exception as error:  # noqa: BLE001 - an unreadable leftover must not block new files
+            logger.error("an old waiting file could not be kept: %s", type(error).__name__)
+        await self._run(self.store.delete_answer, user_id, PENDING_ATTACHMENT)
 
     # -- the personal safety plan ----------------------------------------------------------
     async def _plan(self, user_id: str) -> tuple[list[str], set[str], int, bool]:
@@ -532,6 +629,12 @@ class DiaryDesk:
             return await self.plan_pdf(user_id)
         if action == "attach" and len(parts) == 3 and parts[2] in ("last", "new"):
             return await self.attach(user_id, parts[2])
+        if action == "attach" and parts[2:] == ["ask"]:
+            return await self.ask_where(user_id)
+        if action == "forget_yes" and len(parts) == 2:
+            return await self.forget(user_id)
+        if action == "forget_no" and len(parts) == 2:
+            return [Reply(self._t("forget_cancelled"))]
         if action == "retry" and len(parts) == 2:
             return await self.retry(user_id)
         return [Reply(self._t("not_found"), [Button(self._b("back"), "diary:page:0")])]

@@ -50,7 +50,7 @@ class FakeBot:
             if errors:
                 raise errors.pop(0)
             if name == "get_file":
-                async def download_as_bytearray() -> bytearray:
+                async def download_as_bytearray(**_timeouts: Any) -> bytearray:
                     return bytearray(b"image bytes")
                 return SimpleNamespace(download_as_bytearray=download_as_bytearray)
             return True

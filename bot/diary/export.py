@@ -46,6 +46,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     *TEXT_FIELDS,
     "attachment_count",
     "attachment_names",
+    "attachment_details",
     "created_at",
     "updated_at",
 )
@@ -266,6 +267,21 @@ def _attachment_names(note: Note) -> list[str]:
     return names
 
 
+def _file_size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
+
+
+def _attachment_details(note: Note) -> list[str]:
+    """Each attached file as "name (kind, size)": what the police can ask to see."""
+    item = export_copy().get("attachment_item", "{name} ({kind}, {size})")
+    return [
+        item.format(name=name, kind=attachment.kind, size=_file_size(attachment.size))
+        for name, attachment in zip(_attachment_names(note), note.attachments, strict=True)
+    ]
+
+
 # --------------------------------------------------------------------------- PDF
 
 
@@ -438,7 +454,7 @@ def _incident(pdf: Any, note: Note, number: int, total: int, zone: tzinfo) -> No
     item(labels["kind"], kind_label(note.kind) if note.kind else None)
     for name in TEXT_FIELDS:
         item(labels[name], getattr(note, name))
-    names = _attachment_names(note)
+    names = _attachment_details(note)
     item(
         copy["attachments_label"], f"{len(names)}: " + "; ".join(names) if names else copy["attachments_none"]
     )
@@ -509,6 +525,7 @@ def export_csv(notes: Iterable[Note], path: str | Path, tz: str | tzinfo = DEFAU
                     *[getattr(note, name) or "" for name in TEXT_FIELDS],
                     note.attachment_count,
                     "; ".join(_attachment_names(note)),
+                    "; ".join(_attachment_details(note)),
                     _iso(note.created_at, zone),
                     _iso(note.updated_at, zone),
                 ]
