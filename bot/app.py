@@ -10,7 +10,7 @@ from bot.core import Core
 from bot.desk import DiaryDesk
 from bot.diary.crypto import Cipher
 from bot.diary.store import DiaryStore, migrate
-from bot.engine import DialogueEngine, EngineUnavailable, InProcessEngine
+from bot.engine import DialogueEngine, EngineUnavailable, InProcessEngine, PseudonymousEngine, sqlite_path
 from bot.facts import Facts
 from bot.guard import SafetyGuard
 from bot.retention import RetentionSweeper
@@ -47,7 +47,19 @@ def build_engine(settings: Settings) -> DialogueEngine:
         from bot.remote_engine import RemoteEngine
 
         return RemoteEngine.from_settings(settings)
-    return InProcessEngine(latest_model(settings.model_dir), settings.endpoints_path)
+    return InProcessEngine(latest_model(settings.model_dir), settings.endpoints_path,
+                           tracker_url=tracker_db_url(settings), tracker_key=settings.tracker_key,
+                           tracker_key_file=settings.diary_key_file.parent / "tracker.key")
+
+
+def tracker_db_url(settings: Settings) -> str:
+    """Where the embedded engine keeps conversations: ``TRACKER_DB_URL``, else a SQLite
+    file ``tracker.db`` beside a SQLite diary, else ``var/tracker.db``."""
+    if settings.tracker_db_url:
+        return settings.tracker_db_url
+    diary = sqlite_path(settings.database_url)
+    folder = diary.parent if diary is not None else Path(__file__).resolve().parent.parent / "var"
+    return f"sqlite:///{folder / 'tracker.db'}"
 
 
 def build_store(settings: Settings) -> DiaryStore:
@@ -63,12 +75,15 @@ async def build_core(settings: Settings) -> Core:
     await engine.start()
     facts = Facts.load()
     store = await asyncio.to_thread(build_store, settings)
+    # Rasa knows each user by the diary's own keyed pseudonym (the store's, which stays
+    # the same across key rotation), never by the Telegram id.
+    engine = PseudonymousEngine(engine, store._uk)
     desk = DiaryDesk(store, facts, engine.forget, export_dir=settings.export_dir)
     core = Core(engine, SafetyGuard.from_file(), facts, engine_timeout=settings.engine_timeout,
                 desk=desk)
     sweeper = RetentionSweeper(store, engine, note_days=settings.note_retention_days,
                                conversation_hours=settings.conversation_retention_hours)
-    task = sweeper.start()  # None when no retention is set (the default)
+    task = sweeper.start()  # None when retention is off
     if task is not None:
         core.background.append(task)
     return core

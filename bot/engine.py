@@ -4,6 +4,14 @@
 embedded default) and runs the custom actions of ``nlu/`` in-process too, through
 :class:`InProcessActionEndpoint`, so a single command gives a whole working bot.
 The core only sees :class:`DialogueEngine`; a remote Rasa server can take its place.
+
+Conversations of the embedded engine live in Rasa's SQL tracker store on a local
+SQLite file (``var/tracker.db`` by default), through
+:class:`nlu.tracker_store.EncryptedSQLTrackerStore`: the same store as the scaled
+deployment's PostgreSQL, with every event encrypted.  A restart in the middle of a
+guided note loses nothing, and memory does not grow with the number of
+conversations.  :class:`PseudonymousEngine` puts a keyed pseudonym in place of the
+user id before anything reaches Rasa, embedded or remote.
 """
 from __future__ import annotations
 
@@ -12,6 +20,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
@@ -95,14 +104,83 @@ def _in_process_endpoint_class() -> type:
     return InProcessActionEndpoint
 
 
-class InProcessEngine:
-    """Rasa loaded in this process from a trained model archive."""
+TRACKER_STORE_CLASS = "nlu.tracker_store.EncryptedSQLTrackerStore"
 
-    def __init__(self, model_path: Path, endpoints_path: Optional[Path] = None) -> None:
+
+def tracker_key(key: Optional[str], key_file: Optional[Path]) -> tuple[str, bool]:
+    """The tracker-store key: ``key`` when given, else the one in ``key_file``.
+
+    A missing key file is made (mode 0600) with a new key; the flag says so (the
+    conversations stored under an older key can then be read by nobody).
+    """
+    if key and key.strip():
+        return key.strip(), False
+    if key_file is None:
+        raise EngineUnavailable("no tracker-store key and no key file to keep one in")
+    fresh = False
+    if not key_file.exists():
+        from cryptography.fernet import Fernet
+
+        key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        else:
+            try:
+                os.fchmod(fd, 0o600)
+                os.write(fd, Fernet.generate_key() + b"\n")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            fresh = True
+            logger.warning("created a new tracker-store key file at %s", key_file)
+    return key_file.read_text("ascii").strip(), fresh
+
+
+def sqlite_path(url: str) -> Optional[Path]:
+    """The file of a ``sqlite:///path`` URL (None for anything else, or in-memory SQLite)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url[len(prefix):] in ("", ":memory:"):
+        return None
+    return Path(url[len(prefix):].split("?", 1)[0])
+
+
+class InProcessEngine:
+    """Rasa loaded in this process from a trained model archive.
+
+    ``tracker_url`` (an SQLAlchemy URL, e.g. ``sqlite:////srv/bot/var/tracker.db``)
+    keeps conversations in :class:`nlu.tracker_store.EncryptedSQLTrackerStore`,
+    encrypted with ``tracker_key`` or the key kept in ``tracker_key_file``; a
+    ``tracker_store`` in the endpoints file takes precedence (its key then comes
+    from ``TRACKER_KEY``).  Without either, conversations are kept in memory
+    (tests and benchmarks only: they grow with every conversation and a restart
+    loses them).
+    """
+
+    def __init__(self, model_path: Path, endpoints_path: Optional[Path] = None,
+                 tracker_url: Optional[str] = None, tracker_key: Optional[str] = None,
+                 tracker_key_file: Optional[Path] = None) -> None:
         self.model_path = model_path
         self.endpoints_path = endpoints_path
+        self.tracker_url = tracker_url
+        self.tracker_key = tracker_key
+        self.tracker_key_file = tracker_key_file
         self.intents: frozenset[str] = frozenset()
         self._agent: Any = None
+
+    def _tracker_store_config(self) -> Any:
+        """The endpoint configuration of the embedded SQL tracker store."""
+        from rasa.utils.endpoints import EndpointConfig
+
+        assert self.tracker_url
+        key, fresh = tracker_key(self.tracker_key, self.tracker_key_file)
+        path = sqlite_path(self.tracker_url)
+        if path is not None:  # made readable by its owner only, as the diary is
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        return EndpointConfig(url=self.tracker_url, type=TRACKER_STORE_CLASS, key=key,
+                              discard_unreadable=fresh)
 
     async def start(self) -> None:
         quiet_rasa_logging()
@@ -117,6 +195,8 @@ class InProcessEngine:
         )
         if endpoints.action is None or not endpoints.action.url:
             endpoints.action = _in_process_endpoint_class()()
+        if endpoints.tracker_store is None and self.tracker_url:
+            endpoints.tracker_store = self._tracker_store_config()
         self._agent = await load_agent(model_path=str(self.model_path), endpoints=endpoints)
         quiet_rasa_logging()  # loading may have reset levels
         if not self._agent.is_ready():
@@ -157,3 +237,52 @@ class InProcessEngine:
     async def close(self) -> None:
         self._agent = None
         await asyncio.sleep(0)
+
+
+class PseudonymousEngine:
+    """Any dialogue engine, reached under a keyed pseudonym of the user id.
+
+    ``pseudonym`` is the diary's ``Cipher.user_key`` (an HMAC of the user id), so
+    the dialogue engine's store (Rasa's ``events`` table, the lock store's keys)
+    never holds a Telegram user id, and a conversation is found, reset and
+    forgotten under the same name as the user's diary rows.  The safety guard
+    runs in the core, before this.  Other attributes are the inner engine's.
+    """
+
+    def __init__(self, inner: DialogueEngine, pseudonym: Callable[[str], str]) -> None:
+        self.inner = inner
+        self._pseudonym = pseudonym
+
+    @property
+    def intents(self) -> frozenset[str]:  # type: ignore[override]
+        return self.inner.intents
+
+    def conversation_id(self, user_id: str) -> str:
+        """The id the dialogue engine knows the user's conversation by."""
+        return self._pseudonym(str(user_id))
+
+    async def start(self) -> None:
+        await self.inner.start()
+
+    async def handle(
+        self, user_id: str, text: str, metadata: Optional[dict[str, Any]] = None
+    ) -> list[BotMessage]:
+        return await self.inner.handle(self.conversation_id(user_id), text, metadata)
+
+    async def reset(self, user_id: str) -> None:
+        await self.inner.reset(self.conversation_id(user_id))
+
+    async def forget(self, user_id: str) -> None:
+        await self.inner.forget(self.conversation_id(user_id))
+
+    async def forget_conversation(self, conversation_id: str) -> None:
+        """Forget a conversation by the id it is stored under (retention sweeps)."""
+        await self.inner.forget(conversation_id)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)

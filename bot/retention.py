@@ -1,8 +1,8 @@
-"""Optional expiry of what the bot keeps: incident notes, and idle conversations.
+"""Expiry of what the bot keeps: incident notes (optional), and idle conversations (on).
 
-Both are off by default (a stalking log is evidence that may need to span many
-months, and the user can delete everything at any time with /forget).  An
-operator who must keep less sets:
+Notes are kept until the user deletes them, by default (a stalking log is
+evidence that may need to span many months, and the user can delete everything
+at any time with /forget).  Conversations expire after a day idle by default.
 
 * ``NOTE_RETENTION_DAYS``: a note is deleted N days after it was *written*
   (``created_at``), with its attachments, and a saved answer (the FOUR check,
@@ -10,12 +10,16 @@ operator who must keep less sets:
   last changed.  ``created_at`` rather than ``occurred_at``: an incident from
   last year written down today must not vanish at the next sweep, and "kept N
   days after you wrote it" is a rule a user can be told and can plan around;
-* ``CONVERSATION_RETENTION_HOURS``: a conversation (Rasa's tracker: every
-  message and slot of it) whose last event is older than N hours is deleted,
-  so what a user said is not kept in the dialogue state longer than needed.
-  This works on the tracker store of the embedded engine (in memory by default;
-  SQL or Redis when configured); a remote Rasa server keeps conversations in
-  its own tracker store, which its operator expires there.
+* ``CONVERSATION_RETENTION_HOURS`` (default 24; 0 keeps them): a conversation
+  (Rasa's tracker: every message and slot of it) whose last event is older than
+  N hours is deleted, so what a user said is not kept in the dialogue state
+  longer than needed.  24 h because Rasa ends a session after 4 h idle anyway
+  (``session_expiration_time: 240``, slots not carried over): a conversation
+  idle for a day holds no draft anyone can go back to, only history, and a day
+  leaves a margin for a person interrupted mid-note.  This works on the
+  tracker store of the embedded engine; a remote Rasa server's
+  ``nlu.tracker_store.EncryptedSQLTrackerStore`` expires its own
+  conversations (``retention_hours`` in ``deploy/endpoints.scale.yml``).
 
 :class:`RetentionSweeper` runs one sweep at start-up and then every
 ``interval`` seconds, as an asyncio task that ``Core.close`` cancels.  A failed
@@ -75,15 +79,24 @@ async def purge_conversations(engine: Any, hours: float, now: Optional[float] = 
     if store is None:
         return 0
     cutoff = (time.time() if now is None else now) - hours * 3600
-    forgotten = 0
-    for sender_id in list(await store.keys()):
-        tracker = await store.retrieve_full_tracker(sender_id)
-        events = list(tracker.events) if tracker is not None else []
-        last = max((e.timestamp for e in events if getattr(e, "timestamp", None)), default=None)
-        if last is None or last < cutoff:
-            await engine.forget(sender_id)
-            forgotten += 1
-    return forgotten
+    # the ids the store holds are the engine's conversation ids (pseudonyms), not user ids
+    forget = getattr(engine, "forget_conversation", None) or engine.forget
+    from nlu.channels import _stores
+
+    sql = [s for s in _stores(store) if hasattr(s, "idle_conversations")]
+    if sql:  # one query, not every tracker read and decrypted
+        idle = [i for s in sql for i in await asyncio.to_thread(s.idle_conversations, cutoff)]
+    else:
+        idle = []
+        for sender_id in list(await store.keys()):
+            tracker = await store.retrieve_full_tracker(sender_id)
+            events = list(tracker.events) if tracker is not None else []
+            last = max((e.timestamp for e in events if getattr(e, "timestamp", None)), default=None)
+            if last is None or last < cutoff:
+                idle.append(sender_id)
+    for sender_id in idle:
+        await forget(sender_id)
+    return len(idle)
 
 
 class RetentionSweeper:
@@ -118,8 +131,8 @@ class RetentionSweeper:
         if self.conversation_hours is not None:
             if tracker_store_of(self.engine) is None and not self._warned_remote:
                 self._warned_remote = True
-                logger.warning("CONVERSATION_RETENTION_HOURS is set but the dialogue engine is remote: "
-                               "expire conversations in the Rasa server's tracker store")
+                logger.info("the dialogue engine is remote: its tracker store expires conversations "
+                            "(retention_hours in deploy/endpoints.scale.yml)")
             try:
                 result.conversations = await purge_conversations(self.engine, self.conversation_hours)
             except Exception as error:  # noqa: BLE001

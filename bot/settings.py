@@ -40,7 +40,13 @@ class Settings(BaseSettings):
     log_level: str = "WARNING"
     # Retention (bot/retention.py); unset or 0: kept until the user deletes them.
     note_retention_days: Optional[float] = None  # notes deleted N days after they were written
-    conversation_retention_hours: Optional[float] = None  # idle conversations forgotten
+    # Idle conversations (Rasa's dialogue state) are forgotten after 24 h; 0 keeps them.
+    conversation_retention_hours: Optional[float] = 24.0
+    # The embedded engine's conversations (bot/engine.py): an SQLAlchemy URL (default: a
+    # SQLite file tracker.db beside a SQLite diary, else var/tracker.db), and the Fernet
+    # key(s) that encrypt them (default: a key file tracker.key beside the diary key file).
+    tracker_db_url: Optional[str] = None
+    tracker_key: Optional[str] = None
 
     class Config:
         env_file = ".env"

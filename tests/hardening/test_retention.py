@@ -36,13 +36,15 @@ def note(text: str, occurred: datetime = NOW) -> NoteFields:
     return NoteFields(occurred_at=occurred, what_happened=text)
 
 
-def test_retention_is_off_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_notes_are_kept_and_idle_conversations_expire_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("NOTE_RETENTION_DAYS", "CONVERSATION_RETENTION_HOURS"):
         monkeypatch.delenv(name, raising=False)
     settings = Settings(_env_file=None)
-    assert settings.note_retention_days is None and settings.conversation_retention_hours is None
-    assert not RetentionSweeper(None, None, settings.note_retention_days,
-                                settings.conversation_retention_hours).enabled
+    assert settings.note_retention_days is None  # evidence: kept until the user deletes it
+    assert settings.conversation_retention_hours == 24  # dialogue state: a day idle (bot/retention.py)
+    sweeper = RetentionSweeper(None, None, settings.note_retention_days,
+                               settings.conversation_retention_hours)
+    assert sweeper.enabled and sweeper.note_days is None and sweeper.conversation_hours == 24
     assert not RetentionSweeper(None, None, 0, 0).enabled  # 0 is off too
 
 
@@ -92,8 +94,9 @@ def test_idle_conversations_are_forgotten_and_active_ones_kept(real: RealBot) ->
     real.ask(active, "hello")
     # an hour after "between": the idle one has been idle for over an hour
     forgotten = real.run(purge_conversations(engine, hours=1, now=between + 3600))
-    keys = set(real.run(trackers.keys()))
-    assert idle not in keys and active in keys
+    keys = set(real.run(trackers.keys()))  # stored under the pseudonym, never the user id
+    assert engine.conversation_id(idle) not in keys and engine.conversation_id(active) in keys
+    assert active not in keys
     assert forgotten >= 1
     # the forgotten user simply starts afresh
     assert real.texts(idle, "hello")[0]
@@ -153,8 +156,14 @@ async def test_build_core_starts_the_sweeper_only_when_retention_is_set(
 
     monkeypatch.setattr(app, "build_engine", lambda _settings: FaultyEngine("slow"))
     off = await app.build_core(Settings(database_url=f"sqlite:///{tmp_path / 'off'}.db",
-                                        diary_key_file=tmp_path / "key", _env_file=None))
+                                        diary_key_file=tmp_path / "key", conversation_retention_hours=0,
+                                        _env_file=None))
     assert off.background == []
+    default = await app.build_core(Settings(database_url=f"sqlite:///{tmp_path / 'default'}.db",
+                                            diary_key_file=tmp_path / "key", _env_file=None))
+    assert len(default.background) == 1  # idle conversations expire by default (24 h)
+    await default.close()
+    default.desk.store.close()
     on = await app.build_core(Settings(database_url=f"sqlite:///{tmp_path / 'on'}.db",
                                        diary_key_file=tmp_path / "key", note_retention_days=30,
                                        _env_file=None))

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from cryptography.fernet import Fernet
+
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "stalking-bot.tar.gz"
 BIN = Path(sys.executable).parent
@@ -97,6 +99,7 @@ class Cluster:
     db_name: str
     lock_prefix: str
     logs: Path
+    tracker_key: str = ""
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -161,7 +164,7 @@ def running_cluster(logs: Path, replicas: int = 2) -> Iterator[Cluster]:
     run = uuid.uuid4().hex[:10]
     cluster = Cluster(
         urls=[], action_url="", token=f"scale-{uuid.uuid4().hex}", db_name=f"stalkbot_scale_{run}",
-        lock_prefix=f"scale{run}", logs=logs,
+        lock_prefix=f"scale{run}", logs=logs, tracker_key=Fernet.generate_key().decode(),
     )
     logs.mkdir(parents=True, exist_ok=True)
     _admin(f'CREATE DATABASE "{cluster.db_name}"')
@@ -187,6 +190,8 @@ def running_cluster(logs: Path, replicas: int = 2) -> Iterator[Cluster]:
             "LOCK_REDIS_PASSWORD": "",
             "LOCK_REDIS_PREFIX": cluster.lock_prefix,
             "RASA_TOKEN": cluster.token,
+            "TRACKER_KEY": cluster.tracker_key,
+            "CONVERSATION_RETENTION_HOURS": "24",
         }
         cluster.procs.append(_spawn(
             # what `rasa run actions --actions nlu.actions` runs, and the image's command

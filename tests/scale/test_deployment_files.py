@@ -181,6 +181,9 @@ def test_rasa_gets_every_variable_its_endpoints_and_credentials_files_use(config
         assert f"deploy/{name}" in rasa["command"]
     assert env["ACTION_ENDPOINT_URL"] == "http://action-server:5055/webhook"
     assert env["TRACKER_DB_HOST"] == "postgres" and env["LOCK_REDIS_HOST"] == "redis"
+    assert env["TRACKER_KEY"] == "dummy-TRACKER_KEY"  # required, from deploy/.env
+    assert "TRACKER_KEY" not in config["services"]["bot"]["environment"]  # only Rasa reads trackers
+    assert "${TRACKER_KEY:?" in COMPOSE.read_text("utf-8")  # compose refuses to start without it
 
 
 def test_the_env_example_lists_every_setting_compose_reads() -> None:
@@ -196,7 +199,10 @@ def raw_yaml(path: Path) -> Any:
 
 def test_the_scale_endpoints_use_postgres_redis_and_the_action_server() -> None:
     endpoints = raw_yaml(DEPLOY / "endpoints.scale.yml")
-    assert endpoints["tracker_store"]["type"] == "SQL"
+    # Rasa's SQL store with every event encrypted, its key from the environment
+    assert endpoints["tracker_store"]["type"] == "nlu.tracker_store.EncryptedSQLTrackerStore"
+    assert "key" not in endpoints["tracker_store"]  # TRACKER_KEY, never in a file
+    assert endpoints["tracker_store"]["retention_hours"] == "${CONVERSATION_RETENTION_HOURS}"
     assert endpoints["tracker_store"]["dialect"] == "postgresql"
     assert endpoints["lock_store"]["type"] == "nlu.channels.AtomicRedisLockStore"
     assert endpoints["action_endpoint"]["url"] == "${ACTION_ENDPOINT_URL}"

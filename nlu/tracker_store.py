@@ -1,0 +1,239 @@
+"""Rasa's SQL tracker store with every event encrypted: what people write stays out of the database.
+
+Rasa's ``SQLTrackerStore`` keeps each event of a conversation as a row of the
+``events`` table, with the whole event as JSON in ``data``: the text of every
+user message (``user`` events), every slot value (the note being written),
+every bot message (which echoes the note back for confirmation) and the
+message metadata.  :class:`EncryptedSQLTrackerStore` is the same store with
+``data`` encrypted (Fernet, from the ``cryptography`` package, which Rasa
+already depends on), so a copy of the database shows only:
+
+* ``sender_id``: the conversation id, which the bot makes a keyed pseudonym of
+  the Telegram user id before anything reaches Rasa (``bot.engine.PseudonymousEngine``);
+* ``type_name``, ``timestamp``, ``action_name`` (names from the domain) and
+  ``intent_name`` (kept only when it is an intent of the domain, so a forged
+  ``/anything`` payload cannot put words into it).
+
+The key: ``key`` in the endpoint configuration, else the ``TRACKER_KEY``
+environment variable: one or more urlsafe-base64 Fernet keys separated by
+commas.  The first encrypts; all of them decrypt (``MultiFernet``), so a key is
+rotated by putting the new one first, and the old one is dropped once every
+conversation written with it has expired.  Without a key the store refuses to
+start: it never writes text in the clear.
+
+At start the newest stored event must decrypt with the key given; when it does
+not (the wrong key), the store refuses to start with a clear message, unless
+``discard_unreadable`` is set (the embedded bot's freshly made key file: no key
+can read those rows any more, so they are deleted).  A single row that does not
+decrypt later (altered in the database) is deleted and logged by count, and the
+conversation goes on from the rest: Rasa counts stored rows to know which
+events are new, so an unreadable row left in place would swallow later ones.
+
+With ``retention_hours`` set, conversations idle for longer are deleted (at most
+one pass every ``expire_every`` seconds, after a save): the scaled deployment's
+expiry, where the bot cannot see the tracker store.  The embedded bot leaves it
+unset and expires conversations itself (``bot.retention``), under the locks.
+
+In an endpoints file (the scaled deployment: ``deploy/endpoints.scale.yml``)::
+
+    tracker_store:
+      type: nlu.tracker_store.EncryptedSQLTrackerStore
+      dialect: postgresql
+      url: ${TRACKER_DB_HOST}
+      db: ${TRACKER_DB_NAME}
+      ...                       # as for type: SQL; the key comes from TRACKER_KEY
+      retention_hours: ${CONVERSATION_RETENTION_HOURS}
+
+No log line of this module holds an event, a key or a conversation id.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Iterable
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.trackers import DialogueStateTracker
+
+logger = logging.getLogger(__name__)
+
+KEY_ENV = "TRACKER_KEY"
+_PREFIX = "fernet:"  # marks an encrypted ``data`` value
+
+
+class TrackerKeyError(RuntimeError):
+    """The tracker store has no usable key, or a key that reads none of the stored events."""
+
+
+def parse_keys(value: Optional[str]) -> MultiFernet:
+    """``"k1,k2"`` -> a MultiFernet encrypting with k1 and decrypting with both."""
+    keys = [k.strip() for k in (value or "").split(",") if k.strip()]
+    if not keys:
+        raise TrackerKeyError(
+            f"no tracker-store key: set {KEY_ENV} to a Fernet key, made by: python -c "
+            "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'")
+    try:
+        return MultiFernet([Fernet(k.encode("ascii")) for k in keys])
+    except (ValueError, UnicodeEncodeError):
+        raise TrackerKeyError(
+            f"{KEY_ENV} must hold urlsafe-base64 Fernet keys (44 characters each), separated by "
+            "commas") from None
+
+
+class EncryptedSQLTrackerStore(SQLTrackerStore):
+    """``SQLTrackerStore`` whose ``events.data`` is encrypted (see the module doc)."""
+
+    #: Seconds between two expiry passes of a store with ``retention_hours``.
+    expire_every = 600.0
+
+    def __init__(self, domain: Any = None, key: Optional[str] = None,
+                 discard_unreadable: bool = False, sqlite_wal: bool = True,
+                 retention_hours: Any = None, **kwargs: Any) -> None:
+        self._fernet = parse_keys(key if key else os.environ.get(KEY_ENV))
+        self.retention_hours = _hours(retention_hours)
+        self._next_expiry = 0.0
+        super().__init__(domain, **kwargs)
+        if self.engine.dialect.name == "sqlite" and sqlite_wal:
+            _use_wal(self.engine)
+        self._check_key(discard_unreadable)
+
+    # -- encryption --------------------------------------------------------------------
+
+    def _seal(self, data: dict[str, Any]) -> str:
+        return _PREFIX + self._fernet.encrypt(json.dumps(data).encode("utf-8")).decode("ascii")
+
+    def _open(self, value: Optional[str]) -> dict[str, Any]:
+        """The event dict of a stored ``data`` value; InvalidToken when it does not decrypt."""
+        if not value or not value.startswith(_PREFIX):
+            raise InvalidToken  # plain JSON (or nothing) is never accepted as an event
+        return dict(json.loads(self._fernet.decrypt(value[len(_PREFIX):].encode("ascii"))))
+
+    def _check_key(self, discard_unreadable: bool) -> None:
+        with self.session_scope() as session:
+            newest = session.query(self.SQLEvent).order_by(self.SQLEvent.id.desc()).first()
+            if newest is None:
+                return
+            try:
+                self._open(newest.data)
+                return
+            except (InvalidToken, ValueError):
+                pass
+            if not discard_unreadable:
+                raise TrackerKeyError(
+                    f"the tracker-store key ({KEY_ENV}) does not decrypt the stored conversations: "
+                    "set the key they were written with (a new key goes first, the old one after "
+                    "a comma), or delete the events table (it holds dialogue state only, never "
+                    "the incident log)")
+            removed = session.query(self.SQLEvent).delete(synchronize_session=False)
+            session.commit()
+        logger.warning("the tracker-store key is new: %d events of conversations written with "
+                       "another key were deleted (no key can read them)", removed)
+
+    # -- Rasa's SQLTrackerStore, with data sealed and opened ---------------------------
+
+    async def _retrieve(self, sender_id: str,
+                        fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        with self.session_scope() as session:
+            rows = self._event_query(
+                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
+            ).all()
+            events, unreadable = [], []
+            for row in rows:
+                try:
+                    events.append(self._open(row.data))
+                except (InvalidToken, ValueError):
+                    unreadable.append(row.id)
+            if unreadable:
+                session.query(self.SQLEvent).filter(self.SQLEvent.id.in_(unreadable)).delete(
+                    synchronize_session=False)
+                session.commit()
+                logger.error("deleted %d conversation events that did not decrypt", len(unreadable))
+        if self.domain and events:
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return None
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await self.stream_events(tracker)
+        intents = set(self.domain.intents) if self.domain else set()
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                intent = (data.get("parse_data") or {}).get("intent", {}).get("name")
+                session.add(self.SQLEvent(
+                    sender_id=tracker.sender_id,
+                    type_name=event.type_name,
+                    timestamp=data.get("timestamp"),
+                    intent_name=intent if intent in intents else None,
+                    action_name=data.get("name") if event.type_name == "action" else None,
+                    data=self._seal(data),
+                ))
+            session.commit()
+        if self.retention_hours and time.monotonic() >= self._next_expiry:
+            self._next_expiry = time.monotonic() + self.expire_every
+            try:
+                expired = self.expire_idle(self.retention_hours)
+            except Exception as error:  # noqa: BLE001 - expiry must not fail a message
+                logger.error("expiring idle conversations failed: %s", type(error).__name__)
+            else:
+                if expired:
+                    logger.info("expired %d idle conversations", expired)
+
+    # -- expiry ------------------------------------------------------------------------
+
+    def idle_conversations(self, before: float) -> list[str]:
+        """Ids of the conversations whose newest event is older than ``before`` (Unix time)."""
+        with self.session_scope() as session:
+            newest = sa.func.max(self.SQLEvent.timestamp)
+            rows = (session.query(self.SQLEvent.sender_id)
+                    .group_by(self.SQLEvent.sender_id)
+                    .having(sa.or_(newest < before, newest.is_(None)))
+                    .all())
+        return [sender_id for (sender_id,) in rows]
+
+    def delete_conversations(self, sender_ids: Iterable[str]) -> int:
+        """Delete every event of these conversations; the number of rows deleted."""
+        ids = list(sender_ids)
+        if not ids:
+            return 0
+        with self.session_scope() as session:
+            deleted = int(session.query(self.SQLEvent).filter(self.SQLEvent.sender_id.in_(ids))
+                          .delete(synchronize_session=False))
+            session.commit()
+        return deleted
+
+    def expire_idle(self, hours: float, now: Optional[float] = None) -> int:
+        """Delete the conversations idle for more than ``hours``; how many went."""
+        cutoff = (time.time() if now is None else now) - hours * 3600
+        idle = self.idle_conversations(cutoff)
+        self.delete_conversations(idle)
+        return len(idle)
+
+
+def _hours(value: Any) -> Optional[float]:
+    """``retention_hours`` from an endpoints file: a number, or empty / 0 for "keep"."""
+    if value is None or str(value).strip() == "":
+        return None
+    hours = float(value)
+    return hours if hours > 0 else None
+
+
+def _use_wal(engine: Any) -> None:
+    """SQLite in WAL mode: a killed process loses no committed turn, and commits are cheap."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    engine.dispose()  # connections opened while creating the table get the pragmas too
+
+
+__all__ = ["EncryptedSQLTrackerStore", "TrackerKeyError", "parse_keys"]
