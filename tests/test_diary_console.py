@@ -76,10 +76,9 @@ def test_record_browse_edit_export_forget(diary_chat: tuple[JsonlChat, Path]) ->
         summary = chat.texts(answer)
     assert any("3 incidents in your log" in t for t in summary)
     # export: a PDF and a CSV with every incident
-    out = chat.send("/export")["out"]
-    documents = [o["document"] for o in out if o.get("document")]
-    assert [Path(d["filename"]).suffix for d in documents] == [".pdf", ".csv"]
-    pdf, csv_path = (Path(d["path"]) for d in documents)
+    documents = exported_documents(chat)
+    assert [d.suffix for d in documents] == [".pdf", ".csv"]
+    pdf, csv_path = documents
     assert pdf.read_bytes().startswith(b"%PDF")
     rows = list(csv.DictReader(csv_path.open(encoding="utf-8")))
     assert len(rows) == 3
@@ -90,10 +89,57 @@ def test_record_browse_edit_export_forget(diary_chat: tuple[JsonlChat, Path]) ->
     assert marker.encode() not in raw and b"AB12 CDE" not in raw
     # delete everything
     assert "Delete everything?" in chat.texts("/forget")[0]
-    gone = chat.texts("/affirm")[0]
+    gone = chat.texts("Yes, delete everything")[0]
     assert "3 notes" in gone and "conversation history" in gone
     assert "empty" in chat.texts("/notes")[0]
     with sqlite3.connect(folder / "diary.db") as db:
         counts = [db.execute(f"select count(*) from {t}").fetchone()[0]
                   for t in ("notes", "attachments", "answers")]
     assert counts == [0, 0, 0]
+
+
+def exported_documents(chat: JsonlChat) -> list[Path]:
+    """/export, pressing the bot's confirmation first if it asks for one."""
+    out = chat.send("/export")["out"]
+    if not any(o.get("document") for o in out):
+        payload = next(b["payload"] for o in out for b in o["buttons"] if b["payload"].startswith("diary:"))
+        out = chat.send(payload)["out"]
+    return [Path(o["document"]["path"]) for o in out if o.get("document")]
+
+
+def test_attach_keeps_a_3_mb_photo_and_a_19_9_mb_file_and_refuses_25_mb(
+        diary_chat: tuple[JsonlChat, Path], tmp_path: Path) -> None:
+    """/attach PATH in the console: evidence kept, exported, and the 20 MB limit, as on Telegram."""
+    chat, folder = diary_chat
+    mb = 1024 * 1024
+    photo, video, huge = tmp_path / "door.jpg", tmp_path / "dashcam.mp4", tmp_path / "long.mov"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + uuid.uuid4().bytes * (3 * mb // 16) + b"\xff\xd9")
+    video.write_bytes(uuid.uuid4().bytes * int(19.9 * mb / 16))
+    with huge.open("wb") as handle:
+        handle.truncate(25 * mb)
+    chat.send("/start")
+    assert "Saved" in chat.texts("/note he was parked outside my flat")[0]
+    ask = chat.send(f"/attach {photo}")["out"][0]
+    assert ask["text"] == "Which note should I attach this photo to?"
+    assert [b["payload"] for b in ask["buttons"]] == ["diary:attach:last", "diary:attach:new"]
+    assert chat.texts("diary:attach:last")[0].startswith("📎 Attached")
+    assert chat.texts(f"/attach {video}")[0] == "Which note should I attach this video to?"
+    assert chat.texts("A new note")[0].startswith("📎 Attached to the note of ")
+    refused = chat.send(f"/attach {huge}")["out"]
+    assert len(refused) == 1 and "NOT saved" in refused[0]["text"] and "25.0 MB" in refused[0]["text"]
+    assert "20 MB" in refused[0]["text"]
+    # kept, encrypted: the photo's bytes are nowhere in the raw database
+    with sqlite3.connect(folder / "diary.db") as db:
+        sizes = sorted(size for (size,) in db.execute("select size from attachments"))
+    assert sizes == [photo.stat().st_size, video.stat().st_size]
+    raw = b"".join(p.read_bytes() for p in folder.glob("diary.db*"))
+    assert photo.read_bytes()[4:68] not in raw
+    # exported: every file listed with its name, kind and size, in the PDF and the CSV
+    pdf_path, csv_path = exported_documents(chat)
+    from pypdf import PdfReader
+
+    pdf_text = " ".join(page.extract_text() for page in PdfReader(pdf_path).pages)
+    assert "door.jpg (photo, 3.0 MB)" in pdf_text and "dashcam.mp4 (video, 19.9 MB)" in pdf_text
+    rows = list(csv.DictReader(csv_path.open(encoding="utf-8")))
+    details = [r["attachment_details"] for r in rows]
+    assert "door.jpg (photo, 3.0 MB)" in details and "dashcam.mp4 (video, 19.9 MB)" in details

@@ -209,7 +209,7 @@ def test_forget_deletes_the_conversation_from_the_dialogue_engine(real: RealBot)
     real.ask(user, f"hello, my name is {marker}")
     assert conversations_holding(real, marker) == 1  # what "forget" must delete
     assert "Delete everything?" in real.texts(user, "/forget")[0]
-    assert real.texts(user, "/affirm")[0] == (
+    assert real.texts(user, "diary:forget_yes")[0] == (
         "Deleted everything: 0 notes, 0 attachments, 0 saved answers and our conversation history. "
         "Nothing of yours is left with me.")
     assert conversations_holding(real, marker) == 0
