@@ -53,6 +53,17 @@ async def test_sql(tmp_path: Path) -> None:
     await roundtrip(wrapped(SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "t.db"))))
 
 
+async def test_encrypted_sql(tmp_path: Path) -> None:
+    from cryptography.fernet import Fernet
+    from rasa.shared.core.domain import Domain
+
+    from nlu.tracker_store import EncryptedSQLTrackerStore
+
+    store = EncryptedSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "t.db"),
+                                     key=Fernet.generate_key().decode())
+    await roundtrip(wrapped(store))
+
+
 async def test_redis() -> None:
     reason = stores_unreachable()
     require(reason is None, str(reason))
