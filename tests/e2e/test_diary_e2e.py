@@ -69,6 +69,21 @@ def photo_bytes() -> bytes:
     return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + os.urandom(6000) + b"\xff\xd9"
 
 
+def export_done_or_asked(messages: list[BotMessage]) -> bool:
+    return documents_in(2)(messages) or any(
+        b.get("callback_data") == "diary:export_yes" for m in messages for b in m.buttons)
+
+
+async def export(user: TelegramUser) -> list[BotMessage]:
+    """/export, pressing the bot's confirmation first if it asks for one; every reply."""
+    replies = await user.ask("/export", until=export_done_or_asked)
+    if documents_in(2)(replies):
+        return replies
+    ask = next(m for m in replies for b in m.buttons if b.get("callback_data") == "diary:export_yes")
+    title = next(b["text"] for b in ask.buttons if b.get("callback_data") == "diary:export_yes")
+    return await user.choose(ask, title, until=documents_in(2))
+
+
 async def quick_note(user: TelegramUser, text: str) -> str:
     replies = await user.ask(f"/note {text}", until=containing("Saved to your log"))
     return the(replies, "Saved to your log").text
@@ -205,8 +220,8 @@ async def test_record_attach_browse_edit_export_and_forget(
         assert secret not in raw
 
     # Export: a PDF and a CSV, uploaded as documents.
-    replies = await user.ask("/export", until=documents_in(2))
-    assert replies[0].text.startswith("Here is your incident log")
+    replies = await export(user)
+    assert the(replies, "Here is your incident log")
     shown = [m.document for m in replies if m.document]
     assert [Path(d["file_name"]).suffix for d in shown] == [".pdf", ".csv"]
     pdf, table = user.documents()[-2:]
@@ -227,7 +242,7 @@ async def test_record_attach_browse_edit_export_and_forget(
 
     # Forget: confirm, then nothing of the user is left.
     confirm = the(await user.ask("/forget", until=with_buttons), "Delete everything?")
-    assert confirm.button("Yes, delete everything")["callback_data"] == "/affirm"
+    assert confirm.button("Yes, delete everything")["callback_data"] == "diary:forget_yes"
     gone = the(await user.choose(confirm, "Yes, delete everything",
                                  until=containing("Deleted everything")), "Deleted everything")
     assert gone.text.startswith("Deleted everything: 3 notes, 1 attachments, ")
@@ -244,7 +259,7 @@ async def test_exported_files_do_not_stay_on_disk(
     """The PDF and CSV hold everything the user wrote, in clear: once sent, they must go."""
     user = new_user(diary_bot)
     await quick_note(user, "he was waiting by my car again")
-    await user.ask("/export", until=documents_in(2))
+    await export(user)
     assert [Path(d.filename).suffix for d in user.documents()] == [".pdf", ".csv"]
     leftovers = diary_core.files.leftover_exports()
     assert leftovers == [], f"exports left on disk: {[p.name for p in leftovers]}"
@@ -350,3 +365,88 @@ async def test_another_user_cannot_reach_a_note_by_forging_callback_data(
     opened = the(await alice.choose(alices, button["text"], until=containing("Incident #")),
                  "Incident #")
     assert f"What happened: he came to my flat {secret}" in opened.text
+
+
+# -- evidence of real sizes (issue 13, item 1) -------------------------------------------------
+
+MB = 1024 * 1024
+
+
+async def test_a_3_mb_photo_and_a_19_9_mb_file_are_kept_and_exported_and_25_mb_is_refused(
+    diary_bot: RunningBot, diary_core: DiaryCore, new_user: UserFactory, bot_api: BotApiProxy
+) -> None:
+    store = diary_core.core.desk.store
+    user = new_user(diary_bot)
+    user_id = str(user.user["id"])
+    await quick_note(user, "his car was outside my flat all evening")
+
+    photo = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + os.urandom(3 * MB) + b"\xff\xd9"
+    await user.send_photo(photo)
+    ask = the(await user.replies(until=containing("Which note")), "Which note")
+    assert ask.text == "Which note should I attach this photo to?"
+    assert files_of(diary_core, user_id) == 1  # kept before the person chose
+    await user.choose(ask, "My last note", until=containing("Attached"))
+
+    video = os.urandom(int(19.9 * MB))
+    sent = await user.send_document(video, "dashcam.mp4", mime_type="video/mp4")
+    ask = the(await user.replies(until=containing("Which note"), timeout=60), "Which note")
+    assert ask.text == "Which note should I attach this document to?"
+    attached = the(await user.choose(ask, "A new note", until=containing("Attached")), "Attached")
+    assert attached.text.startswith("📎 Attached to the note of ")
+    assert (diary_bot.token, sent.file_path) in bot_api.downloads
+
+    downloads = len(bot_api.downloads)
+    too_big = await user.send_document(b"\0" * (25 * MB), "long-video.mov", mime_type="video/quicktime")
+    refused = the(await user.replies(until=containing("NOT saved")), "NOT saved")
+    assert "25.0 MB" in refused.text and "20 MB" in refused.text and "keep the original safe" in refused.text
+    assert not refused.buttons
+    assert (diary_bot.token, too_big.file_path) not in bot_api.downloads[downloads:]  # never downloaded
+    assert files_of(diary_core, user_id) == 2
+
+    kept = {a.filename or a.kind: store.get_attachment_content(user_id, a.id)
+            for note in store.all_notes(user_id) for a in note.attachments}
+    assert kept == {"photo.jpg": photo, "dashcam.mp4": video}
+    raw = diary_core.files.raw_bytes()
+    assert photo[16:80] not in raw and video[:64] not in raw  # encrypted at rest
+
+    replies = await export(user)
+    pdf, table = user.documents()[-2:]
+    assert [m.document["file_name"] for m in replies if m.document] == [pdf.filename, table.filename]
+    pages = PdfReader(io.BytesIO(pdf.content)).pages
+    pdf_text = re.sub(r"\s+", " ", " ".join(page.extract_text() or "" for page in pages))
+    assert "photo.jpg (photo, 3.0 MB)" in pdf_text and "dashcam.mp4 (document, 19.9 MB)" in pdf_text
+    rows = list(csv.DictReader(io.StringIO(table.content.decode("utf-8-sig"), newline="")))
+    details = [row["attachment_details"] for row in rows]
+    assert "photo.jpg (photo, 3.0 MB)" in details and "dashcam.mp4 (document, 19.9 MB)" in details
+
+
+async def test_an_album_keeps_every_photo(
+    diary_bot: RunningBot, diary_core: DiaryCore, new_user: UserFactory, bot_api: BotApiProxy
+) -> None:
+    """Several photos sent at once (one media group) arrive before the person chooses: all are kept."""
+    store = diary_core.core.desk.store
+    user = new_user(diary_bot)
+    user_id = str(user.user["id"])
+    await quick_note(user, "he left letters on my car")
+    photos = [b"\xff\xd8" + os.urandom(300_000 + n) + b"\xff\xd9" for n in range(4)]
+    for photo in photos:
+        hosted = bot_api.host_file(diary_bot.token, photo, kind="photo", suffix=".jpg")
+        await user.send(media_group_id="album-1", photo=[{
+            "file_id": hosted.file_id, "file_unique_id": hosted.file_unique_id,
+            "width": 1280, "height": 960, "file_size": hosted.size}])
+    replies = await user.replies(until=containing("the 4 files you sent"))
+    asks = [m for m in replies if "Which note" in m.text]
+    assert len(asks) == 4 and asks[-1].text == (
+        "I have kept the 4 files you sent. Which note should I attach them to?")
+    filed = the(await user.choose(asks[-1], "My last note", until=containing("Attached")), "Attached")
+    assert filed.text.startswith("📎 Attached 4 files to the note of ")
+    [note] = store.all_notes(user_id)
+    assert sorted(store.get_attachment_content(user_id, a.id) for a in note.attachments) == sorted(photos)
+    # an older question's button finds nothing left, and says so
+    late = await user.choose(asks[0], "A new note", until=containing("already with a note"))
+    assert "already with a note" in late[0].text
+    assert len(store.all_notes(user_id)) == 1
+
+
+def files_of(diary_core: DiaryCore, user_id: str) -> int:
+    return diary_core.files.rows_of(user_id)["attachments"]
