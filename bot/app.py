@@ -8,8 +8,12 @@ from pathlib import Path
 
 from bot.core import Core
 from bot.desk import DiaryDesk
+from bot.desk_unavailable import UnavailableDesk, UnavailableStore
 from bot.diary.crypto import Cipher
-from bot.diary.store import DiaryStore, migrate
+from bot.diary.errors import DiaryKeyError
+from bot.diary.export import sweep_export_folders
+from bot.diary.keyring import has_log, verify_key
+from bot.diary.store import DiaryStore, make_engine, migrate
 from bot.engine import DialogueEngine, EngineUnavailable, InProcessEngine, PseudonymousEngine, sqlite_path
 from bot.facts import Facts
 from bot.guard import SafetyGuard
@@ -63,10 +67,48 @@ def tracker_db_url(settings: Settings) -> str:
 
 
 def build_store(settings: Settings) -> DiaryStore:
-    """The incident log's store, migrated to the newest schema."""
+    """The incident log's store, migrated to the newest schema, its key checked (``keyring.py``).
+
+    Raises ``DiaryKeyError`` when the key is malformed, when it does not open the
+    log already in the database, or when the key file is gone while the database
+    holds a log (a new key file is then NOT made: it could not open the log).
+    """
     migrate(settings.database_url)
-    cipher = Cipher.from_settings(settings.diary_key, settings.diary_key_file)
-    return DiaryStore(settings.database_url, cipher)
+    probe = make_engine(settings.database_url)
+    try:
+        existing = has_log(probe)
+    finally:
+        probe.dispose()
+    cipher = Cipher.from_settings(settings.diary_key, settings.diary_key_file, create=not existing)
+    store = DiaryStore(settings.database_url, cipher)
+    try:
+        verify_key(store.engine, cipher)
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def key_problem_message(error: DiaryKeyError, settings: Settings) -> str:
+    """What the operator reads (CRITICAL, on stderr) when the log had to be switched off."""
+    source = ("DIARY_KEY" if settings.diary_key and settings.diary_key.strip()
+              else f"the key file {settings.diary_key_file}")
+    return (
+        f"DIARY KEY PROBLEM: {error}. The bot is running with the incident log SWITCHED OFF: users are "
+        "told their log can't be opened (nothing in it is read, written or deleted); danger messages "
+        f"still get 999. The key now comes from {source}. Restore the key the log was written with from "
+        "your backup (DIARY_KEY, or DIARY_KEY_FILE) and restart; `python -m bot check-key` tests a key "
+        "without starting the bot. Do NOT delete the database or make a new key: the log would be lost."
+    )
+
+
+def open_store(settings: Settings) -> DiaryStore | UnavailableStore:
+    """``build_store``, or, on a key problem, a stand-in that switches the log off (logged CRITICAL)."""
+    try:
+        return build_store(settings)
+    except DiaryKeyError as error:
+        logger.critical("%s", key_problem_message(error, settings))
+        return UnavailableStore(str(error))
 
 
 async def build_core(settings: Settings) -> Core:
@@ -74,14 +116,25 @@ async def build_core(settings: Settings) -> Core:
     engine = build_engine(settings)
     await engine.start()
     facts = Facts.load()
-    store = await asyncio.to_thread(build_store, settings)
+    store = await asyncio.to_thread(open_store, settings)
     # Rasa knows each user by the diary's own keyed pseudonym (the store's, which stays
     # the same across key rotation), never by the Telegram id.
-    engine = PseudonymousEngine(engine, store._uk)
-    desk = DiaryDesk(store, facts, engine.forget, export_dir=settings.export_dir)
+    engine = PseudonymousEngine(engine, store.user_key)
+    if isinstance(store, UnavailableStore):  # the key does not open the log: guard and dialogue only
+        desk: DiaryDesk = UnavailableDesk(store, facts, engine.forget, export_dir=settings.export_dir)
+    else:
+        desk = DiaryDesk(store, facts, engine.forget, export_dir=settings.export_dir)
     core = Core(engine, SafetyGuard.from_file(), facts, engine_timeout=settings.engine_timeout,
                 desk=desk)
-    sweeper = RetentionSweeper(store, engine, note_days=settings.note_retention_days,
+    desk.background = core.background  # forget retries stop with the core
+    # Exports a crash left on disk (they hold what users wrote, in clear).
+    await asyncio.to_thread(sweep_export_folders, settings.export_dir)
+    if isinstance(store, DiaryStore) and await asyncio.to_thread(store.pending_forgets):
+        # a "forget me" whose conversation could not be deleted before the last stop
+        core.background.append(asyncio.get_running_loop().create_task(
+            desk.finish_pending_forgets(), name="pending-forgets"))
+    sweeper = RetentionSweeper(store if isinstance(store, DiaryStore) else None, engine,
+                               note_days=settings.note_retention_days,
                                conversation_hours=settings.conversation_retention_hours)
     task = sweeper.start()  # None when retention is off
     if task is not None:

@@ -145,6 +145,10 @@ class Core:
         """Diary screens and quick notes the bot handles itself; None: go on to Rasa."""
         if self.desk is None:
             return None
+        try:  # a "forget me" still waiting for its conversation to go: finish it first
+            await self.desk.retry_forget(user_id)
+        except Exception as error:  # noqa: BLE001 - retried again later
+            logger.error("finishing a pending forget failed: %s", type(error).__name__)
         if text.startswith("diary:"):
             return await self.desk.handle_payload(user_id, text)
         quick = re.match(r"^/note(?:@\w+)?\s+(.+)$", text, re.DOTALL)

@@ -45,6 +45,9 @@ logger = logging.getLogger(__name__)
 
 COPY_PATH = Path(__file__).resolve().parent.parent / "data" / "diary_copy.yml"
 PAGE_SIZE = 5
+#: Seconds one attempt to delete a conversation may take; the waits between retries.
+FORGET_CONVERSATION_TIMEOUT = 2.0
+FORGET_RETRY_DELAYS = (5.0, 15.0, 60.0, 300.0)
 EDITABLE = ("occurred_at", "place", "what_happened", "kind", "how_detail", "appearance",
             "witnesses", "feelings", "evidence", "police_ref")
 PENDING_EDIT = "pending_edit"
@@ -143,6 +146,10 @@ class DiaryDesk:
         self.export_dir = export_dir
         self.copy: dict[str, Any] = {**DEFAULT_COPY, **yaml.safe_load(COPY_PATH.read_text("utf-8"))}
         self.unsaved = UnsavedNotes()
+        #: Tasks the desk starts (forget retries); ``bot.app`` shares the core's list, which
+        #: ``Core.close`` cancels.
+        self.background: list[asyncio.Task[Any]] = []
+        self._forget_retries: set[str] = set()
 
     # -- helpers ---------------------------------------------------------------------------
     def _t(self, key: str, **values: Any) -> str:
@@ -306,7 +313,8 @@ class DiaryDesk:
             return await self.page(user_id, pages - 1)
         buttons = []
         for note in notes:
-            what = (note.what_happened or "").replace("\n", " ")
+            what = (self._t("unreadable_title") if note.unreadable
+                    else (note.what_happened or "").replace("\n", " "))
             title = f"{note.occurred_at.astimezone(local_zone()).strftime('%d %b %H:%M')} · {what}"
             buttons.append(Button(title[:60] + ("…" if len(title) > 60 else ""), f"diary:open:{note.id}"))
         if page > 0:
@@ -315,7 +323,15 @@ class DiaryDesk:
             buttons.append(Button(self._b("older"), f"diary:page:{page + 1}"))
         buttons.append(Button(self._b("export"), "/export_notes"))
         buttons.extend(file_them)
-        return [Reply(self._t("list_header", total=total, page=page + 1, pages=pages), buttons)]
+        header = self._t("list_header", total=total, page=page + 1, pages=pages)
+        unreadable = sum(1 for note in notes if note.unreadable)
+        if unreadable:
+            header += "\n" + self._unreadable_text("unreadable", unreadable)
+        return [Reply(header, buttons)]
+
+    def _unreadable_text(self, key: str, count: int) -> str:
+        """"1 note could not be read" (``key``_one / ``key``_many in the copy)."""
+        return self._t(f"{key}_one") if count == 1 else self._t(f"{key}_many", count=count)
 
     def describe(self, note: Note) -> str:
         labels = self.copy["fields"]
@@ -334,6 +350,12 @@ class DiaryDesk:
         note = await self._run(self.store.get_note, user_id, note_id)
         if note is None:
             return [Reply(self._t("not_found"), [Button(self._b("back"), "diary:page:0")])]
+        if note.unreadable:  # damaged: say so, and let it be deleted
+            return [Reply(f"{self._t('open_header', number=note.id)}\n{self._when(note)}\n\n"
+                          f"{self._t('unreadable_note')}", [
+                Button(self._b("delete"), f"diary:delete:{note.id}"),
+                Button(self._b("back"), "diary:page:0"),
+            ])]
         return [Reply(f"{self._t('open_header', number=note.id)}\n{self.describe(note)}", [
             Button(self._b("edit"), f"diary:edit:{note.id}"),
             Button(self._b("delete"), f"diary:delete:{note.id}"),
@@ -582,24 +604,92 @@ class DiaryDesk:
         from bot.diary.export import export_csv, export_pdf
 
         notes = await self._run(self.store.all_notes, user_id)
+        unreadable = sum(1 for note in notes if note.unreadable)  # damaged rows: left out, and said
+        notes = [note for note in notes if not note.unreadable]
+        unreadable_line = self._unreadable_text("export_unreadable", unreadable) if unreadable else ""
         if not notes:
-            return [Reply(self._t("export_empty"))]
+            return [Reply(unreadable_line or self._t("export_empty"))]
         folder = Path(tempfile.mkdtemp(prefix="export-", dir=self.export_dir))
         stamp = datetime.now(local_zone()).strftime("%Y-%m-%d")
         pdf = folder / f"incident-log-{stamp}.pdf"
         csv = folder / f"incident-log-{stamp}.csv"
         now = datetime.now(timezone.utc)
-        await self._run(export_pdf, notes, pdf, now)
+        await self._run(lambda: export_pdf(notes, pdf, now, unreadable=unreadable))
         await self._run(export_csv, notes, csv)
-        return [Reply(self._t("exported"), document=Document(str(pdf), pdf.name, temporary=True)),
+        text = "\n\n".join(t for t in (self._t("exported"), unreadable_line) if t)
+        return [Reply(text, document=Document(str(pdf), pdf.name, temporary=True)),
                 Reply("", document=Document(str(csv), csv.name, temporary=True))]
 
     async def forget(self, user_id: str) -> list[Reply]:
-        counts = await self._run(self.store.forget, user_id)
-        await self.forget_conversation(user_id)
-        return [Reply(self._t("forgotten", notes=counts.get("notes", 0),
-                              attachments=counts.get("attachments", 0),
-                              answers=counts.get("answers", 0)))]
+        """Delete everything of the user, as one operation that completes or is retried until it does.
+
+        The store deletes every row of the user and leaves a pending-forget mark in
+        one transaction (all or nothing); then the dialogue engine's conversation
+        is deleted and the mark removed.  If that deletion fails, the reply says
+        exactly what was deleted and what was not, and the mark makes it happen
+        later: before the user's next message is answered (``retry_forget``), by
+        a retry task with back-off, and at the next start-up.
+        """
+        self.unsaved.take(user_id)  # notes held for "Try saving again" go too
+        try:
+            counts = await self._run(self.store.forget, user_id, True)
+        except Exception as error:  # noqa: BLE001 - nothing was deleted: say so
+            logger.error("forget failed in the store, nothing deleted: %s", type(error).__name__)
+            return [Reply(f"{self._t('forget_failed')}\n\n{self.facts.help_line}")]
+        deleted = {"notes": counts.get("notes", 0), "attachments": counts.get("attachments", 0),
+                   "answers": counts.get("answers", 0)}
+        if await self._forget_conversation_now(user_id):
+            return [Reply(self._t("forgotten", **deleted))]
+        self._retry_forget_later(user_id)
+        return [Reply(self._t("forget_conversation_pending", **deleted))]
+
+    async def _forget_conversation_now(self, user_id: str) -> bool:
+        """Delete the user's conversation, then the pending-forget mark; False when the first failed."""
+        try:
+            await asyncio.wait_for(self.forget_conversation(user_id), FORGET_CONVERSATION_TIMEOUT)
+        except Exception as error:  # noqa: BLE001 - the mark stays: retried later
+            logger.error("deleting a conversation failed (forget is pending): %s", type(error).__name__)
+            return False
+        try:
+            await self._run(self.store.forget_done, user_id)
+        except Exception as error:  # noqa: BLE001 - harmless: the retry deletes it once more
+            logger.error("clearing a pending forget failed: %s", type(error).__name__)
+        return True
+
+    async def retry_forget(self, user_id: str) -> None:
+        """Before a user's message is answered: finish their forget if it still waits."""
+        if await self._run(self.store.forget_pending, user_id):
+            await self._forget_conversation_now(user_id)
+
+    def _retry_forget_later(self, user_id: str) -> None:
+        key = self.store.user_key(user_id)
+        if key in self._forget_retries:
+            return
+        self._forget_retries.add(key)
+
+        async def retry() -> None:
+            try:
+                for delay in (*FORGET_RETRY_DELAYS, *[FORGET_RETRY_DELAYS[-1]] * 10_000):
+                    await asyncio.sleep(delay)
+                    if not await self._run(self.store.forget_pending, user_id):
+                        return  # done meanwhile (the user's next message)
+                    if await self._forget_conversation_now(user_id):
+                        return
+            except Exception as error:  # noqa: BLE001 - the mark stays for the next start-up
+                logger.error("retrying a pending forget failed: %s", type(error).__name__)
+            finally:
+                self._forget_retries.discard(key)
+
+        self.background.append(asyncio.get_running_loop().create_task(retry(), name="forget-retry"))
+
+    async def finish_pending_forgets(self) -> int:
+        """At start-up: finish every forget left pending; how many are still waiting afterwards."""
+        waiting = 0
+        for user_id in await self._run(self.store.pending_forgets):
+            if not await self._forget_conversation_now(user_id):
+                waiting += 1
+                self._retry_forget_later(user_id)
+        return waiting
 
     # -- the diary:... buttons ------------------------------------------------------------
     async def handle_payload(self, user_id: str, payload: str) -> list[Reply]:

@@ -21,3 +21,15 @@ class NoteNotFoundError(DiaryError, LookupError):
 
 class DiaryKeyError(DiaryError):
     """The encryption key is malformed, or is not the key the data was written with."""
+
+
+class DiaryKeyMismatchError(DiaryKeyError):
+    """The key does not open the data already in the database (a lost or changed key)."""
+
+
+class DiaryKeyMissingError(DiaryKeyError):
+    """No key is set and the key file is gone, but the database already holds a log."""
+
+
+class DiaryUnavailableError(DiaryError):
+    """The log cannot be opened at all (see ``bot/desk_unavailable.py``): nothing was read or written."""

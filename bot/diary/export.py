@@ -12,15 +12,34 @@ is installed, Arabic and other scripts that join or run right to left are shaped
 Times are shown in UK time (Europe/London) unless told otherwise.  Exported files
 are created readable by their owner only: they hold everything the user wrote.
 The words of both exports live in ``export.yml``; kind labels in ``kinds.yml``.
+
+Hostile text cannot change what the exports show:
+- bidi controls (the right-to-left override U+202E and the other embeddings,
+  overrides, isolates and direction marks) are dropped from both exports, so
+  "0001" cannot be shown as "1000" (``strip_bidi``);
+- a CSV cell that a spreadsheet would run as a formula (it starts with ``=``,
+  ``+``, ``-``, ``@``, a tab or a carriage return, or a full-width look-alike)
+  gets a leading single quote, as OWASP advises, and every cell is quoted
+  (``csv_cell``).
+
+An export is written into a folder of its own (``export-*``, ``plan-*``); a
+channel that sends it deletes it.  ``sweep_export_folders`` removes those a crash
+left behind; the bot runs it at start-up.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
 import math
 import os
+import re
 import secrets
+import shutil
+import stat
+import tempfile
+import time
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -34,6 +53,8 @@ import yaml
 from bot.diary.errors import DiaryValueError
 from bot.diary.kinds import kind_keys, kind_label, kind_labels, kind_or_fallback
 from bot.diary.store import TEXT_FIELDS, Note
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TIMEZONE = "Europe/London"
 COPY_FILE = Path(__file__).resolve().parent / "export.yml"
@@ -226,15 +247,28 @@ def _drop_silently(char: str) -> bool:
     )
 
 
+#: Explicit bidi formatting characters: embeddings, overrides and their end (U+202A-U+202E),
+#: isolates (U+2066-U+2069) and the direction marks LRM, RLM and ALM.  In a note they can only
+#: make the text read differently from how it was typed (U+202E shows "0001" as "1000").
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+_BIDI_RE = re.compile("[" + "".join(sorted(BIDI_CONTROLS)) + "]")
+
+
+def strip_bidi(text: str) -> str:
+    """``text`` without bidi controls: each script is then laid out by its own direction."""
+    return _BIDI_RE.sub("", text)
+
+
 def pdf_text(text: str, style: str = "") -> str:
     """``text`` made safe to set in the PDF font, without losing what it says.
 
-    Newlines are kept, tabs become spaces, control characters go, and a character
-    the font has no glyph for becomes its Unicode name in brackets.
+    Newlines are kept, tabs become spaces, control characters and bidi controls
+    go, and a character the font has no glyph for becomes its Unicode name in
+    brackets.
     """
     codepoints = _font_codepoints(style)
     out: list[str] = []
-    for char in text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    "):
+    for char in strip_bidi(text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    "):
         code = ord(char)
         if 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF:
             continue  # variation selectors: presentation hints only (emoji or text style)
@@ -474,16 +508,27 @@ def export_pdf(
     generated_at: datetime,
     user_label: str | None = None,
     tz: str | tzinfo = DEFAULT_TIMEZONE,
+    unreadable: int = 0,
 ) -> Path:
-    """Write the incident log of ``notes`` (any order) as a PDF at ``path`` (mode 0600)."""
+    """Write the incident log of ``notes`` (any order) as a PDF at ``path`` (mode 0600).
+
+    Notes marked ``unreadable`` (a damaged row) are left out; the cover says how many
+    were, counting them with ``unreadable`` (those the caller already left out).
+    """
     _aware("generated_at", generated_at)
     zone = _zone(tz)
     zone_name = getattr(zone, "key", None) or str(zone)
-    ordered = _sorted(notes)
+    notes = list(notes)
+    unreadable += sum(1 for note in notes if note.unreadable)
+    ordered = _sorted(note for note in notes if not note.unreadable)
     copy = export_copy()
     pdf = _new_pdf(copy["title"], copy["footer"])
     pdf.set_creation_date(generated_at)
     _cover(pdf, ordered, generated_at, user_label, zone, zone_name)
+    if unreadable:
+        pdf.ln(3)
+        key = "unreadable_one" if unreadable == 1 else "unreadable_many"
+        _write(pdf, copy[key].format(count=unreadable), size=10.5, style="B", colour=(150, 30, 30))
     if ordered:
         _chart(pdf, ordered, zone)
         pdf.ln(6)
@@ -504,30 +549,106 @@ def _iso(value: datetime, zone: tzinfo) -> str:
     return value.astimezone(zone).isoformat(timespec="seconds")
 
 
+#: What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection"): = + - @ as the
+#: first character, or a tab or carriage return before one; full-width forms too (some
+#: spreadsheets fold them to ASCII).
+_FORMULA_START = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
+
+
+def csv_cell(value: object) -> str:
+    """One CSV cell as text that a spreadsheet shows and never runs.
+
+    Bidi controls are dropped; a cell whose first character, or first character
+    after leading spaces, could start a formula gets a leading single quote (the
+    writer quotes every cell, so the quote is inside the quotes).
+    """
+    text = strip_bidi("" if value is None else str(value))
+    if text and (text[0] in _FORMULA_START or text.lstrip(" \u00a0\u3000")[:1] in _FORMULA_START):
+        return "'" + text
+    return text
+
+
 def export_csv(notes: Iterable[Note], path: str | Path, tz: str | tzinfo = DEFAULT_TIMEZONE) -> Path:
     """Write one row per incident (date order), every field, ISO 8601 times with their UTC offset.
 
-    UTF-8 without a byte-order mark; fields are quoted where they hold commas,
-    quotes or line breaks, so any CSV reader gets the text back exactly.
+    UTF-8 without a byte-order mark; every cell is quoted, so any CSV reader gets
+    the text back, apart from what ``csv_cell`` changes: no bidi controls, and a
+    leading single quote on a cell a spreadsheet would otherwise run as a formula.
     """
     zone = _zone(tz)
     target = Path(path)
     with os.fdopen(_private_file(target), "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+        writer = csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
         writer.writerow(CSV_COLUMNS)
-        for note in _sorted(notes):
+        for note in _sorted(n for n in notes if not n.unreadable):  # a damaged row has no text
             writer.writerow(
                 [
-                    note.id,
-                    _iso(note.occurred_at, zone),
-                    note.kind or "",
-                    kind_label(note.kind) if note.kind else "",
-                    *[getattr(note, name) or "" for name in TEXT_FIELDS],
-                    note.attachment_count,
-                    "; ".join(_attachment_names(note)),
-                    "; ".join(_attachment_details(note)),
-                    _iso(note.created_at, zone),
-                    _iso(note.updated_at, zone),
+                    csv_cell(cell)
+                    for cell in (
+                        note.id,
+                        _iso(note.occurred_at, zone),
+                        note.kind or "",
+                        kind_label(note.kind) if note.kind else "",
+                        *[getattr(note, name) or "" for name in TEXT_FIELDS],
+                        note.attachment_count,
+                        "; ".join(_attachment_names(note)),
+                        "; ".join(_attachment_details(note)),
+                        _iso(note.created_at, zone),
+                        _iso(note.updated_at, zone),
+                    )
                 ]
             )
     return target
+
+
+# --------------------------------------------------------------------------- leftover export folders
+
+#: Folders the bot makes for one export (``tempfile.mkdtemp(prefix=...)``: 8 random characters).
+_EXPORT_FOLDER = re.compile(r"^(export|plan)-[a-z0-9_]{8}$")
+#: The files the bot writes into them; a folder holding anything else is not the bot's.
+_EXPORT_FILE = re.compile(r"^(incident-log-[0-9-]+\.(pdf|csv)|safety-plan\.pdf)$")
+#: A folder younger than this may be an export another process is sending right now.
+SWEEP_GRACE_SECONDS = 600.0
+
+
+def _is_leftover_export(folder: Path, now: float, grace: float) -> bool:
+    try:
+        info = folder.lstat()
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+            return False
+        newest = info.st_mtime
+        for entry in folder.iterdir():
+            entry_info = entry.lstat()
+            if not stat.S_ISREG(entry_info.st_mode) or not _EXPORT_FILE.match(entry.name):
+                return False
+            newest = max(newest, entry_info.st_mtime)
+    except OSError:
+        return False
+    return now - newest >= grace
+
+
+def sweep_export_folders(root: str | Path | None = None, grace: float = SWEEP_GRACE_SECONDS) -> int:
+    """Delete the export folders a crash left in ``root`` (default: the system temp folder).
+
+    Only folders that are certainly the bot's are removed: named as the bot names
+    them, owned by this user, holding nothing but the files an export writes, and
+    untouched for ``grace`` seconds.  Returns how many were removed; never raises.
+    """
+    folder_root = Path(root) if root is not None else Path(tempfile.gettempdir())
+    removed = 0
+    now = time.time()
+    try:
+        candidates = [p for p in folder_root.iterdir() if _EXPORT_FOLDER.match(p.name)]
+    except OSError:
+        return 0
+    for folder in candidates:
+        if not _is_leftover_export(folder, now, grace):
+            continue
+        try:
+            shutil.rmtree(folder)
+            removed += 1
+        except OSError as error:
+            log.warning("could not remove a leftover export folder: %s", type(error).__name__)
+    if removed:
+        log.warning("removed %d export folder(s) left behind by an earlier run", removed)
+    return removed

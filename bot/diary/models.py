@@ -128,3 +128,27 @@ class AnswerRow(Base):
     name = Column(String(64), primary_key=True)
     value_enc = Column(LargeBinary, nullable=False)
     updated_at = Column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class MetaRow(Base):
+    """Facts about the diary itself; ``key_check`` holds the key check (``keyring.py``)."""
+
+    __tablename__ = "diary_meta"
+
+    name = Column(String(64), primary_key=True)
+    value_enc = Column(LargeBinary, nullable=False)
+    updated_at = Column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class PendingForgetRow(Base):
+    """A "forget me" whose data is deleted but whose conversation is not yet (``DiaryStore.forget``).
+
+    ``user_id_enc`` is the user id, encrypted: the dialogue engine's conversation is
+    found by it, and the row is deleted as soon as that conversation is.
+    """
+
+    __tablename__ = "pending_forgets"
+
+    user_key = Column(String(USER_KEY_LENGTH), primary_key=True)
+    user_id_enc = Column(LargeBinary, nullable=False)
+    created_at = Column(UTCDateTime(), nullable=False, default=utcnow)

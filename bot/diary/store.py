@@ -34,9 +34,17 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.diary.crypto import Cipher
-from bot.diary.errors import DiaryLimitError, DiaryValueError, NoteNotFoundError
+from bot.diary.errors import DiaryKeyError, DiaryLimitError, DiaryValueError, NoteNotFoundError
 from bot.diary.kinds import kind_keys, kind_or_fallback
-from bot.diary.models import NOTE_TEXT_FIELDS, AnswerRow, AttachmentRow, NoteRow, utcnow
+from bot.diary.models import (
+    NOTE_TEXT_FIELDS,
+    AnswerRow,
+    AttachmentRow,
+    NoteRow,
+    PendingForgetRow,
+    metadata,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +123,9 @@ class Note:
     police_ref: str | None = None
     attachment_count: int = 0
     attachments: tuple[AttachmentInfo, ...] = field(default=(), repr=False)
+    # True: the row could not be decrypted (damaged, or altered); only its clear-text
+    # columns (when, kind, attachments) are filled in, and it is left out of exports.
+    unreadable: bool = False
 
     def fields(self) -> NoteFields:
         """The note's editable content, e.g. to copy it."""
@@ -273,19 +284,35 @@ class DiaryStore:
     def _uk(self, user_id: str | int) -> str:
         return self._cipher.user_key(user_id)
 
+    @property
+    def cipher(self) -> Cipher:
+        return self._cipher
+
+    def user_key(self, user_id: str | int) -> str:
+        """The user's pseudonym: the HMAC under the database's pseudonym secret (see keyring.py)."""
+        return self._uk(user_id)
+
     def _enc(self, value: str | bytes | None) -> bytes | None:
         return None if value is None else self._cipher.encrypt(value)
 
     def _dec(self, token: bytes | None) -> str | None:
         return None if token is None else self._cipher.decrypt_text(token)
 
+    def _dec_or_none(self, token: bytes | None, what: str, row_id: int) -> str | None:
+        """Decrypted text, or None (logged by row id only) when the value cannot be read."""
+        try:
+            return self._dec(token)
+        except DiaryKeyError:
+            log.error("a diary value could not be decrypted (%s of row %d): left out", what, row_id)
+            return None
+
     def _attachment_info(self, row: Any) -> AttachmentInfo:
         return AttachmentInfo(
             id=row.id,
             note_id=row.note_id,
             kind=row.kind,
-            telegram_file_id=self._dec(row.telegram_file_id_enc),
-            filename=self._dec(row.filename_enc),
+            telegram_file_id=self._dec_or_none(row.telegram_file_id_enc, "attachment file id", row.id),
+            filename=self._dec_or_none(row.filename_enc, "attachment name", row.id),
             mime_type=row.mime_type,
             size=row.size,
             created_at=row.created_at,
@@ -315,16 +342,25 @@ class DiaryStore:
         return by_note
 
     def _to_note(self, row: NoteRow, attachments: Iterable[AttachmentInfo] = ()) -> Note:
+        """The note of ``row``; a row that cannot be decrypted becomes an ``unreadable`` note
+        (one damaged row must not make the whole log unreadable)."""
         attached = tuple(attachments)
+        try:
+            texts = {name: self._dec(getattr(row, f"{name}_enc")) for name in TEXT_FIELDS}
+            unreadable = False
+        except DiaryKeyError:
+            log.error("note %d could not be decrypted (damaged or altered): shown as unreadable", row.id)
+            texts, unreadable = {}, True
         return Note(
             id=row.id,
             occurred_at=row.occurred_at,
             created_at=row.created_at,
             updated_at=row.updated_at,
             kind=row.kind,
-            **{name: self._dec(getattr(row, f"{name}_enc")) for name in TEXT_FIELDS},
+            **texts,
             attachment_count=len(attached),
             attachments=attached,
+            unreadable=unreadable,
         )
 
     def _notes(
@@ -682,7 +718,13 @@ class DiaryStore:
             token = session.scalar(
                 select(AnswerRow.value_enc).where(AnswerRow.user_key == user_key, AnswerRow.name == name)
             )
-        return None if token is None else json.loads(self._cipher.decrypt_text(token))
+        if token is None:
+            return None
+        try:
+            return json.loads(self._cipher.decrypt_text(token))
+        except (DiaryKeyError, ValueError):  # damaged: as if it had never been saved
+            log.error("a saved answer could not be decrypted (damaged or altered): ignored")
+            return None
 
     def delete_answer(self, user_id: str | int, name: str) -> bool:
         user_key = self._uk(user_id)
@@ -696,21 +738,55 @@ class DiaryStore:
 
     # ------------------------------------------------------------------ forget
 
-    def forget(self, user_id: str | int) -> dict[str, int]:
-        """Delete everything of the user, in one transaction; the counts deleted."""
+    def forget(self, user_id: str | int, conversation_pending: bool = False) -> dict[str, int]:
+        """Delete everything of the user, in one transaction; the counts deleted.
+
+        Every table with a ``user_key`` column is emptied of the user's rows (so a
+        table added later is covered too), unreadable rows included.  With
+        ``conversation_pending`` the same transaction leaves a pending-forget mark
+        (the user id, encrypted) until :meth:`forget_done`: the caller deletes the
+        dialogue engine's conversation next, and a mark left by a failure there is
+        retried (:meth:`pending_forgets`) until it succeeds.
+        """
         user_key = self._uk(user_id)
-        counts: dict[str, int] = {}
+        counts: dict[str, int] = {"notes": 0, "attachments": 0, "answers": 0}
         with self._sessions.begin() as session:
-            for name, model in (("attachments", AttachmentRow), ("notes", NoteRow), ("answers", AnswerRow)):
-                result = session.execute(
-                    delete(model)
-                    .where(model.user_key == user_key)
-                    .execution_options(synchronize_session=False)
-                )
-                counts[name] = int(result.rowcount or 0)
+            for table in reversed(metadata.sorted_tables):  # children (attachments) before notes
+                if "user_key" not in table.c or table.name == PendingForgetRow.__tablename__:
+                    continue
+                result = session.execute(delete(table).where(table.c.user_key == user_key))
+                counts[table.name] = counts.get(table.name, 0) + int(result.rowcount or 0)
+            if conversation_pending:
+                mark = PendingForgetRow(user_key=user_key, created_at=utcnow(),
+                                        user_id_enc=self._cipher.encrypt(str(user_id)))
+                session.merge(mark)
         if self._engine.dialect.name == "sqlite":
             self._checkpoint()
-        return {"notes": counts["notes"], "attachments": counts["attachments"], "answers": counts["answers"]}
+        return counts
+
+    def forget_done(self, user_id: str | int) -> None:
+        """The user's conversation is deleted too: remove the pending-forget mark."""
+        with self._sessions.begin() as session:
+            session.execute(delete(PendingForgetRow).where(PendingForgetRow.user_key == self._uk(user_id)))
+
+    def forget_pending(self, user_id: str | int) -> bool:
+        """Whether a forget of this user still waits for its conversation to be deleted."""
+        with self._sessions() as session:
+            return session.get(PendingForgetRow, self._uk(user_id)) is not None
+
+    def pending_forgets(self) -> list[str]:
+        """The user ids whose forget still waits for their conversation to be deleted, oldest first."""
+        with self._sessions() as session:
+            tokens = session.scalars(
+                select(PendingForgetRow.user_id_enc).order_by(PendingForgetRow.created_at)
+            ).all()
+        users = []
+        for token in tokens:
+            try:
+                users.append(self._cipher.decrypt_text(token))
+            except DiaryKeyError:
+                log.error("a pending forget could not be decrypted: left for the operator")
+        return users
 
     # ------------------------------------------------------------------ retention
 

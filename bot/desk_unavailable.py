@@ -1,0 +1,124 @@
+"""The incident log switched off: what the bot does when the diary key is wrong, missing or malformed.
+
+Why the bot still starts (instead of refusing to): a bot that does not run answers
+nobody, and "call 999 now" to a message that signals danger must not depend on
+the diary.  So the process starts, logs a CRITICAL message for the operator
+(``bot.app``), and runs the safety guard and the dialogue as usual, while every
+diary screen says the log can't be opened just now and that nothing in it has
+been deleted.  Nothing is read, written or deleted in the database: writing
+notes under a second key would mix two keys in one log, and "your log is empty"
+or "nothing of yours is left" would be false.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Optional
+
+from bot.desk import DiaryDesk
+from bot.diary.errors import DiaryUnavailableError
+from bot.facts import Facts
+from bot.replies import Reply
+
+logger = logging.getLogger(__name__)
+
+
+class UnavailableStore:
+    """Stands in for ``DiaryStore``: every call raises ``DiaryUnavailableError``.
+
+    ``user_key`` (the pseudonym the dialogue engine knows users by) is an HMAC under
+    a secret of this process only: the database's pseudonym secret is locked with
+    the key that is missing.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        self._secret = secrets.token_bytes(32)
+
+    def user_key(self, user_id: str | int) -> str:
+        return hmac.new(self._secret, str(user_id).encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def close(self) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        def refuse(*_args: Any, **_kwargs: Any) -> Any:
+            raise DiaryUnavailableError("the incident log is switched off (diary key problem)")
+
+        return refuse
+
+
+class UnavailableDesk(DiaryDesk):
+    """The desk while the log can't be opened: every screen says so; forget says exactly what it did."""
+
+    def __init__(self, store: UnavailableStore, facts: Facts,
+                 forget_conversation: Callable[[str], Any],
+                 export_dir: Optional[Path] = None) -> None:
+        super().__init__(store, facts, forget_conversation, export_dir=export_dir)  # type: ignore[arg-type]
+
+    def unavailable(self, not_saved: bool = False) -> list[Reply]:
+        text = self._t("log_unavailable")
+        if not_saved:
+            text = f"{self._t('not_saved_unavailable')} {text}"
+        return [Reply(f"{text}\n\n{self.facts.help_line}")]
+
+    # -- what Rasa asks for --------------------------------------------------------------
+    async def execute(self, user_id: str, request: dict[str, Any]) -> list[Reply]:
+        op = request.get("op")
+        if op in ("forget", "confirm_forget"):
+            return await super().execute(user_id, request)  # "Delete everything?" needs no store
+        if op in ("save_answers", "log_mention"):
+            return []  # nothing to say mid-check; the answers are not kept
+        return self.unavailable(not_saved=op == "save_note")
+
+    # -- what the bot draws itself ---------------------------------------------------------
+    async def data_screen(self, user_id: str, payload: str) -> list[Reply]:
+        if payload == "/forget_me":
+            return await super().data_screen(user_id, payload)  # asks first; no store
+        return self.unavailable()
+
+    async def handle_payload(self, user_id: str, payload: str) -> list[Reply]:
+        action = payload.split(":")[1] if ":" in payload else ""
+        if action == "forget_yes":
+            return await self.forget(user_id)
+        if action.endswith("_no"):  # "No, keep it" and the like: nothing to read
+            return await super().handle_payload(user_id, payload)
+        return self.unavailable(not_saved=action == "retry")
+
+    async def quick_note(self, user_id: str, text: str) -> list[Reply]:
+        return self.unavailable(not_saved=True)
+
+    async def save(self, user_id: str, fields: Any) -> list[Reply]:
+        return self.unavailable(not_saved=True)
+
+    async def attachment(self, user_id: str, *_args: Any, **_kwargs: Any) -> list[Reply]:
+        return self.unavailable(not_saved=True)
+
+    async def pending_input(self, user_id: str, text: str) -> Optional[list[Reply]]:
+        return None  # nothing can be pending: the store is locked
+
+    async def cancel_pending(self, user_id: str) -> None:
+        return None
+
+    async def log_mention(self, user_id: str) -> Optional[Reply]:
+        return None
+
+    async def retry_forget(self, user_id: str) -> None:
+        return None
+
+    async def finish_pending_forgets(self) -> int:
+        return 0
+
+    async def forget(self, user_id: str) -> list[Reply]:
+        """The log can't be opened, so its rows can't be found: delete the conversation only, and say so."""
+        self.unsaved.take(user_id)
+        try:
+            await self.forget_conversation(user_id)
+        except Exception as error:  # noqa: BLE001 - said to the user below
+            logger.error("deleting a conversation failed: %s", type(error).__name__)
+            return [Reply(f"{self._t('forget_unavailable_conversation_failed')}\n\n{self.facts.help_line}")]
+        return [Reply(f"{self._t('forget_unavailable')}\n\n{self.facts.help_line}")]
