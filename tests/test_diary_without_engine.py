@@ -141,10 +141,12 @@ async def test_forget_asks_first_then_deletes_with_the_engine_down(bot: Bot) -> 
 async def test_forget_deletes_the_log_even_when_the_conversation_cannot_be(tmp_path: Path) -> None:
     bot = Bot(tmp_path, DownEngine(forget_fails=True))
     try:
-        await bot.ask("u1", "/note he followed me home")
-        await bot.ask("u1", "/forget")
+        assert "Saved" in (await bot.ask("u1", "/note he sent me a parcel at work"))[0].text
+        assert "Delete everything?" in (await bot.ask("u1", "/forget"))[0].text
+        assert bot.rows("u1")["notes"] == 1
         replies = await bot.ask("u1", "diary:forget_yes")
         assert replies and all(r.text for r in replies)
+        assert "1 notes" in replies[0].text  # what was deleted is said, not just "something went wrong"
         assert bot.rows("u1") == {"notes": 0, "attachments": 0, "answers": 0}
     finally:
         bot.store.close()
