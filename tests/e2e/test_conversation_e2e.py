@@ -11,8 +11,6 @@ import re
 
 import pytest
 
-from bot.telegram.copy import TelegramCopy
-
 from .conftest import RunningBot, UserFactory
 from .harness import BotApiProxy, BotMessage, TelegramUser, last_with_buttons, with_buttons
 
@@ -53,8 +51,16 @@ async def test_start_welcomes_with_buttons(real_bot: RunningBot, new_user: UserF
     user = new_user(real_bot)
     replies = await user.ask("/start", until=with_buttons)
     welcome = last_with_buttons(replies)
-    assert welcome.text and len(welcome.buttons) >= 2
-    assert all(b.get("callback_data") or b.get("url") for b in welcome.buttons)
+    assert welcome.text.startswith("Hello. I'm a chatbot that helps you make sense of unwanted attention")
+    assert "check what is happening against the police's FOUR warning signs" in welcome.text
+    assert "I'm not the police and nobody reads this chat live. In an emergency call 999." in welcome.text
+    assert "999 now" not in welcome.text  # a greeting is not a danger message
+    assert [(b["text"], b.get("callback_data")) for b in welcome.buttons] == [
+        ("Check the warning signs", "/start_check"), ("Safety advice", "/ask_safety_advice"),
+        ("Who to contact", "/ask_signposts"), ("Questions about stalking", "/ask_questions")]
+    # pressing the first button starts the check
+    replies = await user.choose(welcome, "Check the warning signs", until=is_sign_question("fixated"))
+    assert "1 of 4 · FIXATED" in last_with_buttons(replies).text
 
 
 async def test_the_four_check_by_pressing_buttons(
@@ -115,18 +121,22 @@ async def test_danger_in_the_middle_of_the_check_comes_first(
     question = await start_check(user)
     await user.choose(question, "Yes", until=is_sign_question("obsessive"))
     replies = await user.ask("he's outside my house now")
-    assert "999" in replies[0].text
+    assert replies[0].text.startswith("🚨 If you are in danger now, call 999 now.")
 
 
 async def test_how_to_report_mentions_101(real_bot: RunningBot, new_user: UserFactory) -> None:
     user = new_user(real_bot)
-    replies = await user.ask("how do I report it?")
-    assert any("101" in m.text for m in replies)
-    links = [b for m in replies for b in m.buttons if "url" in b]
-    assert all(b["url"].startswith("https://") for b in links)
+    replies = await user.ask("how do I report it?", until=with_buttons)
+    report = last_with_buttons(replies)
+    assert report.text.startswith("👮 Report it to the police")
+    assert "Otherwise call 101, or use Live Chat" in report.text
+    links = [(b["text"], b["url"]) for m in replies for b in m.buttons if "url" in b]
+    assert [title for title, _ in links] == ["Live Chat with the police"]
+    assert links[0][1].startswith("https://")
 
 
 async def test_a_group_is_refused(real_bot: RunningBot, new_user: UserFactory) -> None:
     group = new_user(real_bot, chat_type="group", title="Family")
     replies = await group.ask("/check")
-    assert [m.text for m in replies] == [TelegramCopy.load().group_refusal]
+    assert len(replies) == 1
+    assert replies[0].text.startswith("Hello. I only work in a private chat, one to one.")
