@@ -90,7 +90,9 @@ def settings_for(folder: Path, **more: Any) -> Settings:
     (folder / "exports").mkdir(exist_ok=True, mode=0o700)
     return Settings(database_url=f"sqlite:///{folder / 'db' / 'diary.db'}",
                     diary_key_file=folder / "diary.key", export_dir=folder / "exports",
-                    model_dir=MODEL.parent, **more)
+                    model_dir=MODEL.parent,
+                    # the conversations outside db/, so that database_down() takes the diary only
+                    tracker_db_url=f"sqlite:///{folder / 'tracker.db'}", **more)
 
 
 @pytest.fixture(scope="session")
