@@ -114,11 +114,7 @@ class UnavailableDesk(DiaryDesk):
         return 0
 
     async def forget(self, user_id: str) -> list[Reply]:
-        """The log can't be opened, so its rows can't be found: delete the conversation only, and say so."""
+        """Nothing can be deleted: the rows can't be found without the key, and the conversation
+        is kept under the pseudonym that the key locks too.  Say so; delete nothing."""
         self.unsaved.take(user_id)
-        try:
-            await self.forget_conversation(user_id)
-        except Exception as error:  # noqa: BLE001 - said to the user below
-            logger.error("deleting a conversation failed: %s", type(error).__name__)
-            return [Reply(f"{self._t('forget_unavailable_conversation_failed')}\n\n{self.facts.help_line}")]
         return [Reply(f"{self._t('forget_unavailable')}\n\n{self.facts.help_line}")]

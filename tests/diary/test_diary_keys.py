@@ -101,7 +101,8 @@ def test_a_changed_key_is_refused_and_the_log_is_not_shown_empty(
         assert "call 999 now" in ask(core, loop, DANGER)[0]  # the guard still answers danger
         assert "NOT saved" in ask(core, loop, "/note another one")[0]
         forget = loop.run_until_complete(core.desk.forget("alice"))[0].text
-        assert "could NOT delete your notes" in forget and "Nothing of yours is left" not in forget
+        assert "could NOT delete anything" in forget and "Nothing of yours is left" not in forget
+        assert core.engine.inner.forgotten == []  # type: ignore[attr-defined]  # nothing deleted
     message = " ".join(r.getMessage() for r in caplog.records if r.levelno >= logging.CRITICAL)
     assert "DIARY KEY PROBLEM" in message and "SWITCHED OFF" in message and "DIARY_KEY" in message
     assert key_a not in message and key_b not in message
