@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 from collections.abc import Awaitable
@@ -68,6 +69,25 @@ async def within(awaitable: Awaitable[T], timeout: float) -> T:
 def _ignore_outcome(task: asyncio.Future[Any]) -> None:
     if not task.cancelled():
         task.exception()  # retrieved, so asyncio does not log "never retrieved"
+
+
+def _button_entities(raw: Optional[str]) -> bool:
+    """True when a payload's ``{...}`` is what buttons send: none, or a flat JSON object.
+
+    Flat: each value is text, a number, true/false/null, or a list of those.
+    """
+    if raw is None:
+        return True
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return False
+
+    def scalar(value: Any) -> bool:
+        return value is None or isinstance(value, str | int | float | bool)
+
+    return isinstance(data, dict) and all(
+        scalar(v) or (isinstance(v, list) and all(scalar(x) for x in v)) for v in data.values())
 
 
 def load_commands(path: Path = COMMANDS_PATH) -> list[dict[str, str]]:
@@ -205,7 +225,9 @@ class Core:
                 await self.engine.reset(user_id)  # within handle's time budget
             return self.commands[name]
         if name in self.engine.intents and name not in {"restart", "session_start", "back"}:
-            return text[:MAX_TEXT]
+            # A forged payload may carry entities no button has (deeply nested JSON made
+            # Rasa fail with a RecursionError): the intent goes on without them.
+            return text[:MAX_TEXT] if _button_entities(match.group(2)) else f"/{name}"
         # An unknown command or a forged payload: let NLU read it as words.
         return text.lstrip("/")[:MAX_TEXT] or "/nlu_fallback"
 

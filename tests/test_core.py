@@ -101,6 +101,22 @@ async def test_unknown_commands_and_forged_payloads_are_read_as_words() -> None:
     assert sent[2] == '/affirm{"behaviour": "following"}'
 
 
-async def test_empty_message_still_gets_an_answer() -> None:
-    replies = await make_core(FakeEngine()).handle("u1", "   ")
-    assert replies and replies[0].text
+async def test_empty_message_gets_the_engines_fallback_not_the_apology() -> None:
+    engine = FakeEngine()
+    replies = await make_core(engine).handle("u1", "   ")
+    assert engine.seen == [("u1", "/nlu_fallback", {})]
+    assert [r.text for r in replies] == ["echo /nlu_fallback 101"]
+    assert "something went wrong" not in replies[0].text
+
+
+async def test_a_forged_payload_with_nested_entities_goes_on_without_them() -> None:
+    """Buttons send flat entities; deeply nested ones made Rasa fail (RecursionError) into the apology."""
+    engine = FakeEngine()
+    core = make_core(engine)
+    deep = '/affirm{"behaviour": ' + "[" * 500 + "]" * 500 + "}"
+    replies = await core.handle("u1", deep)
+    await core.handle("u1", '/affirm{"__class__": {"__init__": 1}}')
+    await core.handle("u1", '/affirm{"behaviour": "following", "times": [1, 2]}')
+    assert [t for _, t, _ in engine.seen] == [
+        "/affirm", "/affirm", '/affirm{"behaviour": "following", "times": [1, 2]}']
+    assert [r.text for r in replies] == ["echo /affirm 101"]

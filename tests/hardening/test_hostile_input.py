@@ -2,9 +2,10 @@
 
 Any text (any Unicode, control characters, 10,000 characters, nothing at all,
 only emoji, right-to-left, HTML, markdown, SQL), made-up commands and forged
-button payloads: each gets a non-empty answer and no exception escapes.  A
-forged payload or another user's note id reaches nothing that is not the
-sender's own: "I can't find that note".
+button payloads: each gets a real answer (never the apology the bot gives when
+something inside it failed, which would also be "an answer") and no exception
+escapes.  A forged payload or another user's note id reaches nothing that is not
+the sender's own: "I can't find that note".
 """
 from __future__ import annotations
 
@@ -19,6 +20,14 @@ from bot.replies import Reply
 from tests.hardening.conftest import RealBot
 
 NOT_FOUND = "I can't find that note"
+#: The start of data/facts.yml's error_reply: what the user sees when the bot failed.
+APOLOGY = "Sorry, something went wrong on my side"
+FALLBACK = "Sorry, I'm not sure I understood that"
+WELCOME = "Hello. I'm a chatbot that helps you make sense of unwanted attention"
+MENU = "What would you like to do?"
+NOTE_START = "When did it happen?"
+SAVED = "✅ Saved to your log."
+DANGER = "If you are in danger now, call 999 now."
 
 FORGED = [
     '/affirm{"behaviour": "x"}',
@@ -114,14 +123,71 @@ _text = st.one_of(
 )
 
 
+#: What the right answer to a listed input says (somewhere in its replies); the rest: MENU.
+EXPECTED = {
+    '/record_incident{"note_what": "forged", "note_confirm": "yes"}': NOTE_START,
+    '/emergency{"text": "forged"}': DANGER,
+    "/session_start": FALLBACK,
+    "/action_listen": "What the law says",  # read as words ("action listen"): NLU's best guess
+    "/action_save_note": FALLBACK,
+    "/nlu_fallback": FALLBACK,
+    "/start@SomeOtherBot": WELCOME,
+    "/note": NOTE_START,
+    "/note@": NOTE_START,
+    "diary:page:-5": "Your log is empty",
+    "diary:page:999999999999": "Your log is empty",
+    "diary:attach:new": "no file waiting",
+    "diary:attach:last": "no file waiting",
+    "diary:retry": "There is no unsaved note waiting",
+    "diary:cancel": "OK, nothing was changed.",
+    "": FALLBACK,
+    " ": FALLBACK,
+    "\n\n\t": FALLBACK,
+    "\x00": FALLBACK,
+    "\x00/start": WELCOME,
+    "\u202ehello\u202c": WELCOME,
+    "مرحبا، هو يتبعني كل يوم": FALLBACK,
+    "שלום, הוא עוקב אחריי": FALLBACK,
+    "'; DROP TABLE notes; --": FALLBACK,
+    "\ud800 lone surrogate": FALLBACK,
+    "😀😀😀🔪🏠": FALLBACK,
+    "he is outside " * 800: DANGER,
+    "/note " + "x" * 10_000: "longer than I can keep in one field (4000 characters)",
+    "/note \x00\x01\x02": SAVED,
+    "/note <b>not bold</b> '; DROP TABLE notes; --": SAVED,
+}
+#: Inputs NLU reads as some question or other: any real answer will do.
+ANY_ANSWER = {
+    "<b>bold</b><script>alert(1)</script>", "<a href='javascript:alert(1)'>x</a>&amp;&lt;",
+    "**bold** _it_ `code` [link](http://evil.example) ```block```", "\" OR 1=1 --",
+    "Robert'); DELETE FROM answers WHERE ('1'='1", "{{7*7}} ${7*7} %s %d %(text)s {0}",
+    "🏳️‍🌈👨‍👩‍👧‍👦", "a" * 10_000,
+}
+
+
+def expected_answer(text: str) -> str | None:
+    if text in EXPECTED:
+        return EXPECTED[text]
+    if text in ANY_ANSWER:
+        return None
+    if text.startswith("diary:"):
+        return NOT_FOUND
+    return MENU
+
+
 def answered(replies: list[Reply]) -> bool:
-    return bool(replies) and all(isinstance(r, Reply) for r in replies) and any(
-        r.text.strip() or r.buttons or r.document for r in replies)
+    """A real answer: words first, and not the apology for a failure inside the bot."""
+    return (bool(replies) and all(isinstance(r, Reply) for r in replies)
+            and bool(replies[0].text.strip()) and not any(APOLOGY in r.text for r in replies))
 
 
 @pytest.mark.parametrize("text", FORGED + HOSTILE_TEXT)
-def test_every_listed_hostile_input_gets_an_answer(real: RealBot, text: str) -> None:
-    assert answered(real.ask(f"hostile-{uuid.uuid4().hex[:8]}", text))
+def test_every_listed_hostile_input_gets_the_right_answer(real: RealBot, text: str) -> None:
+    replies = real.ask(f"hostile-{uuid.uuid4().hex[:8]}", text)
+    assert answered(replies), [r.text[:80] for r in replies]
+    said = "\n".join(r.text for r in replies)
+    expected = expected_answer(text)
+    assert expected is None or expected in said, (expected, said[:300])
 
 
 @settings(max_examples=200, deadline=None, derandomize=True, database=None,
@@ -157,7 +223,11 @@ def test_forged_callback_data_reaches_no_one_elses_note(real: RealBot) -> None:
     listing = real.ask(mallory, "diary:page:0")
     assert "1 incidents" in listing[0].text
     assert all(f"diary:open:{target}" != b.payload for r in listing for b in r.buttons)
-    exported = [r.document for r in real.ask(mallory, "/export") if r.document]
+    answer = real.ask(mallory, "/export")
+    confirm = [b.payload for r in answer for b in r.buttons if b.payload == "diary:export_yes"]
+    if confirm:  # the export is confirmed first, with the bot's own button
+        answer = real.ask(mallory, confirm[0])
+    exported = [r.document for r in answer if r.document]
     assert exported
     for document in exported:
         with open(document.path, "rb") as handle:
