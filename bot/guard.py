@@ -109,8 +109,13 @@ class _Rule:
     scope: str = "clause"
     exempt: frozenset[str] = frozenset()
 
+    def __post_init__(self) -> None:
+        # One alternation of all the patterns: one search a clause instead of one per pattern.
+        combined = re.compile("|".join(f"(?:{p.pattern})" for p in self.patterns), re.IGNORECASE)
+        object.__setattr__(self, "_combined", combined)
+
     def search(self, clause: str) -> bool:
-        return any(p.search(clause) for p in self.patterns)
+        return self._combined.search(clause) is not None  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -217,6 +222,11 @@ class SafetyGuard:
                 )
         self._sentence_vetoes = tuple(v for v in vetoes if v.scope == "rest_of_sentence")
         self._keep_words = frozenset(k for k in self._words if any(ch.isdigit() for ch in k))
+        suppressed = (config.get("semantic") or {}).get("suppressed_by") or []
+        unknown = set(suppressed) - veto_names
+        if unknown:
+            raise SafetyGuardConfigError(f"semantic.suppressed_by names unknown vetoes {sorted(unknown)}")
+        self._semantic_suppressors = tuple(v for v in vetoes if v.name in set(suppressed))
         self.semantic = semantic
         logger.info("safety guard loaded: %d danger rules, %d crisis rules, %d vetoes, semantic layer %s",
                     len(self._rules), len(self._crisis), len(self._vetoes), "on" if semantic else "off")
@@ -269,7 +279,7 @@ class SafetyGuard:
         rule = self._scan(sentences, self._rules)
         if rule is not None:
             return Alert(DANGER, rule.name, "rules")
-        semantic = self._semantic(text)
+        semantic = self._semantic(text, sentences)
         if semantic is not None and semantic[0] == DANGER:
             return Alert(DANGER, semantic[1], "semantic")
         rule = self._scan(sentences, self._crisis)
@@ -290,14 +300,41 @@ class SafetyGuard:
                 return Alert(rule.route, rule.name, "rules")
         return None
 
-    def _semantic(self, text: str) -> tuple[str, str] | None:
+    def semantic_route(self, text: str) -> tuple[str, str] | None:
+        """The semantic layer's (route, label), after the suppressing vetoes (for evaluation)."""
+        if not _is_user_text(text):
+            return None
+        return self._semantic(text, self._read(text))
+
+    def _semantic(self, text: str, sentences: list[list[str]]) -> tuple[str, str] | None:
         if self.semantic is None:
             return None
+        candidates = self._semantic_candidates(text, sentences)
+        if not candidates:
+            return None
         try:
-            return self.semantic.classify(text)
+            return self.semantic.classify_many(candidates)
         except Exception:  # noqa: BLE001 - the rules must answer whatever the model does
             logger.exception("semantic guard layer failed; rules only for this message")
             return None
+
+    def _semantic_candidates(self, text: str, sentences: list[list[str]]) -> list[str]:
+        """What the semantic layer may read: the message; or, when a suppressing veto (a
+        negation, the past, a hypothetical, a topic question) is in it, its other
+        sentences on their own.  A long message is read whole (in windows)."""
+        if len(text.split()) > 60:
+            return [text]
+        if not self._suppressed(sentences):
+            return [text]
+        # Suppressed somewhere: read the other sentences on their own.
+        parts = [p for p in self._sentence_split.split(text) if len(p.split()) >= 2]
+        if len(parts) < 2:
+            return []
+        return [p for p in parts[:6] if not self._suppressed(list(self._sentences(p)))]
+
+    def _suppressed(self, sentences: list[list[str]]) -> bool:
+        suppressors = self._semantic_suppressors
+        return any(v.search(clause) for clauses in sentences for clause in clauses for v in suppressors)
 
     def _read(self, text: str) -> list[list[str]]:
         """The message as sentences of normalised clauses (the whole message, see MAX_CHARS)."""
@@ -309,12 +346,16 @@ class SafetyGuard:
         """The first of ``rules`` that fires, unvetoed, anywhere in the message."""
         if not rules:
             return None
+        quiet: set[str] = set()
         for clauses in sentences:
             carried: list[_Veto] = []  # rest_of_sentence vetoes from earlier clauses
             whole = " ".join(clauses)
             sentence_vetoes: list[_Veto] | None = None
             for clause in clauses:
                 vetoes: list[_Veto] | None = None  # worked out only if a rule matches
+                if clause in quiet:  # the same clause again (a pasted, repeated text)
+                    carried.extend(v for v in self._sentence_vetoes if v.search(clause))
+                    continue
                 for rule in rules:
                     if rule.scope != "clause" or not rule.search(clause):
                         continue
@@ -322,6 +363,8 @@ class SafetyGuard:
                         vetoes = self._vetoes_for(clause, carried)
                     if not any(v.covers(rule) for v in vetoes):
                         return rule
+                if vetoes is None:
+                    quiet.add(clause)  # no rule matched it: none will next time either
                 carried.extend(v for v in self._sentence_vetoes if v.search(clause))
             for rule in rules:
                 if rule.scope != "sentence" or not rule.search(whole):

@@ -178,3 +178,149 @@ def test_danger_past_character_4096_is_read(rules: SafetyGuard, position: int) -
     text = (filler * (position // len(filler) + 1))[:position] + " He is outside my house now."
     assert len(text) > position
     assert rules.assess(text) == Alert("danger", "someone_here_now", "rules")
+
+
+# -- the semantic layer ------------------------------------------------------
+
+SEMANTIC_ONLY = [
+    # paraphrases no rule names; the semantic layer must still route them
+    ("I keep thinking about taking all my pills", "suicide"),
+    ("i want to end it so badly, give me a reason not to.", "suicide"),
+    ("He tried to keep me away from my family because he told me they were no good.", "domestic_abuse"),
+]
+
+
+@pytest.fixture(scope="module")
+def both() -> SafetyGuard:
+    return SafetyGuard.from_file(semantic=True)
+
+
+def test_semantic_layer_loads_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Weights from the installed package, no hub, no network, no torch."""
+    import sys
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    guard = SafetyGuard.from_file(semantic=True)
+    assert guard.semantic is not None
+    assert "torch" not in sys.modules
+
+
+@pytest.mark.parametrize(("message", "route"), SEMANTIC_ONLY)
+def test_semantic_layer_catches_what_no_rule_names(
+    rules: SafetyGuard, both: SafetyGuard, message: str, route: str
+) -> None:
+    assert rules.assess(message) is None, "a rule catches it now: pick another paraphrase"
+    alert = both.assess(message)
+    assert alert == Alert(route, f"semantic_{route}", "semantic")
+
+
+@pytest.mark.parametrize("message", NO_ALERT)
+def test_semantic_layer_respects_negation_and_the_past(both: SafetyGuard, message: str) -> None:
+    assert both.assess(message) is None, f"{message!r}: {both.assess(message)}"
+
+
+def test_semantic_never_silences_a_rule(both: SafetyGuard) -> None:
+    for message in TERSE_999 + [m for m, _ in ROUTE_CASES]:
+        assert both.assess(message) is not None, message
+
+
+def test_tokenizer_matches_the_models_own() -> None:
+    """Token ids from the model's tokenizer.json (checked with the tokenizers package, 314 strings)."""
+    from bot.embeddings import WordPieceTokenizer
+
+    tokenizer = WordPieceTokenizer.from_file()
+    assert tokenizer.encode("he's outside my house!!") == [
+        101, 2002, 1005, 1055, 2648, 2026, 2160, 999, 999, 102]
+    assert tokenizer.encode("Héllo wörld — café 🔪") == [101, 7592, 2088, 1517, 7668, 100, 102]
+    assert tokenizer.encode("I’m not in danger, just asking") == [
+        101, 1045, 1521, 1049, 2025, 1999, 5473, 1010, 2074, 4851, 102]
+    assert len(tokenizer.encode("word " * 500)) == 128
+
+
+def test_embeddings_are_unit_vectors_and_meaningful() -> None:
+    from bot.embeddings import default_embedder
+
+    texts = ["he is outside my house", "he's waiting outside my home", "I like tea"]
+    vectors = default_embedder().embed(texts)
+    assert vectors.shape == (3, 384)
+    assert abs(float((vectors[0] ** 2).sum()) - 1) < 1e-3
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
+
+
+def test_a_changed_model_file_is_refused(tmp_path) -> None:
+    from bot.embeddings import EmbeddingModelError, runtime_model_path
+
+    fake = tmp_path / "model.onnx"
+    fake.write_bytes(b"not the model")
+    with pytest.raises(EmbeddingModelError, match="sha256"):
+        runtime_model_path(fake)
+
+
+def test_the_classifier_was_built_from_the_training_data() -> None:
+    """Editing data/guard_semantic.yml without `python -m bot.guard_semantic build` fails here."""
+    from bot.guard_semantic import load
+
+    assert load().threshold >= 0.5
+
+
+def test_semantic_budget(both: SafetyGuard) -> None:
+    """The whole guard: at most 8 ms of CPU per message at p95 (the issue's budget)."""
+    import time
+
+    from bench.guard_eval import load_set
+
+    texts = [item["text"] for item in load_set()]
+    for text in texts:
+        both.assess(text)
+    costs = []
+    for text in texts * 2:
+        started = time.thread_time()
+        both.assess(text)
+        costs.append(time.thread_time() - started)
+    costs.sort()
+    assert costs[int(0.95 * (len(costs) - 1))] < 0.008
+
+
+# -- the real-source validation set -----------------------------------------
+
+
+def test_realsource_items_name_their_source_and_licence() -> None:
+    import yaml
+
+    from bench.guard_eval import SET_PATH
+
+    data = yaml.safe_load(SET_PATH.read_text("utf-8"))
+    assert len(data["items"]) >= 100
+    for name, source in data["sources"].items():
+        assert source.get("where", "").startswith("http"), name
+        assert source.get("licence"), name
+    for item in data["items"]:
+        assert item["source"] in data["sources"], item["text"]
+        assert item["kind"] in {"danger", "crisis", "near_miss", "past", "negated"}
+
+
+def test_rules_layer_floors_on_the_realsource_set(rules: SafetyGuard) -> None:
+    from bench.guard_eval import load_set, predict, score
+
+    items = load_set()
+    figures = score(items, [predict(rules, "rules", i["text"]) for i in items])
+    assert figures["danger_recall"] >= 0.95, figures["missed_danger"]
+    assert figures["near_miss_false_alarms"] <= 0.05, figures["false_alarms"]
+    assert figures["negation_alarms"].startswith("0/")
+    assert figures["crisis_route_recall"] >= 0.70, figures["missed_crisis"]
+
+
+def test_both_layers_meet_the_targets_on_the_realsource_set(both: SafetyGuard) -> None:
+    """Issue 11: danger recall 100%, false alarms at most 5% on near misses, none on plain negations."""
+    from bench.guard_eval import evaluate
+
+    figures = evaluate(both)
+    combined = figures["both"]
+    assert combined["danger_recall"] == 1.0, combined["missed_danger"]
+    assert combined["near_miss_false_alarms"] <= 0.05, combined["false_alarms"]
+    assert combined["negation_alarms"].startswith("0/")
+    assert combined["crisis_any_alert"] >= 0.90, combined["missed_crisis"]
+    assert combined["crisis_route_recall"] >= 0.85, combined["missed_crisis"]
+    semantic = figures["semantic"]
+    assert semantic["near_miss_false_alarms"] <= 0.05, semantic["false_alarms"]
+    assert semantic["negation_alarms"].startswith("0/")
