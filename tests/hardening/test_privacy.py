@@ -44,7 +44,8 @@ def shown_from_console(answer: dict[str, Any]) -> Shown:
 
 def everything_a_user_does(ask: Ask, marker: str) -> list[str]:
     """Talk, write notes, edit, forge, export; the paths of the exports sent back."""
-    assert ask("/start")
+    welcome = ask("/start")
+    assert welcome[0][0].startswith("Hello. I'm a chatbot"), welcome  # the welcome, not the apology
     ask(f"hello, my name is {marker}")
     ask(f"/{marker}")
     ask(f'/affirm{{"{marker}": "x", "behaviour": "{marker}"}}')
@@ -68,7 +69,12 @@ def everything_a_user_does(ask: Ask, marker: str) -> list[str]:
     edit = ask(opened[0][1]["✏️ Edit"])
     ask(edit[0][1]["Witnesses"])
     assert "Updated" in ask(f"my neighbour {marker}")[0][0]
-    exports = [path for _, _, docs in ask("/export") for path in docs]
+    exported = ask("/export")
+    confirm = [payload for _, buttons, _ in exported for payload in buttons.values()
+               if payload == "diary:export_yes"]
+    if confirm:  # the export is confirmed first, with the bot's own button
+        exported = ask(confirm[0])
+    exports = [path for _, _, docs in exported for path in docs]
     assert len(exports) == 2
     return exports
 
@@ -146,7 +152,8 @@ def test_in_process_logs_db_and_temp_files_never_hold_what_users_wrote(
     raw = b"".join(p.read_bytes() for p in real.db_folder.glob("diary.db*"))
     assert marker.encode() not in raw
     sent = {Path(p).resolve() for p in exports}
-    assert all(marker.encode() in Path(p).read_bytes() for p in sent if p.suffix == ".csv")
+    csvs = [p for p in sent if p.suffix == ".csv"]
+    assert csvs and all(marker.encode() in p.read_bytes() for p in csvs)  # the export the user asked for
     roots = [Path(tempfile.gettempdir()), real.export_dir, real.folder]
     assert files_holding(marker.encode(), roots, since, skip=sent) == []
 
