@@ -104,6 +104,9 @@ class UnavailableDesk(DiaryDesk):
     async def cancel_pending(self, user_id: str) -> None:
         return None
 
+    async def pending_edit(self, user_id: str) -> Optional[dict[str, Any]]:
+        return None
+
     async def log_mention(self, user_id: str) -> Optional[Reply]:
         return None
 
