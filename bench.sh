@@ -2,7 +2,8 @@
 # The benchmark command: set up (as ./run.sh and ./test.sh do), then measure.
 #   ./bench.sh           latency, Telegram load, cold start, memory, training time, NLU evaluation
 #   ./bench.sh --quick   a fast check (no training from scratch, no 200-user run, no NLU evaluation)
-#   ./bench.sh --nlu     the NLU evaluation only
+#   ./bench.sh --nlu     the safety guard evaluation, then the NLU evaluation
+#   ./bench.sh --guard   the safety guard evaluation only (docs/guard-evaluation.{md,json})
 # Prints a table; writes docs/benchmarks.{md,json} (and docs/nlu-evaluation.{md,json}).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -17,5 +18,12 @@ if [[ " $* " != *" --nlu "* ]]; then
   if [ ! -f tests/e2e/node_modules/telegram-test-api/package.json ] && command -v npm >/dev/null 2>&1; then
     npm ci --prefix tests/e2e --no-audit --no-fund >&2 || echo "[bench] npm ci failed: the Telegram part will be skipped" >&2
   fi
+fi
+# The safety guard's layers on the real-source set, and its cost (bench/guard_eval.py).
+if [[ " $* " == *" --guard "* ]]; then
+  exec .venv/bin/python -m bench.guard_eval
+fi
+if [[ " $* " == *" --nlu "* ]]; then
+  .venv/bin/python -m bench.guard_eval
 fi
 exec .venv/bin/python -m bench "$@"

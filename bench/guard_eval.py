@@ -168,6 +168,34 @@ def memory() -> dict[str, Any]:
     return result
 
 
+METHOD = """
+The wall-clock figures include waiting for a CPU on a shared machine (see the load average); the CPU
+figures are the guard's own cost, and the one the budget is about.
+
+## How the layers work and how this was measured
+
+* **Rules** (`bot/guard.py`, `data/safety_guard.yml`): patterns read on a normalised text (look-alike
+  letters, invisible characters, accents and digits-for-letters folded by `bot/textnorm.py`), with
+  vetoes for negation, the past, hypotheticals and topic questions. Deterministic, about 0.1 ms.
+* **Semantic** (`bot/embeddings.py`, `bot/guard_semantic.py`): all-MiniLM-L6-v2 sentence vectors
+  (see `docs/models.md`) into a logistic regression trained on `data/guard_semantic.yml` (written for
+  this project, plus a snapshot of the Rasa NLU examples). Its threshold is chosen by 5-fold
+  cross-validation on that training file (at most 2% false alarms on its "none" examples), never on
+  this set. It only adds alerts, and it stays silent on a sentence where the rules see a negation,
+  the past, a hypothetical or a topic question.
+* **Both** is what the bot runs (`SafetyGuard.assess`): danger (rules, then semantic), then the crisis
+  routes (rules, then semantic).
+* A crisis message counts as routed right when the route is one the item accepts; "danger" is accepted
+  where the rules send a message to the 999 reply by design (a threat to kill, a bare "he hit me",
+  self-harm with the means at hand tonight).
+* Honesty about the set: the rules were tuned while this set was visible (several danger rules, the
+  medical and witness emergencies, the lethal-risk "tried to strangle" rule, were added after a first
+  run), so the rules' figures here are development figures. The semantic layer never saw these
+  messages; its training data was extended once after the first run (more "none" examples of sadness
+  and stress, more paraphrases of suicidal thoughts, none copied from this set).
+"""
+
+
 def markdown(report: dict[str, Any]) -> str:
     figures = report["layers"]
     lines = [
@@ -207,6 +235,10 @@ def markdown(report: dict[str, Any]) -> str:
         f"**{m['semantic_added_mb']} MB** "
         f"({m['rss_mb_rules_only']} MB with the rules only, {m['rss_mb_with_semantic']} MB with both).",
         f"* Machine: {report['machine']}; load average at the start {report['load_average']}.",
+        "",
+    ]
+    lines += METHOD.splitlines()
+    lines += [
         "",
         "## What each layer missed or raised wrongly",
         "",
