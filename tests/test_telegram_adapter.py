@@ -20,9 +20,12 @@ from bot.telegram.adapter import Attachment, TelegramAdapter
 from bot.telegram.attachments import attachment_sink_for
 from bot.telegram.copy import TelegramCopy
 from bot.telegram.processor import PerUserOrderedProcessor
-from bot.telegram.service import load_menu, set_command_menu
+from bot.telegram.service import set_command_menu
 
 COPY = TelegramCopy.load()
+# What the user reads, written out (not read back from data/telegram.yml, which the bot reads).
+STALE = "That question has already been answered."
+GROUP_REFUSAL = "Hello. I only work in a private chat, one to one."
 USER = {"id": 42, "is_bot": False, "first_name": "Sam"}
 PRIVATE = {"id": 42, "type": "private", "first_name": "Sam"}
 GROUP = {"id": -100500, "type": "group", "title": "Friends"}
@@ -181,17 +184,25 @@ async def test_an_already_used_keyboard_is_not_routed_again(
 ) -> None:
     await adapter.on_callback(update(bot, callback_query=callback(keyboard=False)), ctx(bot))
     assert core.received == []
-    assert bot.called("answer_callback_query")[0]["text"] == COPY.stale_button
+    assert bot.called("answer_callback_query")[0]["text"] == STALE
+    assert bot.texts() == []
 
 
 async def test_a_double_tap_is_routed_once(
     adapter: TelegramAdapter, core: FakeCore, bot: FakeBot
 ) -> None:
-    # Telegram refuses an edit that changes nothing: the first tap already closed it.
+    # The first tap: routed, answered, its keyboard closed with the choice under the question.
+    await adapter.on_callback(update(bot, callback_query=callback("/deny")), ctx(bot))
+    assert core.received == [("42", "/deny")]
+    assert bot.texts() == ["Answer"]
+    assert bot.called("edit_message_text")[0]["text"] == "Is the person Fixated?\n\n✓ No"
+    # The second tap of the same button, sent before the client saw the edit: Telegram
+    # refuses an edit that changes nothing, as the first tap already closed the keyboard.
     bot.fail["edit_message_text"] = [BadRequest("Message is not modified")]
-    await adapter.on_callback(update(bot, callback_query=callback()), ctx(bot))
-    assert core.received == []
-    assert bot.called("answer_callback_query")
+    await adapter.on_callback(update(bot, callback_query=callback("/deny")), ctx(bot))
+    assert core.received == [("42", "/deny")]  # not routed again
+    assert bot.texts() == ["Answer"]  # and no second answer
+    assert [a.get("text") for a in bot.called("answer_callback_query")] == [None, STALE]
 
 
 async def test_a_message_that_cannot_be_edited_still_routes_the_choice(
@@ -216,7 +227,8 @@ async def test_an_edit_is_not_read_unless_it_signals_danger(
     adapter: TelegramAdapter, core: FakeCore, bot: FakeBot
 ) -> None:
     await adapter.on_edited(update(bot, edited_message=message("typo fixed")), ctx(bot))
-    assert core.received == [] and bot.texts() == [COPY.edited_message]
+    assert core.received == [] and len(bot.texts()) == 1
+    assert bot.texts()[0].startswith("I only read messages when they are first sent")
     await adapter.on_edited(update(bot, edited_message=message("he is outside now")), ctx(bot))
     assert core.received == [("42", "he is outside now")]
 
@@ -228,13 +240,14 @@ async def test_added_to_a_group_says_so_once_and_leaves(
               "old_chat_member": {"status": "left", "user": BOT_USER},
               "new_chat_member": {"status": "member", "user": BOT_USER}}
     await adapter.on_my_chat_member(update(bot, my_chat_member=change), ctx(bot))
-    assert bot.texts() == [COPY.group_refusal]
+    [refusal] = bot.texts()
+    assert refusal.startswith(GROUP_REFUSAL) and "In an emergency call 999." in refusal
     assert bot.called("leave_chat")[0]["args"] == (-100500,)
     # Leaving produces a "left" update: nothing more is said.
     change["old_chat_member"], change["new_chat_member"] = (
         change["new_chat_member"], {"status": "left", "user": BOT_USER})
     await adapter.on_my_chat_member(update(bot, my_chat_member=change), ctx(bot))
-    assert bot.texts() == [COPY.group_refusal]
+    assert bot.texts() == [refusal]
 
 
 async def test_a_group_is_told_once_even_if_leaving_fails(
@@ -243,7 +256,7 @@ async def test_a_group_is_told_once_even_if_leaving_fails(
     bot.fail["leave_chat"] = [Forbidden("no"), Forbidden("no")]
     for _ in range(3):
         await adapter.on_shared_chat(update(bot, message=message("hi", GROUP)), ctx(bot))
-    assert bot.texts() == [COPY.group_refusal]
+    assert len(bot.texts()) == 1 and bot.texts()[0].startswith(GROUP_REFUSAL)
     assert core.received == []
 
 
@@ -288,7 +301,8 @@ async def test_without_a_hook_attachments_get_the_copy(
 ) -> None:
     doc = message(None, document={"file_id": "d", "file_unique_id": "du", "file_name": "a.pdf"})
     await adapter.on_attachment_message(update(bot, message=doc), ctx(bot))
-    assert bot.texts() == [COPY.attachment_received] and core.received == []
+    assert core.received == [] and len(bot.texts()) == 1
+    assert "I haven't kept this one: please keep the original safe" in bot.texts()[0]
 
 
 class DiaryCore(FakeCore):
@@ -316,7 +330,8 @@ async def test_with_an_incident_log_attachments_are_downloaded_and_kept(bot: Fak
     big = message(None, video={"file_id": "v", "file_unique_id": "vu", "width": 1,
                                "height": 1, "duration": 1, "file_size": 50 * 1024 * 1024})
     await adapter.on_attachment_message(update(bot, message=big), ctx(bot))
-    assert bot.texts()[-1] == COPY.attachment_too_big and len(core.attachments) == 1
+    assert bot.texts()[-1].startswith("This file is too big for me to keep (the limit is 20 MB).")
+    assert len(core.attachments) == 1
 
 
 async def test_service_messages_get_no_answer(adapter: TelegramAdapter, bot: FakeBot) -> None:
@@ -341,8 +356,12 @@ async def test_a_document_reply_is_sent_as_a_file(
 async def test_command_menu_comes_from_commands_yml(bot: FakeBot) -> None:
     assert await set_command_menu(bot)  # type: ignore[arg-type]
     commands = bot.called("set_my_commands")[0]["args"][0]
-    assert [c.command for c in commands] == [c.command for c in load_menu()]
-    assert "start" in [c.command for c in commands]
+    menu = {c.command: c.description for c in commands}
+    assert menu["start"] == "Start again from the beginning"
+    assert menu["check"] == "Check what is happening against the FOUR warning signs"
+    assert menu["help"] == "Who to contact (emergency, police, helplines)"
+    assert menu["forget"] == "Delete everything I keep about you"
+    assert list(menu)[:2] == ["start", "check"] and len(menu) == len(commands)
 
 
 async def test_a_refused_command_menu_is_logged_and_skipped(

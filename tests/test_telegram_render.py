@@ -88,9 +88,11 @@ def test_chosen_title_finds_the_pressed_button() -> None:
 
 def test_copy_loads_with_contacts_filled_in() -> None:
     copy = TelegramCopy.load()
-    assert "[[" not in copy.group_refusal and "999" in copy.group_refusal
-    assert copy.unsupported_reply("voice") != copy.unsupported_reply("nothing-like-this")
-    assert copy.unsupported_reply("nothing-like-this") == copy.unsupported["other"]
+    assert "[[" not in copy.group_refusal and "In an emergency call 999." in copy.group_refusal
+    assert copy.unsupported_reply("voice").startswith("I'm sorry, I can't listen to voice or audio messages.")
+    assert copy.unsupported_reply("voice").endswith("If you're in danger now, call 999.")
+    other = copy.unsupported_reply("nothing-like-this")
+    assert other.startswith("I'm sorry, I can only read text messages.") and "call 999" in other
     assert copy.chosen_line("Yes {really}") == "✓ Yes {really}"
 
 
