@@ -21,7 +21,7 @@ import yaml
 from bot.desk import DATA_SCREENS, DiaryDesk
 from bot.engine import BotMessage, DialogueEngine
 from bot.facts import Facts
-from bot.guard import SafetyGuard
+from bot.guard import Alert, SafetyGuard
 from bot.replies import Button, Reply
 from bot.settings import DEFAULT_ENGINE_TIMEOUT
 
@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 COMMANDS_PATH = Path(__file__).resolve().parent.parent / "data" / "commands.yml"
+COPY_PATH = Path(__file__).resolve().parent.parent / "data" / "copy.yml"
 _PAYLOAD = re.compile(r"^/([A-Za-z_][A-Za-z0-9_]*)(\{.*\})?$", re.DOTALL)
 MAX_TEXT = 4000
 
@@ -94,6 +95,11 @@ def load_commands(path: Path = COMMANDS_PATH) -> list[dict[str, str]]:
     return list(yaml.safe_load(path.read_text("utf-8"))["commands"])
 
 
+def load_pause_buttons(path: Path = COPY_PATH) -> list[dict[str, str]]:
+    """The "Carry on where we were" / "Stop" buttons a paused form or edit shows."""
+    return list(yaml.safe_load(path.read_text("utf-8"))["responses"]["safety_pause"][0]["buttons"])
+
+
 class Core:
     """Safety guard, command mapping, dialogue engine, and reply shaping."""
 
@@ -108,48 +114,79 @@ class Core:
         #: Tasks started with the core (the retention sweeper); ``close`` cancels them.
         self.background: list[asyncio.Task[Any]] = []
         self.commands = {c["command"]: c["payload"] for c in load_commands()}
+        self.pause_copy = load_pause_buttons()
 
     async def handle(self, user_id: str, text: str) -> list[Reply]:
         """Answer one user message.  Never raises; never returns an empty list."""
         text = clean_text(text)
+        alert = self.guard.assess(text) if text else None
+        if alert:
+            return await self._alert(user_id, text, alert)
         replies: list[Reply] = []
-        metadata: dict[str, Any] = {}
-        rule = self.guard.match(text) if text else None
-        if rule:
-            logger.info("safety guard fired (rule %s)", rule)
-            replies.append(Reply(self.facts.emergency_reply))
-            # Rasa gets the emergency intent; the words go along so that a note
-            # being written keeps them (the guard already said "call 999").
-            metadata = {"via_guard": True, "text": text[:MAX_TEXT]}
-        else:
-            try:
-                handled = await self._diary_first(user_id, text)
-            except Exception as error:  # noqa: BLE001 - the user must always get an answer
-                logger.error("diary request failed: %s", type(error).__name__)
-                handled = [self.error_reply()]
-            if handled is not None:
-                return handled
+        try:
+            handled = await self._diary_first(user_id, text)
+        except Exception as error:  # noqa: BLE001 - the user must always get an answer
+            logger.error("diary request failed: %s", type(error).__name__)
+            handled = [self.error_reply()]
+        if handled is not None:
+            return handled
         try:
             # One time budget for everything the engine does for this message
             # (a /start reset included), so a failing engine costs the user at
             # most ``engine_timeout`` before the apology and the help line.
-            messages = await within(self._ask_engine(user_id, text, rule, metadata),
-                                    self.engine_timeout)
+            messages = await within(self._ask_engine(user_id, text), self.engine_timeout)
             for message in messages:
                 replies.extend(await self._message_replies(user_id, message))
         except Exception as error:  # noqa: BLE001 - the user must always get an answer
             logger.error("dialogue engine failed: %s", type(error).__name__)
-            if not rule:
-                replies.append(self.error_reply())
+            replies.append(self.error_reply())
         replies = [r for r in replies if r.text or r.buttons or r.document]
         if not replies:
             replies.append(self.error_reply())
         return replies
 
-    async def _ask_engine(self, user_id: str, text: str, rule: Optional[str],
-                          metadata: dict[str, Any]) -> list[BotMessage]:
-        engine_text = "/emergency" if rule else await self._engine_text(user_id, text)
-        return await self.engine.handle(user_id, engine_text, metadata)
+    async def _alert(self, user_id: str, text: str, alert: Alert) -> list[Reply]:
+        """Danger or a crisis: the route's first reply, alone, and whatever was in progress waits.
+
+        Nothing else is asked in this turn.  A pending edit of a note is not
+        saved: its "carry on" asks for the field again.  A form in Rasa is paused
+        (``/pause``, answers kept); Rasa sends back only the buttons that join the
+        alert ("Carry on where we were", "Stop").  With Rasa down or slow, the
+        alert goes alone and the form simply stays where it was.
+        """
+        logger.info("safety guard fired (route %s, rule %s, %s layer)", alert.route, alert.rule, alert.layer)
+        reply = Reply(self.facts.alert_reply(alert.route))
+        buttons = await self._pause_pending_edit(user_id)
+        metadata = {"via_guard": True, "route": alert.route, "text": text[:MAX_TEXT]}
+        try:
+            messages = await within(self.engine.handle(user_id, "/pause", metadata), self.engine_timeout)
+        except Exception as error:  # noqa: BLE001 - the alert has been written; it goes alone
+            logger.error("dialogue engine failed: %s", type(error).__name__)
+            messages = []
+        for message in messages:
+            custom = message.get("custom")
+            pause = custom.get("pause") if isinstance(custom, dict) else None
+            if isinstance(pause, dict) and not buttons:
+                buttons = [self._to_button(raw) for raw in pause.get("buttons") or []]
+        return [Reply(reply.text, buttons)]
+
+    async def _pause_pending_edit(self, user_id: str) -> list[Button]:
+        """The "carry on" / "stop" buttons of a note edit waiting for its text; [] when none."""
+        if self.desk is None:
+            return []
+        try:
+            pending = await self.desk.pending_edit(user_id)
+        except Exception as error:  # noqa: BLE001 - the alert must go out whatever the store does
+            logger.error("checking for a pending edit failed: %s", type(error).__name__)
+            return []
+        if not pending:
+            return []
+        titles = [self.facts.render(str(b.get("title", ""))) for b in self.pause_copy]
+        return [Button(titles[0], f"diary:field:{int(pending['id'])}:{pending['field']}"),
+                Button(titles[-1], "diary:cancel")]
+
+    async def _ask_engine(self, user_id: str, text: str) -> list[BotMessage]:
+        return await self.engine.handle(user_id, await self._engine_text(user_id, text), {})
 
     async def close(self) -> None:
         """Stop the background work started with the core, then the engine."""
@@ -233,15 +270,15 @@ class Core:
 
     def _to_reply(self, message: BotMessage) -> Reply:
         text = self.facts.render(str(message.get("text") or ""))
-        buttons: list[Button] = []
-        for raw in message.get("buttons") or []:
-            title = self.facts.render(str(raw.get("title", "")))
-            payload = self.facts.render(str(raw.get("payload", "")))
-            if payload.startswith(("http://", "https://")):
-                buttons.append(Button(title=title, url=payload))
-            else:
-                buttons.append(Button(title=title, payload=payload))
+        buttons = [self._to_button(raw) for raw in message.get("buttons") or []]
         return Reply(text=text, buttons=buttons)
+
+    def _to_button(self, raw: dict[str, Any]) -> Button:
+        title = self.facts.render(str(raw.get("title", "")))
+        payload = self.facts.render(str(raw.get("payload", "")))
+        if payload.startswith(("http://", "https://")):
+            return Button(title=title, url=payload)
+        return Button(title=title, payload=payload)
 
     def error_reply(self) -> Reply:
         """What the user sees when something failed: an apology and the help line."""
@@ -251,4 +288,6 @@ class Core:
         return self.facts.help_line
 
     def signal_danger(self, text: str) -> Optional[str]:
-        return self.guard.match(text)
+        """The route of the guard's alert for ``text`` ("danger", "suicide", ...), or None."""
+        alert = self.guard.assess(text)
+        return alert.route if alert else None

@@ -261,10 +261,12 @@ class DiaryDesk:
             return await self.save_from_form(user_id, dict(request.get("fields") or {}))
         if op == "list":
             return await self.page(user_id, 0)
-        if op == "export":
-            return await self.export(user_id)
+        # Rasa only ever asks for a confirmation: export and forget run from the
+        # bot's own buttons (diary:export_yes, diary:forget_yes), never on a guess.
+        if op in ("export", "confirm_export"):
+            return await self.confirm_export(user_id)
         if op == "forget":
-            return await self.forget(user_id)
+            return self.confirm_forget()
         if op == "confirm_forget":
             return self.confirm_forget()
         if op == "save_answers" and request.get("name") in ("four", "risk"):
@@ -289,8 +291,30 @@ class DiaryDesk:
         if payload == "/list_notes":
             return await self.page(user_id, 0)
         if payload == "/export_notes":
-            return await self.export(user_id)
+            return await self.confirm_export(user_id)
         return self.confirm_forget()
+
+    async def confirm_export(self, user_id: str) -> list[Reply]:
+        """Say what an export puts on the phone before doing it (diary:export_yes does it)."""
+        _, total = await self._run(self.store.list_notes, user_id, 0, 1)
+        if not total:
+            return [Reply(self._t("export_empty"))]
+        return [Reply(self._t("export_confirm", count=total), [
+            Button(self._b("export_yes"), "diary:export_yes"),
+            Button(self._b("export_no"), "diary:export_no"),
+        ])]
+
+    def confirm_plan_pdf(self) -> list[Reply]:
+        """Say what "Send as PDF" puts on the phone before doing it (diary:plan_pdf_yes does it)."""
+        return [Reply(self._t("plan_pdf_confirm"), [
+            Button(self._b("plan_pdf_yes"), "diary:plan_pdf_yes"),
+            Button(self._b("plan_pdf_no"), "diary:plan_pdf_no"),
+        ])]
+
+    async def pending_edit(self, user_id: str) -> Optional[dict[str, Any]]:
+        """The note edit waiting for the user's text (``{"id", "field"}``), or None."""
+        pending = await self._run(self.store.get_answer, user_id, PENDING_EDIT)
+        return dict(pending) if pending else None
 
     def confirm_forget(self) -> list[Reply]:
         return [Reply(self._t("forget_confirm"), [
@@ -715,8 +739,16 @@ class DiaryDesk:
             return await self.delete(user_id, note_id)
         if action == "plan_done" and len(parts) == 3:
             return await self.toggle_plan_step(user_id, parts[2])
-        if action == "plan_pdf":
+        if action == "plan_pdf" and len(parts) == 2:
+            return self.confirm_plan_pdf()
+        if action == "plan_pdf_yes" and len(parts) == 2:
             return await self.plan_pdf(user_id)
+        if action == "plan_pdf_no" and len(parts) == 2:
+            return [Reply(self._t("plan_pdf_cancelled"))]
+        if action == "export_yes" and len(parts) == 2:
+            return await self.export(user_id)
+        if action == "export_no" and len(parts) == 2:
+            return [Reply(self._t("export_cancelled"))]
         if action == "attach" and len(parts) == 3 and parts[2] in ("last", "new"):
             return await self.attach(user_id, parts[2])
         if action == "attach" and parts[2:] == ["ask"]:

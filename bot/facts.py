@@ -7,7 +7,7 @@ contacts as ``[[key]]`` placeholders that :meth:`Facts.render` fills in.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ class Facts:
     emergency_reply: str
     help_line: str
     error_reply: str
+    #: The first reply of each crisis route of the safety guard ("danger": emergency_reply).
+    crisis_replies: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Facts:
@@ -34,12 +36,18 @@ class Facts:
             help_line=str(raw["help_line"]),
             error_reply=str(raw["error_reply"]),
         )
+        crisis = {str(k): str(v) for k, v in (raw.get("crisis_replies") or {}).items()}
         return cls(
             contacts=contacts,
             emergency_reply=facts.render(facts.emergency_reply),
             help_line=facts.render(facts.help_line),
             error_reply=facts.render(facts.error_reply),
+            crisis_replies={route: facts.render(text) for route, text in crisis.items()},
         )
+
+    def alert_reply(self, route: str) -> str:
+        """The guard's first reply for ``route``: 999 for danger (and any route without its own)."""
+        return self.crisis_replies.get(route, self.emergency_reply)
 
     def render(self, text: str) -> str:
         """Replace ``[[key]]`` with the contact of that key (unknown keys stay as written)."""

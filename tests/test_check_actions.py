@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from nlu.actions.advice import ActionEmergency, ActionSafetyAdvice, order_advice
 from nlu.actions.answers import extract_behaviours, interpret_sign, says_done
 from nlu.actions.check import ActionAskBehavioursDone, ActionFourSummary, ValidateFourCheckForm
+from nlu.actions.diary import ActionExportNotes, ActionForget
 
 DOMAIN: dict[str, Any] = {"responses": {"utter_report": [{"text": "Report: call 101",
                                                           "buttons": [{"title": "Live Chat",
@@ -182,15 +183,32 @@ async def test_safety_advice_says_when_it_reordered() -> None:
     assert "From your answers" in dispatcher.messages[0]["text"]
 
 
-async def test_emergency_action_says_999_unless_the_guard_already_did() -> None:
+async def test_emergency_read_by_rasa_alone_says_999_without_the_alarm() -> None:
+    # The guard decides what is an alert; Rasa's own reading of danger gets the
+    # gentle 999 line (it may be a negation the guard rightly let through).
     dispatcher = CollectingDispatcher()
     await ActionEmergency().run(dispatcher, tracker("he is here", "emergency"), DOMAIN)
-    assert "call 999 now" in dispatcher.messages[0]["text"]
+    text = dispatcher.messages[0]["text"]
+    assert "call [[emergency]] now" in text and "misread" in text
+    assert "🚨" not in text
+
+
+@pytest.mark.parametrize("text, op", [
+    ("delete everything, I don't want any of it on my phone", "confirm_forget"),
+    ("wipe it all off my phone", "confirm_forget"),
+    ("erase my log", "confirm_forget"),
+    ("export my log as a pdf", "confirm_export"),
+    ("/export_notes", "confirm_export"),
+])
+async def test_export_and_forget_only_ask_for_the_bots_confirmation(text: str, op: str) -> None:
+    # Rasa never exports or deletes: it asks the bot to show its confirmation, and a
+    # message that mentions deleting goes to "delete everything?", never to an export.
     dispatcher = CollectingDispatcher()
-    await ActionEmergency().run(
-        dispatcher, tracker("/emergency", "emergency", metadata={"via_guard": True}), DOMAIN)
-    assert all("999 now" not in m["text"] for m in dispatcher.messages)
-    assert "When you are safe" in dispatcher.messages[0]["text"]
+    await ActionExportNotes().run(dispatcher, tracker(text, "export_notes"), DOMAIN)
+    assert [m["custom"] for m in dispatcher.messages] == [{"diary": {"op": op}}]
+    forget = CollectingDispatcher()
+    await ActionForget().run(forget, tracker(text, "forget_me"), DOMAIN)
+    assert [m["custom"] for m in forget.messages] == [{"diary": {"op": "confirm_forget"}}]
 
 
 async def test_summary_offers_the_risk_check_after_three_signs_and_saves_answers() -> None:

@@ -49,7 +49,8 @@ async def test_danger_gets_999_first_and_tells_the_engine() -> None:
     engine = FakeEngine()
     replies = await make_core(engine).handle("u1", "help hes here")
     assert "call 999 now" in replies[0].text
-    assert engine.seen == [("u1", "/emergency", {"via_guard": True, "text": "help hes here"})]
+    assert engine.seen == [("u1", "/pause", {"via_guard": True, "route": "danger", "text": "help hes here"})]
+    assert len(replies) == 1  # the alert alone: the engine's echo is not shown in that turn
 
 
 @pytest.mark.parametrize("failure", [ConnectionError("down"), RuntimeError("bug")])

@@ -7,7 +7,6 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.facts import Facts
 from nlu.actions import domain_copy
 
 # Which advice comes first for which behaviour (leaflet step payloads).
@@ -45,7 +44,13 @@ class ActionSafetyAdvice(Action):
 
 
 class ActionEmergency(Action):
-    """Danger now: call 999 first (unless the bot's guard already said so), then stay."""
+    """Rasa read danger now where the bot's safety guard did not fire.
+
+    The guard decides (it reads negation, past events and hypotheticals: "I'm
+    not in danger, just asking" is not an alert), so this is a gentle net, not
+    the alarm: "if you are in danger now, call 999 now", then what I can do.
+    A message the guard fired on arrives as "/pause" instead (see pause.py).
+    """
 
     def name(self) -> str:
         return "action_emergency"
@@ -54,8 +59,7 @@ class ActionEmergency(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         metadata = (tracker.latest_message or {}).get("metadata") or {}
         if not metadata.get("via_guard"):
-            dispatcher.utter_message(text=Facts.load().emergency_reply)
-        domain_copy.utter(dispatcher, "after_emergency")
+            domain_copy.utter(dispatcher, "danger_check")
         return []
 
 

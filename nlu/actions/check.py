@@ -71,7 +71,8 @@ class ActionResetCheck(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        return [SlotSet(slot, None) for slot in CHECK_SLOTS]
+        return [SlotSet(slot, None) for slot in CHECK_SLOTS] + domain_copy.clear_pause_of(
+            tracker, "four_check_form")
 
 
 class ValidateFourCheckForm(FormValidationAction):
@@ -90,6 +91,8 @@ class ValidateFourCheckForm(FormValidationAction):
         answer = interpret_sign(slot, text, intent, confidence)
         if answer:
             return {slot: answer}
+        if intent == "emergency":  # Rasa reads danger where the guard did not: 999 first
+            dispatcher.utter_message(text=domain_copy.text("danger_reminder"))
         if not _answer_aside(dispatcher, domain, slot, intent, confidence):
             dispatcher.utter_message(text=domain_copy.text("not_understood_answer"))
         return {slot: None}

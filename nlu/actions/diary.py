@@ -36,19 +36,26 @@ _KIND_IN_PAYLOAD = re.compile(r'"behaviour"\s*:\s*"(\w+)"')
 
 
 def _latest(tracker: Tracker) -> tuple[str, Optional[str]]:
-    """The user's words and intent.  When the bot's safety guard fired, it has already
-    said "call 999" and sends the words along: in a note they are still the answer
-    (a note describes what happened), so nothing the user wrote is lost."""
+    """The user's words and intent.  (A message the bot's safety guard fired on
+    never gets here: it pauses the note, see nlu/actions/pause.py.)"""
     message = tracker.latest_message or {}
-    metadata = message.get("metadata") or {}
-    if metadata.get("via_guard") and metadata.get("text"):
-        return str(metadata["text"]), None
     return str(message.get("text") or ""), (message.get("intent") or {}).get("name")
 
 
-def _interrupted_by_guard(tracker: Tracker) -> bool:
-    """The bot's safety guard fired on this message and has already said "call 999"."""
-    return bool(((tracker.latest_message or {}).get("metadata") or {}).get("via_guard"))
+def _already_read(value: Any, tracker: Tracker) -> bool:
+    """A value kept from before (a note carried on after a pause), not this message's words."""
+    return value != (tracker.latest_message or {}).get("text")
+
+
+# Words that ask for data to be removed: such a message goes to "delete everything?"
+# (with confirmation), never to an export, whatever the classifier guessed.
+_DELETE_WORDS = re.compile(
+    r"\b(delet\w*|wip(e|ed|es|ing)|eras\w*|remov\w*|forget|get rid|destroy\w*|clear\w*|"
+    r"off my phone|nothing left)\b", re.IGNORECASE)
+
+
+def mentions_deleting(text: str) -> bool:
+    return not text.startswith("/") and bool(_DELETE_WORDS.search(text))
 
 
 def kind_titles() -> dict[str, str]:
@@ -113,7 +120,8 @@ class ActionResetNote(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        return [SlotSet(slot, None) for slot in (*NOTE_SLOTS, "note_confirm")]
+        return [SlotSet(slot, None) for slot in (*NOTE_SLOTS, "note_confirm")] + \
+            domain_copy.clear_pause_of(tracker, "note_form")
 
 
 class ValidateNoteForm(FormValidationAction):
@@ -125,7 +133,7 @@ class ValidateNoteForm(FormValidationAction):
     @staticmethod
     def _text_step(slot: str, value: Any, dispatcher: CollectingDispatcher,
                    tracker: Tracker) -> dict[str, Any]:
-        if value is None or value == SKIPPED:
+        if value is None or value == SKIPPED or _already_read(value, tracker):
             return {slot: value}
         text, intent = _latest(tracker)
         if _STOP_WORDS.match(text):
@@ -216,8 +224,8 @@ class ValidateNoteForm(FormValidationAction):
 
     async def validate_note_confirm(self, value: Any, dispatcher: CollectingDispatcher,
                                     tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        if value is None or value == "yes" or _interrupted_by_guard(tracker):
-            return {"note_confirm": None if _interrupted_by_guard(tracker) else value}
+        if value is None or value == "yes":
+            return {"note_confirm": value}
         text, intent = _latest(tracker)
         if _STOP_WORDS.match(text) or intent in ("deny", "stop"):
             return LEAVE
@@ -259,19 +267,42 @@ class ActionSaveNote(Action):
         return reset
 
 
-def _request(name: str, op: str) -> type:
-    class ActionDiaryRequest(Action):
-        def name(self) -> str:
-            return name
+class ActionListNotes(Action):
+    def name(self) -> str:
+        return "action_list_notes"
 
-        async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                      domain: dict[str, Any]) -> list[EventType]:
-            dispatcher.utter_message(json_message={"diary": {"op": op}})
-            return []
-
-    ActionDiaryRequest.__name__ = "Action" + name.title().replace("_", "")
-    return ActionDiaryRequest
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(json_message={"diary": {"op": "list"}})
+        return []
 
 
-DIARY_REQUESTS = [_request("action_list_notes", "list"), _request("action_export_notes", "export"),
-                  _request("action_forget", "forget")]
+class ActionExportNotes(Action):
+    """Ask the bot to show its "send the log as files?" confirmation.
+
+    Nothing is exported here: the files are sent only when the person presses
+    the bot's own confirmation button.  A message that mentions deleting or
+    wiping asks "delete everything?" instead, whatever the classifier guessed.
+    """
+
+    def name(self) -> str:
+        return "action_export_notes"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        text, _ = _latest(tracker)
+        op = "confirm_forget" if mentions_deleting(text) else "confirm_export"
+        dispatcher.utter_message(json_message={"diary": {"op": op}})
+        return []
+
+
+class ActionForget(Action):
+    """Ask the bot to show its "delete everything?" confirmation (nothing is deleted here)."""
+
+    def name(self) -> str:
+        return "action_forget"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(json_message={"diary": {"op": "confirm_forget"}})
+        return []

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 COPY_PATH = Path(__file__).resolve().parents[2] / "data" / "copy.yml"
@@ -34,6 +34,18 @@ QUESTION_RESPONSES = {
     "ask_law": "utter_law",
     "ask_about_bot": "utter_about_bot",
 }
+
+
+# A paused form (see nlu/actions/pause.py): which form, at which step, and the
+# words that paused it.
+PAUSE_SLOTS = ("paused_form", "paused_slot", "paused_text")
+
+
+def clear_pause_of(tracker: Tracker, form: str) -> list[EventType]:
+    """Starting ``form`` afresh drops a pause of that same form."""
+    if tracker.get_slot("paused_form") == form:
+        return [SlotSet(slot, None) for slot in PAUSE_SLOTS]
+    return []
 
 
 @lru_cache(maxsize=1)

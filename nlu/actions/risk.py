@@ -87,7 +87,8 @@ class ActionResetRisk(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        return [SlotSet(slot, None) for slot in RISK_SLOTS]
+        return [SlotSet(slot, None) for slot in RISK_SLOTS] + domain_copy.clear_pause_of(
+            tracker, "risk_form")
 
 
 class ValidateRiskForm(FormValidationAction):
@@ -121,6 +122,8 @@ class ValidateRiskForm(FormValidationAction):
                                      buttons=domain_copy.link_buttons(answer_copy))
             dispatcher.utter_message(text=risk_copy()["back"])
             return {slot: None}
+        if intent == "emergency":  # Rasa reads danger where the guard did not: 999 first
+            dispatcher.utter_message(text=domain_copy.text("danger_reminder"))
         dispatcher.utter_message(text=risk_copy()["not_understood"])
         return {slot: None}
 

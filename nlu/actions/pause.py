@@ -1,0 +1,141 @@
+"""Pausing a form for danger or a crisis, and carrying on where it stopped.
+
+The bot's safety guard answers a danger or crisis message itself (it works with
+Rasa down) and then sends "/pause" with ``{"via_guard": true, "route": ...,
+"text": ...}`` as metadata.  Here the form in progress is paused: it is
+deactivated with every answer kept, and the step and the words that paused it are
+remembered.  Nothing else is asked in that turn: with the guard's alert, the only
+thing sent back is ``{"pause": {"buttons": [...]}}``, which the bot attaches to
+its alert ("Carry on where we were", "Stop", and in a note "Keep my message in
+the note").  The guard's message is never stored as an answer unless the person
+presses "Keep my message in the note".
+
+"Carry on" (a button or in words) starts the paused form again: it asks the first
+step still empty, which is the step it stopped at, with every earlier answer
+intact.  "Stop" leaves it as the form's own "stop" would.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from nlu.actions import domain_copy
+from nlu.actions.check import CHECK_SLOTS
+from nlu.actions.diary import MAX_FIELD_CHARS, NOTE_SLOTS
+from nlu.actions.domain_copy import PAUSE_SLOTS
+from nlu.actions.risk import RISK_SLOTS
+
+FORMS = ("four_check_form", "note_form", "risk_form")
+FORM_SLOTS = {
+    "four_check_form": tuple(s for s in CHECK_SLOTS if s != "check_done"),
+    "note_form": (*NOTE_SLOTS, "note_confirm"),
+    "risk_form": RISK_SLOTS,
+}
+# Note steps whose answer is free text: the paused words can be kept there.
+KEEPABLE = ("note_where", "note_what", "note_appearance", "note_witnesses", "note_feelings",
+            "note_evidence", "note_police_ref")
+STOPPED = {"four_check_form": "utter_check_stopped", "risk_form": "utter_risk_stopped"}
+
+
+def _guard_metadata(tracker: Tracker) -> dict[str, Any]:
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    return metadata if metadata.get("via_guard") else {}
+
+
+def pause_buttons(form: str, keep: bool) -> list[dict[str, Any]]:
+    buttons = domain_copy.buttons("safety_pause")
+    if keep and form == "note_form":
+        buttons[1:1] = domain_copy.buttons("safety_pause_keep")
+    return buttons
+
+
+def form_name(form: str) -> str:
+    return str(domain_copy.copy("form_names")["custom"].get(form, form))
+
+
+class ActionPauseForm(Action):
+    """Pause the form in progress (answers kept) and offer to carry on or stop."""
+
+    def name(self) -> str:
+        return "action_pause_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        guard = _guard_metadata(tracker)
+        active: Optional[str] = (tracker.active_loop or {}).get("name")
+        events: list[EventType] = []
+        if active in FORMS:
+            step = tracker.get_slot("requested_slot")
+            events = [ActiveLoop(None), SlotSet("requested_slot", None),
+                      SlotSet("paused_form", active), SlotSet("paused_slot", step),
+                      SlotSet("paused_text", None)]
+            form, paused_step = active, step
+        else:  # nothing in progress, or a form already waiting (a second alert)
+            form, paused_step = tracker.get_slot("paused_form"), tracker.get_slot("paused_slot")
+            events = [ActiveLoop(None), SlotSet("paused_form", form)]
+        words = str(guard.get("text") or "")[:MAX_FIELD_CHARS]
+        keep = bool(guard and words and form == "note_form" and paused_step in KEEPABLE)
+        if keep:
+            events.append(SlotSet("paused_text", words))
+        elif form == "note_form" and active is None:
+            keep = bool(tracker.get_slot("paused_text"))
+        if form not in FORMS:
+            if not guard:  # "hold on" with nothing in progress
+                domain_copy.utter(dispatcher, "pause_nothing")
+            return events
+        buttons = pause_buttons(form, keep)
+        if guard:
+            # The bot has already sent the alert: these buttons join it, nothing else.
+            dispatcher.utter_message(json_message={"pause": {"buttons": buttons}})
+        else:
+            text = domain_copy.text("safety_pause").format(form=form_name(form))
+            dispatcher.utter_message(text=text, buttons=buttons)
+        return events
+
+
+class ActionResumeForm(Action):
+    """Carry on: clear the pause (the rule then starts the form again at its step)."""
+
+    def name(self) -> str:
+        return "action_resume_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        form = tracker.get_slot("paused_form")
+        events: list[EventType] = [SlotSet(slot, None) for slot in PAUSE_SLOTS]
+        if form not in FORMS:
+            domain_copy.utter(dispatcher, "nothing_paused")
+            return events
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        step, words = tracker.get_slot("paused_slot"), tracker.get_slot("paused_text")
+        if intent == "keep_in_note" and form != "note_form":
+            domain_copy.utter(dispatcher, "nothing_paused")
+            return events
+        if intent == "keep_in_note" and step in KEEPABLE and words:
+            events.append(SlotSet(step, str(words)[:MAX_FIELD_CHARS]))
+        dispatcher.utter_message(text=domain_copy.text("back_to_form"))
+        return events
+
+
+class ActionStopPaused(Action):
+    """Stop the paused form: its answers are dropped, as the form's own "stop" does."""
+
+    def name(self) -> str:
+        return "action_stop_paused"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        form = tracker.get_slot("paused_form")
+        events: list[EventType] = [SlotSet(slot, None) for slot in PAUSE_SLOTS]
+        if form in STOPPED:
+            dispatcher.utter_message(response=STOPPED[form])
+        elif form == "note_form":
+            domain_copy.utter(dispatcher, "note_stopped")
+        else:
+            domain_copy.utter(dispatcher, "nothing_paused")
+        events += [SlotSet(slot, None) for slot in FORM_SLOTS.get(form or "", ())]
+        return events
+

@@ -1,0 +1,308 @@
+"""Danger and crises pause every form; the form carries on intact (issue 11, items 2-3).
+
+Through the real bot (guard, embedded Rasa with the trained model, diary), as a
+person would meet it: in every state of every form (each step of the guided
+note, the FOUR check and the risk self-check, and a pending edit of a note),
+each of danger now, every crisis route, a terse alarm and a plain negation:
+
+* an alert's reply is the route's first reply ALONE (one message, nothing else
+  asked), with "Carry on where we were" and "Stop" buttons;
+* "Carry on" asks the same step again, every earlier answer intact, and the end
+  of the form (the saved note, the summary, the result) shows every answer and
+  never the alarm's words;
+* the negation gets no alert and does not derail the form.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+import yaml
+
+from bot.facts import Facts
+from bot.replies import Reply
+from tests.conftest import ROOT, require_model
+from tests.hardening.conftest import RealBot, settings_for
+
+pytestmark = pytest.mark.model
+
+FACTS = Facts.load()
+RISK = yaml.safe_load((ROOT / "data" / "risk.yml").read_text("utf-8"))
+
+# message kind -> (what the person writes, the route the first reply must take)
+MESSAGES: dict[str, tuple[str, Optional[str]]] = {
+    "danger": ("he is outside my house right now", "danger"),
+    "terse": ("hes here", "danger"),
+    "suicide": ("I'm thinking of killing myself", "suicide"),
+    "sexual_violence": ("he raped me", "sexual_violence"),
+    "child": ("my 15 year old daughter is being groomed by an older man", "child"),
+    "domestic_abuse": ("my partner hits me", "domestic_abuse"),
+    "lethal_risk": ("if he can't have me nobody will", "lethal_risk"),
+    "negation": ("I'm not in danger, just asking", None),
+}
+ALERT_TEXTS = [FACTS.alert_reply(route) for route in
+               ("danger", "suicide", "sexual_violence", "child", "domestic_abuse", "lethal_risk")]
+
+# Each form as a walk: (the question's mark, the answer given to it).
+CHECK = [("1 of 4", "/affirm"), ("2 of 4", "/affirm"), ("3 of 4", "/affirm"), ("4 of 4", "/deny"),
+         ("Which of these have happened", '/affirm{"behaviour": "following"}'),
+         ("Noted so far: Following me", "/deny")]
+NOTE = [("When did it happen", "yesterday at 5pm"), ("Where did it happen", "outside the gym"),
+        ("What happened?", "he followed me to the bus stop {marker}"),
+        ("How did it happen", '/affirm{"behaviour": "following"}'),
+        ("What did the person look like", "grey hoodie, blue ford focus AB12 CDE"),
+        ("Did anyone see it", "Sam from the gym"), ("How did it make you feel", "upset and anxious"),
+        ("What evidence have you kept", "screenshots of his texts"),
+        ("crime reference number", "skip"), ("Save it?", "/affirm")]
+RISK_WALK = [(RISK["questions"][slot]["text"], "/affirm" if n < 3 else "/deny")
+             for n, slot in enumerate(RISK["questions"])]
+FORMS = {"check": ("/check", CHECK), "note": ("/note", NOTE), "risk": ("/risk", RISK_WALK)}
+STATES = [(form, step) for form, (_, walk) in FORMS.items() for step in range(len(walk))]
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealBot]:
+    require_model()
+    from bot.app import build_core
+
+    folder = tmp_path_factory.mktemp("safety-pause")
+    policy = asyncio.get_event_loop_policy()
+    loop = asyncio.new_event_loop()
+    try:
+        core = loop.run_until_complete(build_core(settings_for(folder)))
+    finally:
+        asyncio.set_event_loop_policy(policy)
+    bot = RealBot(core, loop, folder)
+    yield bot
+    with contextlib.suppress(Exception):
+        loop.run_until_complete(core.close())
+    core.desk.store.close()
+    loop.close()
+
+
+def joined(replies: list[Reply]) -> str:
+    return "\n".join(r.text for r in replies)
+
+
+def payloads(replies: list[Reply]) -> list[str]:
+    return [b.payload for r in replies for b in r.buttons if b.payload]
+
+
+def no_alert(replies: list[Reply]) -> bool:
+    """No alert, and no "I lost track" / "not sure I understood" either."""
+    lost = ("lost track", "not sure I understood")
+    return not any(r.text == alert for r in replies for alert in ALERT_TEXTS) and \
+        not any(words in r.text for r in replies for words in lost)
+
+
+def answer(walk: list[tuple[str, str]], step: int, marker: str) -> str:
+    return walk[step][1].replace("{marker}", marker)
+
+
+def open_newest(real: RealBot, user: str) -> list[Reply]:
+    """/notes, then the newest note opened (every field shown)."""
+    listing = real.ask(user, "/notes")
+    return real.ask(user, next(p for p in payloads(listing) if p.startswith("diary:open:")))
+
+
+def assert_alert_alone(replies: list[Reply], route: str) -> None:
+    assert len(replies) == 1, [r.text[:60] for r in replies]
+    assert replies[0].text == FACTS.alert_reply(route)
+    assert not replies[0].document
+
+
+def walk_to(real: RealBot, user: str, form: str, step: int, marker: str) -> list[Reply]:
+    command, walk = FORMS[form]
+    real.ask(user, "/start")
+    replies = real.ask(user, command)
+    for done in range(step):
+        assert walk[done][0] in joined(replies), (done, joined(replies)[-300:])
+        replies = real.ask(user, answer(walk, done, marker))
+    assert walk[step][0] in joined(replies)
+    return replies
+
+
+def finish(real: RealBot, user: str, form: str, step: int, marker: str) -> list[Reply]:
+    _, walk = FORMS[form]
+    replies: list[Reply] = []
+    for rest in range(step, len(walk)):
+        replies = real.ask(user, answer(walk, rest, marker))
+        assert no_alert(replies)
+    return replies
+
+
+def check_the_end(real: RealBot, user: str, form: str, replies: list[Reply], marker: str,
+                  alarm: str) -> None:
+    """The form's end shows every answer, and never the words that paused it."""
+    text = joined(replies)
+    assert alarm not in text
+    if form == "check":
+        assert "3 of the 4 warning signs" in text and "following me" in text, text
+    elif form == "risk":
+        assert "You said yes to 3" in text, text
+    else:
+        assert "Saved" in text, text
+        note = joined(open_newest(real, user))
+        for _, given in NOTE[1:3] + NOTE[4:8]:
+            assert given.replace("{marker}", marker) in note, note
+        assert "How: Following" in note and alarm not in note, note
+
+
+@pytest.mark.parametrize("kind", list(MESSAGES))
+@pytest.mark.parametrize(("form", "step"), STATES)
+def test_alert_pauses_the_form_and_carry_on_resumes_it_intact(real: RealBot, form: str, step: int,
+                                                               kind: str) -> None:
+    user = f"pause-{form}-{step}-{kind}-{uuid.uuid4().hex[:6]}"
+    marker = uuid.uuid4().hex[:10]
+    _, walk = FORMS[form]
+    walk_to(real, user, form, step, marker)
+    words, route = MESSAGES[kind]
+    replies = real.ask(user, words)
+    if route is None:
+        # No alert, no pause: the form is still there, asking this step or the next.
+        assert no_alert(replies), joined(replies)
+        assert "/resume" not in payloads(replies)
+        marks = [mark for mark, _ in walk[step:step + 2]]
+        assert any(mark in joined(replies) for mark in marks), joined(replies)
+        return
+    assert_alert_alone(replies, route)
+    assert payloads(replies) == ["/resume", "/stop"] or (
+        form == "note" and payloads(replies) == ["/resume", "/keep_in_note", "/stop"])
+    resumed = real.ask(user, "/resume")
+    assert no_alert(resumed)
+    assert walk[step][0] in resumed[-1].text, joined(resumed)
+    check_the_end(real, user, form, finish(real, user, form, step, marker), marker, words)
+
+
+@pytest.mark.parametrize("kind", list(MESSAGES))
+def test_alert_during_a_pending_edit_pauses_it_without_saving(real: RealBot, kind: str) -> None:
+    user = f"edit-{kind}-{uuid.uuid4().hex[:6]}"
+    marker = uuid.uuid4().hex[:10]
+    real.ask(user, "/start")
+    assert "Saved" in joined(real.ask(user, f"/note he sent me 5 texts {marker}"))
+    opened = open_newest(real, user)
+    edit = real.ask(user, next(p for p in payloads(opened) if p.startswith("diary:edit:")))
+    field = next(p for p in payloads(edit) if p.endswith(":witnesses"))
+    assert "new text" in joined(real.ask(user, field))
+    words, route = MESSAGES[kind]
+    replies = real.ask(user, words)
+    if route is None:  # no alert: it is the new text, as written
+        assert no_alert(replies) and "Updated" in joined(replies)
+        return
+    assert_alert_alone(replies, route)
+    assert payloads(replies) == [field, "diary:cancel"]
+    assert "new text" in joined(real.ask(user, field))  # carry on: the same field, asked again
+    done = joined(real.ask(user, "Sam, 07700 900123"))
+    assert "Updated" in done and "Witnesses: Sam, 07700 900123" in done
+    assert words not in done and marker in done
+
+
+def test_stop_after_a_pause_leaves_the_note_unsaved(real: RealBot) -> None:
+    user = f"stop-{uuid.uuid4().hex[:6]}"
+    marker = uuid.uuid4().hex[:10]
+    walk_to(real, user, "note", 3, marker)
+    assert_alert_alone(real.ask(user, "hes here"), "danger")
+    stopped = real.ask(user, "/stop")
+    assert len(stopped) == 1 and "haven't saved anything" in stopped[0].text
+    assert marker not in joined(real.ask(user, "/notes"))
+    # the next note starts afresh
+    assert "When did it happen" in joined(real.ask(user, "/note"))
+
+
+def test_the_person_can_keep_the_words_that_paused_the_note(real: RealBot) -> None:
+    user = f"keep-{uuid.uuid4().hex[:6]}"
+    marker = uuid.uuid4().hex[:10]
+    walk_to(real, user, "note", 2, marker)  # "What happened?"
+    replies = real.ask(user, "hes here")
+    assert_alert_alone(replies, "danger")
+    assert "/keep_in_note" in payloads(replies)
+    assert "How did it happen" in joined(real.ask(user, "/keep_in_note"))
+    replies = finish(real, user, "note", 3, marker)
+    assert "Saved" in joined(replies)
+    note = joined(open_newest(real, user))
+    assert "What happened: hes here" in note and "outside the gym" in note
+
+
+def test_carry_on_in_words_and_hold_on_in_words(real: RealBot) -> None:
+    user = f"words-{uuid.uuid4().hex[:6]}"
+    walk_to(real, user, "check", 2, "")
+    paused = real.ask(user, "hold on")
+    assert "paused" in joined(paused) and payloads(paused) == ["/resume", "/stop"]
+    resumed = real.ask(user, "carry on")
+    assert no_alert(resumed) and "3 of 4" in resumed[-1].text
+
+
+def test_a_second_alert_while_paused_keeps_the_pause(real: RealBot) -> None:
+    user = f"twice-{uuid.uuid4().hex[:6]}"
+    walk_to(real, user, "risk", 4, "")
+    assert_alert_alone(real.ask(user, "hes here"), "danger")
+    again = real.ask(user, "I'm thinking of killing myself")
+    assert_alert_alone(again, "suicide")
+    assert payloads(again) == ["/resume", "/stop"]
+    assert RISK_WALK[4][0] in real.ask(user, "/resume")[-1].text
+
+
+class _DownEngine:
+    intents = frozenset()
+
+    async def handle(self, user_id: str, text: str, metadata: Optional[dict[str, Any]] = None) -> Any:
+        raise ConnectionError("down")
+
+
+@contextlib.contextmanager
+def rasa_down(real: RealBot) -> Iterator[None]:
+    engine = real.core.engine
+    real.core.engine = _DownEngine()
+    try:
+        yield
+    finally:
+        real.core.engine = engine
+
+
+def test_with_rasa_down_the_alert_goes_alone_and_the_form_stays_where_it_was(real: RealBot) -> None:
+    user = f"down-{uuid.uuid4().hex[:6]}"
+    marker = uuid.uuid4().hex[:10]
+    walk_to(real, user, "note", 4, marker)
+    with rasa_down(real):
+        replies = real.ask(user, "he raped me")
+    assert_alert_alone(replies, "sexual_violence")
+    assert replies[0].buttons == []
+    # Rasa never saw it: the note is still at the same step, earlier answers kept.
+    check_the_end(real, user, "note", finish(real, user, "note", 4, marker), marker, "he raped me")
+
+
+def test_with_rasa_down_a_pending_edit_still_pauses(real: RealBot) -> None:
+    user = f"down-edit-{uuid.uuid4().hex[:6]}"
+    real.ask(user, "/start")
+    real.ask(user, "/note he sent me flowers")
+    opened = open_newest(real, user)
+    edit = real.ask(user, next(p for p in payloads(opened) if p.startswith("diary:edit:")))
+    field = next(p for p in payloads(edit) if p.endswith(":place"))
+    real.ask(user, field)
+    with rasa_down(real):
+        replies = real.ask(user, "hes here")
+    assert_alert_alone(replies, "danger")
+    assert payloads(replies) == [field, "diary:cancel"]
+    assert "Where: hes here" not in joined(real.ask(user, "diary:cancel"))
+
+
+def test_every_route_has_its_own_first_reply_with_verified_contacts_only() -> None:
+    replies = {route: FACTS.alert_reply(route) for route in
+               ("danger", "suicide", "sexual_violence", "child", "domestic_abuse", "lethal_risk")}
+    assert len(set(replies.values())) == len(replies)
+    assert all("[[" not in text and "999" in text for text in replies.values())
+    assert "116 123" in replies["suicide"]
+    assert "0800 1111" in replies["child"] and "NSPCC" in replies["child"]
+    assert "0808 2000 247" in replies["domestic_abuse"]
+    assert "Rape Crisis" in replies["sexual_violence"] and "101" in replies["sexual_violence"]
+    assert "report it now" in replies["lethal_risk"]
+    every_copy = "\n".join(p.read_text("utf-8") for p in [*Path(ROOT, "data").glob("*.yml"),
+                                                        *Path(ROOT, "domain").glob("*.yml")])
+    # The Rape Crisis line's number is NOT verified (../shared/facts-extended.md).
+    assert not re.search(r"0808\s*500\s*2222", every_copy)
