@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 import threading
 import unicodedata
 from collections.abc import Sequence
@@ -177,7 +178,6 @@ def build_runtime_model(source: Path, target: Path) -> None:
     (``RUNTIME_SHA256``).  Written to a temporary file, then renamed.
     """
     import logging
-    import tempfile
 
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -272,11 +272,21 @@ def runtime_model_path(source: Path | None = None) -> Path:
     source_sha = _file_sha256(source)
     if source_sha != MODEL_SHA256:
         raise EmbeddingModelError(f"{source.name}: not the expected model file (sha256 differs)")
-    cache = Path(os.environ.get("GUARD_MODEL_CACHE") or CACHE_DIR)
-    target = cache / f"minilm-l6-dynint8-{source_sha[:16]}.onnx"
-    if not target.is_file():
-        build_runtime_model(source, target)
-    return target
+    name = f"minilm-l6-dynint8-{source_sha[:16]}.onnx"
+    caches = [Path(os.environ.get("GUARD_MODEL_CACHE") or CACHE_DIR)]
+    # A read-only install (a container image) builds it in the temporary folder instead.
+    caches.append(Path(tempfile.gettempdir()) / "stalking-bot-guard")
+    for cache in caches:
+        if (cache / name).is_file():
+            return cache / name
+    error: OSError | None = None
+    for cache in caches:
+        try:
+            build_runtime_model(source, cache / name)
+            return cache / name
+        except OSError as failure:
+            error = failure
+    raise EmbeddingModelError(f"could not write the runtime model: {error}")
 
 
 def _file_sha256(path: Path) -> str:
