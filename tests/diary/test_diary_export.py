@@ -33,16 +33,27 @@ def pdf_pages(path: Path) -> list[str]:
 # ------------------------------------------------------------------ kinds
 
 
-def test_kind_labels_come_from_the_data_file() -> None:
-    assert kind_labels() == {
-        "turning_up": "Turning up at home or work",
-        "following": "Following",
-        "contacting": "Calls, texts or emails",
-        "gifts": "Unwanted gifts or messages",
-        "monitoring": "Monitoring social media",
-        "damage_threats": "Damage or threats",
-        "other": "Other",
-    }
+#: Each kind as the police and the user read it in the export (written out, not read from kinds.yml).
+KIND_LABELS = {
+    "turning_up": "Turning up at home or work",
+    "following": "Following",
+    "contacting": "Calls, texts or emails",
+    "gifts": "Unwanted gifts or messages",
+    "monitoring": "Monitoring social media",
+    "damage_threats": "Damage or threats",
+    "other": "Other",
+}
+
+
+def test_each_kind_is_labelled_in_words_in_the_csv_and_the_pdf(tmp_path: Path) -> None:
+    notes = [note(i, datetime(2024, 3, 1 + i, 12, 0, tzinfo=timezone.utc), kind)
+             for i, kind in enumerate(KIND_LABELS)]
+    rows = list(csv.DictReader(export_csv(notes, tmp_path / "log.csv").open(encoding="utf-8", newline="")))
+    assert [(r["kind"], r["kind_label"]) for r in rows] == list(KIND_LABELS.items())
+    text = " ".join(pdf_pages(export_pdf(notes, tmp_path / "log.pdf", GENERATED)))
+    for label in KIND_LABELS.values():
+        assert label in text, label
+    assert set(kind_labels()) == set(KIND_LABELS)  # a new kind needs its words checked here
     assert kind_label(None) == "Other" and kind_label("retired-kind") == "Other"
 
 
