@@ -103,12 +103,14 @@ def test_danger_interrupts_the_check_with_999_first(chat: JsonlChat) -> None:
     chat.send("/start")
     chat.send("/check")
     chat.send("/affirm")
-    texts = chat.texts("hes outside my house right now")
-    assert "call 999 now" in texts[0]
-    assert "55" in texts[0]
-    assert "When you are safe" in texts[1]
+    out = chat.send("hes outside my house right now")["out"]
+    assert len(out) == 1  # the alert alone: nothing else is asked in that turn
+    assert "call 999 now" in out[0]["text"] and "55" in out[0]["text"]
+    assert [b["payload"] for b in out[0]["buttons"]] == ["/resume", "/stop"]
     # the check is paused, so the next message is not taken as an answer
     assert "Report it to the police" in chat.texts("how do I report it?")[0]
+    # and "carry on" asks the question it stopped at
+    assert "2 of 4" in chat.texts("/resume")[-1]
 
 
 def test_safety_advice_puts_routes_first_after_following(chat: JsonlChat) -> None:
