@@ -306,3 +306,54 @@ def test_every_route_has_its_own_first_reply_with_verified_contacts_only() -> No
                                                         *Path(ROOT, "domain").glob("*.yml")])
     # The Rape Crisis line's number is NOT verified (../shared/facts-extended.md).
     assert not re.search(r"0808\s*500\s*2222", every_copy)
+
+
+# -- item 4: nothing sensitive on a guess -------------------------------------------------------
+
+def documents(replies: list[Reply]) -> list[str]:
+    return [r.document.filename for r in replies if r.document]
+
+
+def test_delete_everything_in_words_asks_to_delete_and_never_sends_a_file(real: RealBot) -> None:
+    user = f"wipe-{uuid.uuid4().hex[:6]}"
+    marker = uuid.uuid4().hex[:10]
+    real.ask(user, "/start")
+    real.ask(user, f"/note he left a letter {marker}")
+    asked = real.ask(user, "delete everything, I don't want any of it on my phone")
+    assert documents(asked) == []
+    assert "Delete everything?" in joined(asked) and "diary:forget_yes" in payloads(asked)
+    # A typed "yes" is not the button: nothing is deleted, nothing sent.
+    typed = real.ask(user, "yes")
+    assert documents(typed) == [] and marker in joined(open_newest(real, user))
+    gone = real.ask(user, "diary:forget_yes")
+    assert documents(gone) == [] and "Deleted everything" in joined(gone)
+    assert "empty" in joined(real.ask(user, "/notes"))
+
+
+@pytest.mark.parametrize("ask", ["/export", "export my log", "send me my notes as a file"])
+def test_export_says_what_will_happen_and_sends_files_only_from_its_button(real: RealBot,
+                                                                         ask: str) -> None:
+    user = f"export-{uuid.uuid4().hex[:6]}"
+    real.ask(user, "/start")
+    real.ask(user, "/note he sent me 12 texts")
+    asked = real.ask(user, ask)
+    assert documents(asked) == []
+    assert "PDF" in joined(asked) and "Anyone who can see this phone" in joined(asked)
+    assert payloads(asked) == ["diary:export_yes", "diary:export_no"]
+    assert documents(real.ask(user, "yes")) == []
+    assert documents(real.ask(user, "/affirm")) == []
+    assert documents(real.ask(user, "diary:export_no")) == []
+    sent = real.ask(user, "diary:export_yes")
+    assert [Path(name).suffix for name in documents(sent)] == [".pdf", ".csv"]
+
+
+def test_the_plan_pdf_is_sent_only_after_its_confirmation(real: RealBot) -> None:
+    user = f"plan-{uuid.uuid4().hex[:6]}"
+    real.ask(user, "/start")
+    plan = real.ask(user, "/plan")
+    assert "diary:plan_pdf" in payloads(plan)
+    asked = real.ask(user, "diary:plan_pdf")
+    assert documents(asked) == [] and "Anyone who can see this phone" in joined(asked)
+    assert payloads(asked) == ["diary:plan_pdf_yes", "diary:plan_pdf_no"]
+    assert documents(real.ask(user, "diary:plan_pdf_no")) == []
+    assert documents(real.ask(user, "diary:plan_pdf_yes")) == ["safety-plan.pdf"]
