@@ -99,8 +99,19 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         self._next_expiry = 0.0
         super().__init__(domain, **kwargs)
         if self.engine.dialect.name == "sqlite" and sqlite_wal:
-            _use_wal(self.engine)
+            self._pool_sqlite()
         self._check_key(discard_unreadable)
+
+    def _pool_sqlite(self) -> None:
+        """A SQLite file in WAL mode, its connections pooled (Rasa opens one per call)."""
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=2, max_overflow=4,
+                                       connect_args={"check_same_thread": False})
+        sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        with self.engine.connect() as connection:  # kept by the file from now on
+            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     # -- encryption --------------------------------------------------------------------
 
@@ -222,18 +233,13 @@ def _hours(value: Any) -> Optional[float]:
     return hours if hours > 0 else None
 
 
-def _use_wal(engine: Any) -> None:
-    """SQLite in WAL mode: a killed process loses no committed turn, and commits are cheap."""
-
-    @sa.event.listens_for(engine, "connect")
-    def _pragmas(connection: Any, _record: Any) -> None:
-        cursor = connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.close()
-
-    engine.dispose()  # connections opened while creating the table get the pragmas too
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    """Per connection: WAL commits without a sync each (a killed process still loses no
+    committed turn), and a wait rather than an error while another connection writes."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
 
 
 __all__ = ["EncryptedSQLTrackerStore", "TrackerKeyError", "parse_keys"]
