@@ -195,15 +195,31 @@ class InProcessEngine:
         )
         if endpoints.action is None or not endpoints.action.url:
             endpoints.action = _in_process_endpoint_class()()
-        if endpoints.tracker_store is None and self.tracker_url:
+        own_store = endpoints.tracker_store is None and bool(self.tracker_url)
+        if own_store:
             endpoints.tracker_store = self._tracker_store_config()
-        self._agent = await load_agent(model_path=str(self.model_path), endpoints=endpoints)
+        from nlu.tracker_store import TrackerKeyError
+
+        try:
+            self._agent = await load_agent(model_path=str(self.model_path), endpoints=endpoints)
+        except TrackerKeyError as error:
+            raise EngineUnavailable(f"the conversation store can't be opened: {error}") from None
+        if own_store and not self._keeps_conversations_encrypted():
+            # Rasa falls back to memory when a store class fails to import: say so, don't run on it
+            raise EngineUnavailable("the encrypted conversation store could not be loaded")
         quiet_rasa_logging()  # loading may have reset levels
         if not self._agent.is_ready():
             raise EngineUnavailable("the Rasa model could not be loaded")
         self.intents = frozenset(self._agent.domain.intents)
         await self._warm_up()
         rasa_speedups.freeze_startup_objects()
+
+    def _keeps_conversations_encrypted(self) -> bool:
+        from nlu.channels import _stores
+        from nlu.tracker_store import EncryptedSQLTrackerStore
+
+        stores = _stores(self._agent.tracker_store)
+        return bool(stores) and all(isinstance(s, EncryptedSQLTrackerStore) for s in stores)
 
     async def _warm_up(self) -> None:
         """Run one message through NLU and policies so the first user is not slow."""

@@ -138,8 +138,8 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
                 raise TrackerKeyError(
                     f"the tracker-store key ({KEY_ENV}) does not decrypt the stored conversations: "
                     "set the key they were written with (a new key goes first, the old one after "
-                    "a comma), or delete the events table (it holds dialogue state only, never "
-                    "the incident log)")
+                    "a comma), or delete the stored conversations (the embedded bot's tracker.db, "
+                    "or the events table: dialogue state only, never the incident log)")
             removed = session.query(self.SQLEvent).delete(synchronize_session=False)
             session.commit()
         logger.warning("the tracker-store key is new: %d events of conversations written with "

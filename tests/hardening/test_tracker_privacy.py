@@ -236,3 +236,26 @@ async def test_idle_conversations_expire(tmp_path: Path) -> None:
     await store.save(conversation("active", "new"))
     assert store.expire_idle(hours=1, now=between + 3600) == 1
     assert set(await store.keys()) == {"active"}
+
+
+async def test_the_embedded_engine_does_not_start_on_a_key_that_reads_no_conversation(tmp_path: Path) -> None:
+    """A clear operator message, not a traceback and not a silent empty store."""
+    from bot.engine import EngineUnavailable, InProcessEngine
+
+    require_model()
+    old = Fernet.generate_key().decode()
+    await make_store(tmp_path / "tracker.db", key=old).save(conversation("p", "hello"))
+    (tmp_path / "tracker.key").write_text(Fernet.generate_key().decode())  # an existing, other key
+    engine = InProcessEngine(MODEL, None, tracker_url=f"sqlite:///{tmp_path / 'tracker.db'}",
+                             tracker_key_file=tmp_path / "tracker.key")
+    with pytest.raises(EngineUnavailable, match="conversation store can't be opened.*TRACKER_KEY"):
+        await engine.start()
+    # the same key file, made afresh (the old one lost): what nobody can read is dropped, it starts
+    (tmp_path / "tracker.key").unlink()
+    from nlu.tracker_store import EncryptedSQLTrackerStore
+
+    engine._agent = None
+    config = engine._tracker_store_config()
+    assert config.kwargs["discard_unreadable"] is True
+    store = EncryptedSQLTrackerStore(None, host=config.url, **config.kwargs)
+    assert list(await store.keys()) == []
