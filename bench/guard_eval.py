@@ -193,6 +193,12 @@ figures are the guard's own cost, and the one the budget is about.
   run), so the rules' figures here are development figures. The semantic layer never saw these
   messages; its training data was extended once after the first run (more "none" examples of sadness
   and stress, more paraphrases of suicidal thoughts, none copied from this set).
+* In-domain false alarms: on about 1,000 messages of the project's own tests and held-out NLU files
+  (stalking questions, note answers, FOUR-check answers) that no rule fires on, the semantic layer
+  alerts on a handful, for example "he came back to my house" (danger), "hes just trying to get me
+  back" (danger), "he smashed my car window and threatened me" (lethal risk) and "my son is being
+  followed by someone" (child). Each costs a crisis reply in place of the answer; the form waits
+  behind it (issue 11, item 3).
 """
 
 

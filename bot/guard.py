@@ -227,6 +227,14 @@ class SafetyGuard:
         if unknown:
             raise SafetyGuardConfigError(f"semantic.suppressed_by names unknown vetoes {sorted(unknown)}")
         self._semantic_suppressors = tuple(v for v in vetoes if v.name in set(suppressed))
+        self._semantic_min_words = int((config.get("semantic") or {}).get("min_words") or 1)
+        danger_only = (config.get("semantic") or {}).get("danger_suppressed_by") or []
+        unknown = set(danger_only) - veto_names
+        if unknown:
+            raise SafetyGuardConfigError(
+                f"semantic.danger_suppressed_by names unknown vetoes {sorted(unknown)}"
+            )
+        self._semantic_danger_suppressors = tuple(v for v in vetoes if v.name in set(danger_only))
         self.semantic = semantic
         logger.info("safety guard loaded: %d danger rules, %d crisis rules, %d vetoes, semantic layer %s",
                     len(self._rules), len(self._crisis), len(self._vetoes), "on" if semantic else "off")
@@ -313,7 +321,12 @@ class SafetyGuard:
         if not candidates:
             return None
         try:
-            return self.semantic.classify_many(candidates)
+            found = self.semantic.classify_many(candidates)
+            if found is not None and found[0] == DANGER and self._semantic_danger_suppressors:
+                danger_vetoes = self._semantic_danger_suppressors
+                if any(v.search(c) for clauses in sentences for c in clauses for v in danger_vetoes):
+                    return None
+            return found
         except Exception:  # noqa: BLE001 - the rules must answer whatever the model does
             logger.exception("semantic guard layer failed; rules only for this message")
             return None
@@ -322,7 +335,10 @@ class SafetyGuard:
         """What the semantic layer may read: the message; or, when a suppressing veto (a
         negation, the past, a hypothetical, a topic question) is in it, its other
         sentences on their own.  A long message is read whole (in windows)."""
-        if len(text.split()) > 60:
+        words = len(text.split())
+        if words < self._semantic_min_words:
+            return []
+        if words > 60:
             return [text]
         if not self._suppressed(sentences):
             return [text]
