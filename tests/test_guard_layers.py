@@ -263,22 +263,8 @@ def test_the_classifier_was_built_from_the_training_data() -> None:
     assert load().threshold >= 0.5
 
 
-def test_semantic_budget(both: SafetyGuard) -> None:
-    """The whole guard: at most 8 ms of CPU per message at p95 (the issue's budget)."""
-    import time
-
-    from bench.guard_eval import load_set
-
-    texts = [item["text"] for item in load_set()]
-    for text in texts:
-        both.assess(text)
-    costs = []
-    for text in texts * 2:
-        started = time.thread_time()
-        both.assess(text)
-        costs.append(time.thread_time() - started)
-    costs.sort()
-    assert costs[int(0.95 * (len(costs) - 1))] < 0.008
+# The guard's cost (p95 CPU per message, memory) is measured by ./bench.sh --guard,
+# never by a timed test: see docs/guard-evaluation.md.
 
 
 # -- the real-source validation set -----------------------------------------
