@@ -29,7 +29,7 @@ from cryptography.fernet import Fernet
 
 from bot.diary.crypto import Cipher
 from bot.diary.store import DiaryStore
-from tests.conftest import MODEL, JsonlChat
+from tests.conftest import MODEL, JsonlChat, require
 from tests.hardening.conftest import RealBot, child_env
 
 
@@ -44,8 +44,7 @@ def raw_bytes(folder: Path, name: str) -> bytes:
 
 
 def require_model() -> None:
-    if not MODEL.exists():
-        pytest.skip("no trained model: run ./test.sh, which trains it")
+    require(MODEL.exists(), "no trained model: run ./test.sh, which trains it")
 
 
 # -- through the console, as a user would ---------------------------------------------
