@@ -238,6 +238,16 @@ def test_carry_on_in_words_and_hold_on_in_words(real: RealBot) -> None:
     assert no_alert(resumed) and "3 of 4" in resumed[-1].text
 
 
+@pytest.mark.parametrize("words", ["he said hang on", "he told me to wait a minute"])
+def test_a_notes_own_words_are_an_answer_even_if_they_sound_like_a_pause(real: RealBot,
+                                                                         words: str) -> None:
+    user = f"not-a-pause-{uuid.uuid4().hex[:6]}"
+    walk_to(real, user, "note", 2, "")
+    replies = real.ask(user, words)
+    assert no_alert(replies) and "/resume" not in payloads(replies)
+    assert "How did it happen" in replies[-1].text
+
+
 def test_a_second_alert_while_paused_keeps_the_pause(real: RealBot) -> None:
     user = f"twice-{uuid.uuid4().hex[:6]}"
     walk_to(real, user, "risk", 4, "")

@@ -75,7 +75,7 @@ class ActionResetCheck(Action):
             tracker, "four_check_form")
 
 
-class ValidateFourCheckForm(FormValidationAction):
+class ValidateFourCheckForm(domain_copy.PauseFirst, FormValidationAction):
     """Turns buttons and own-words answers into yes / no / unsure, one sign at a time."""
 
     def name(self) -> str:

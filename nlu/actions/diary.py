@@ -124,7 +124,7 @@ class ActionResetNote(Action):
             domain_copy.clear_pause_of(tracker, "note_form")
 
 
-class ValidateNoteForm(FormValidationAction):
+class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
     """One step at a time: dates read in UK style, skips, kinds, length limits."""
 
     def name(self) -> str:

@@ -6,6 +6,7 @@ buttons, tick chosen options, fill counts) read it from here.
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.interfaces import ActionExecutionRejection
 
 COPY_PATH = Path(__file__).resolve().parents[2] / "data" / "copy.yml"
 
@@ -46,6 +48,42 @@ def clear_pause_of(tracker: Tracker, form: str) -> list[EventType]:
     if tracker.get_slot("paused_form") == form:
         return [SlotSet(slot, None) for slot in PAUSE_SLOTS]
     return []
+
+
+# A pause asked for in words, inside a form: only these (a note's own words, such as
+# "he came back to my house", are answers even when the classifier guesses "pause").
+_PAUSE_WORDS = re.compile(
+    r"^\s*(pause( this| please| it| for now)?|(hold|hang) on( a (sec|second|minute|moment))?|"
+    r"wait( please| a (sec|second|minute|moment))?|one (sec|second|moment)|"
+    r"(just )?a (sec|second|moment|minute)|give me a (sec|second|minute|moment)|brb|"
+    r"i need a (minute|break))\s*[.!]*\s*$", re.IGNORECASE)
+
+
+def pause_requested(tracker: Tracker) -> bool:
+    """The message pauses the form: the bot's safety guard fired on it (it sends
+    "/pause"), or the person said "hold on" / "pause" in so many words."""
+    message = tracker.latest_message or {}
+    if ((message.get("intent") or {}).get("name")) != "pause":
+        return False
+    text = str(message.get("text") or "")
+    return bool((message.get("metadata") or {}).get("via_guard") or text.startswith("/pause")
+                or _PAUSE_WORDS.match(text))
+
+
+class PauseFirst:
+    """Mixin for a form's validator (before ``FormValidationAction`` in the bases): a pause
+    goes to the rules instead of being read as an answer.
+
+    Rejecting the form's run (``ActionExecutionRejection``) lets the rules act on
+    the "pause" intent (``data/rules/pause.yml``): the words are not kept.  (Not an
+    ``Action`` itself, so rasa_sdk does not register it.)
+    """
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        if pause_requested(tracker):
+            raise ActionExecutionRejection(self.name(), "paused")  # type: ignore[attr-defined]
+        return await super().run(dispatcher, tracker, domain)  # type: ignore[misc]
 
 
 @lru_cache(maxsize=1)

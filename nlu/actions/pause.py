@@ -69,7 +69,10 @@ class ActionPauseForm(Action):
         events: list[EventType] = []
         if active in FORMS:
             step = tracker.get_slot("requested_slot")
-            events = [ActiveLoop(None), SlotSet("requested_slot", None),
+            # The step's slot was just filled from this message's text (Rasa extracts
+            # slots before the form runs): empty it, so the words are not an answer.
+            events = [SlotSet(step, None)] if step else []
+            events += [ActiveLoop(None), SlotSet("requested_slot", None),
                       SlotSet("paused_form", active), SlotSet("paused_slot", step),
                       SlotSet("paused_text", None)]
             form, paused_step = active, step

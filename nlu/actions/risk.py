@@ -91,7 +91,7 @@ class ActionResetRisk(Action):
             tracker, "risk_form")
 
 
-class ValidateRiskForm(FormValidationAction):
+class ValidateRiskForm(domain_copy.PauseFirst, FormValidationAction):
     """Yes / no / don't know / skip, with "why?" explained and questions answered."""
 
     def name(self) -> str:
