@@ -30,6 +30,7 @@ T = TypeVar("T")
 
 COMMANDS_PATH = Path(__file__).resolve().parent.parent / "data" / "commands.yml"
 COPY_PATH = Path(__file__).resolve().parent.parent / "data" / "copy.yml"
+_QUICK_NOTE = re.compile(r"^/note(?:@\w+)?\s+(.+)$", re.DOTALL)
 _PAYLOAD = re.compile(r"^/([A-Za-z_][A-Za-z0-9_]*)(\{.*\})?$", re.DOTALL)
 MAX_TEXT = 4000
 
@@ -168,7 +169,19 @@ class Core:
             pause = custom.get("pause") if isinstance(custom, dict) else None
             if isinstance(pause, dict) and not buttons:
                 buttons = [self._to_button(raw) for raw in pause.get("buttons") or []]
-        return [Reply(reply.text, buttons)]
+        return [Reply(reply.text, buttons), *await self._keep_quick_note(user_id, text)]
+
+    async def _keep_quick_note(self, user_id: str, text: str) -> list[Reply]:
+        """"/note <text>" asks in so many words for the text to be kept: after the alert, it is."""
+        quick = _QUICK_NOTE.match(text)
+        if self.desk is None or not quick:
+            return []
+        try:
+            return await self.desk.quick_note(user_id, quick.group(1).strip())
+        except Exception as error:  # noqa: BLE001 - the alert has gone first; say it wasn't saved
+            logger.error("saving a quick note failed: %s", type(error).__name__)
+            return [self.error_reply()]
+
 
     async def _pause_pending_edit(self, user_id: str) -> list[Button]:
         """The "carry on" / "stop" buttons of a note edit waiting for its text; [] when none."""

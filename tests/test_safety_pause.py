@@ -367,3 +367,14 @@ def test_the_plan_pdf_is_sent_only_after_its_confirmation(real: RealBot) -> None
     assert payloads(asked) == ["diary:plan_pdf_yes", "diary:plan_pdf_no"]
     assert documents(real.ask(user, "diary:plan_pdf_no")) == []
     assert documents(real.ask(user, "diary:plan_pdf_yes")) == ["safety-plan.pdf"]
+
+
+def test_a_quick_note_that_sets_off_the_alert_is_still_saved(real: RealBot) -> None:
+    # "/note ..." asks in so many words for the text to be kept: the alert first, then saved.
+    user = f"quick-{uuid.uuid4().hex[:6]}"
+    marker = uuid.uuid4().hex[:10]
+    real.ask(user, "/start")
+    replies = real.ask(user, f"/note hes outside my house right now {marker}")
+    assert replies[0].text == FACTS.alert_reply("danger")
+    assert any("Saved" in r.text for r in replies[1:])
+    assert marker in joined(open_newest(real, user))
