@@ -39,7 +39,7 @@ from bot.facts import Facts
 from bot.plan_pdf import write_plan_pdf
 from bot.replies import Button, Document, Reply
 from nlu.actions.risk import assess, plan_steps, risk_copy
-from nlu.dates import FutureDate, local_zone, parse_when
+from nlu.dates import FutureDate, When, echo_when, find_when, local_zone, read_when, saved_as
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +162,8 @@ class DiaryDesk:
         return await asyncio.to_thread(fn, *args)
 
     def _when(self, note: Note) -> str:
+        if note.time_precision not in (None, "exact"):  # "about 23:00", "time not given"
+            return echo_when(note.occurred_at, str(note.time_precision))
         return note.occurred_at.astimezone(local_zone()).strftime("%a %d %b %Y, %H:%M")
 
     def _kind(self, kind: Optional[str]) -> str:
@@ -233,10 +235,11 @@ class DiaryDesk:
         return text
 
     async def save_from_form(self, user_id: str, fields: dict[str, Any]) -> list[Reply]:
-        when = fields.get("occurred_at")
-        occurred = datetime.fromisoformat(when) if when else datetime.now(timezone.utc)
+        when = fields.get("occurred_at")  # ISO, or When.to_slot()'s "ISO|about"
+        read = When.from_slot(when) if when else When(datetime.now(timezone.utc))
         note = NoteFields(
-            occurred_at=occurred, kind=fields.get("kind"), place=fields.get("place"),
+            occurred_at=read.at, time_precision=None if read.precision == "exact" else read.precision,
+            kind=fields.get("kind"), place=fields.get("place"),
             what_happened=fields.get("what_happened"), how_detail=fields.get("how_detail"),
             appearance=fields.get("appearance"), witnesses=fields.get("witnesses"),
             feelings=fields.get("feelings"), evidence=fields.get("evidence"),
@@ -245,10 +248,16 @@ class DiaryDesk:
         return await self.save(user_id, note)
 
     async def quick_note(self, user_id: str, text: str) -> list[Reply]:
-        fields = NoteFields(occurred_at=datetime.now(timezone.utc), kind=None, place=None,
-                            what_happened=text, how_detail=None, appearance=None, witnesses=None,
-                            feelings=None, evidence=None, police_ref=None)
-        return await self.save(user_id, fields)
+        found = find_when(text)  # "/note he was outside at 7pm": 7pm, shown back
+        fields = NoteFields(occurred_at=found.at if found else datetime.now(timezone.utc), kind=None,
+                            place=None, what_happened=text, how_detail=None, appearance=None,
+                            witnesses=None, feelings=None, evidence=None, police_ref=None,
+                            time_precision=None if not found or found.precision == "exact"
+                            else found.precision)
+        replies = await self.save(user_id, fields)
+        if found and replies and any(b.payload == "diary:page:0" for b in replies[0].buttons):  # saved
+            replies[0] = dataclasses.replace(replies[0], text=f"{saved_as(found)}\n\n{replies[0].text}")
+        return replies
 
     async def log_mention(self, user_id: str) -> Optional[Reply]:
         _, total = await self._run(self.store.list_notes, user_id, 0, 1)
@@ -339,7 +348,8 @@ class DiaryDesk:
         for note in notes:
             what = (self._t("unreadable_title") if note.unreadable
                     else (note.what_happened or "").replace("\n", " "))
-            title = f"{note.occurred_at.astimezone(local_zone()).strftime('%d %b %H:%M')} · {what}"
+            shown = "%d %b" if note.time_precision == "date" else "%d %b %H:%M"  # never a made-up 00:00
+            title = f"{note.occurred_at.astimezone(local_zone()).strftime(shown)} · {what}"
             buttons.append(Button(title[:60] + ("…" if len(title) > 60 else ""), f"diary:open:{note.id}"))
         if page > 0:
             buttons.append(Button(self._b("newer"), f"diary:page:{page - 1}"))
@@ -414,15 +424,18 @@ class DiaryDesk:
             return None
         field, note_id = str(pending["field"]), int(pending["id"])
         value: Any = text
+        read: Optional[When] = None
         if field == "occurred_at":
             try:
-                value = parse_when(text)
+                read = read_when(text)
             except FutureDate:
                 return [Reply(self._t("date_future"), [Button(self._b("cancel"), "diary:cancel")])]
-            if value is None:
+            if read is None:
                 return [Reply(self._t("date_unclear"), [Button(self._b("cancel"), "diary:cancel")])]
+            value = read.at
         try:
-            note = await self._run(self.store.update_field, user_id, note_id, field, value)
+            note = await self._run(self.store.update_field, user_id, note_id, field, value,
+                                   None if read is None or read.precision == "exact" else read.precision)
         except DiaryLimitError:
             return [Reply(self._t("field_too_long", limit=MAX_FIELD_CHARS),
                           [Button(self._b("cancel"), "diary:cancel")])]
@@ -440,7 +453,8 @@ class DiaryDesk:
         note = await self._run(self.store.update_field, user_id, note_id, "kind", kind)
         if note is None:
             return [Reply(self._t("not_found"))]
-        return [Reply(self._t("edit_done")), *await self.open(user_id, note_id)]
+        done = self._t("edit_done") + (f" {saved_as(read)}" if read else "")  # the time as read
+        return [Reply(done), *await self.open(user_id, note_id)]
 
     async def cancel_pending(self, user_id: str) -> None:
         """A command or button moves on: forget a half-started edit."""

@@ -53,6 +53,7 @@ import yaml
 from bot.diary.errors import DiaryValueError
 from bot.diary.kinds import kind_keys, kind_label, kind_labels, kind_or_fallback
 from bot.diary.store import TEXT_FIELDS, Note
+from nlu.dates import echo_when
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,8 @@ COPY_FILE = Path(__file__).resolve().parent / "export.yml"
 
 CSV_COLUMNS: tuple[str, ...] = (
     "id",
-    "occurred_at",
+    "occurred_at",  # a date only (no 00:00) when the time was not given
+    "time_precision",  # exact, about, morning/afternoon/evening/night (no clock time), date
     "kind",
     "kind_label",
     *TEXT_FIELDS,
@@ -289,6 +291,13 @@ def _when(value: datetime, zone: tzinfo) -> str:
     return f"{local:%a} {local.day} {local:%b %Y}, {local:%H:%M} {local.tzname() or ''}".strip()
 
 
+def _note_when(note: Note, zone: tzinfo) -> str:
+    """When it happened, as exact as it was given: "about 23:00", "time not given" (never 00:00)."""
+    if note.time_precision in (None, "exact"):
+        return _when(note.occurred_at, zone)
+    return echo_when(note.occurred_at, str(note.time_precision), zone=zone, always_year=True)
+
+
 def _day(value: datetime, zone: tzinfo) -> str:
     local = value.astimezone(zone)
     return f"{local.day} {local:%B %Y}"
@@ -470,7 +479,7 @@ def _incident(pdf: Any, note: Note, number: int, total: int, zone: tzinfo) -> No
     pdf.set_fill_color(225, 232, 240)
     pdf.set_font("DejaVu", "B", 11.5)
     heading = (
-        f"{copy['incident_heading'].format(number=number, total=total)}  -  {_when(note.occurred_at, zone)}"
+        f"{copy['incident_heading'].format(number=number, total=total)}  -  {_note_when(note, zone)}"
     )
     _multi_cell(pdf, 7, pdf_text(heading, "B"), fill=True, padding=(1, 2))
     pdf.ln(1.5)
@@ -586,7 +595,9 @@ def export_csv(notes: Iterable[Note], path: str | Path, tz: str | tzinfo = DEFAU
                     csv_cell(cell)
                     for cell in (
                         note.id,
-                        _iso(note.occurred_at, zone),
+                        (note.occurred_at.astimezone(zone).date().isoformat() if note.time_precision == "date"
+                         else _iso(note.occurred_at, zone)),
+                        note.time_precision or "exact",
                         note.kind or "",
                         kind_label(note.kind) if note.kind else "",
                         *[getattr(note, name) or "" for name in TEXT_FIELDS],

@@ -93,6 +93,9 @@ class NoteRow(Base):
     created_at = Column(UTCDateTime(), nullable=False, default=utcnow)
     updated_at = Column(UTCDateTime(), nullable=False, default=utcnow)
     kind = Column(String(32), nullable=True)
+    # How exact occurred_at is (nlu/dates.py): NULL/"exact", "about", a part of the day
+    # ("evening": no clock time) or "date" (the time was not given: never shown as 00:00).
+    time_precision = Column(String(16), nullable=True)
     place_enc = Column(LargeBinary, nullable=True)
     what_happened_enc = Column(LargeBinary, nullable=True)
     how_detail_enc = Column(LargeBinary, nullable=True)

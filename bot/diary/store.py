@@ -92,6 +92,9 @@ class NoteFields:
     feelings: str | None = None  # how it made you feel, what it stopped you doing
     evidence: str | None = None  # screenshots, photos, recordings, gifts, letters kept
     police_ref: str | None = None  # crime reference number, officer's name
+    # How exact occurred_at is: None/"exact", "about", "morning"/"afternoon"/"evening"/"night"
+    # (no clock time), "date" (time not given); see nlu/dates.py.
+    time_precision: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ class Note:
     feelings: str | None = None
     evidence: str | None = None
     police_ref: str | None = None
+    time_precision: str | None = None
     attachment_count: int = 0
     attachments: tuple[AttachmentInfo, ...] = field(default=(), repr=False)
     # True: the row could not be decrypted (damaged, or altered); only its clear-text
@@ -230,6 +234,17 @@ def _check_datetime(name: str, value: Any) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise DiaryValueError(f"{name} must be timezone-aware (a naive time is ambiguous)")
     return value.astimezone(timezone.utc)
+
+
+TIME_PRECISIONS = ("exact", "about", "morning", "afternoon", "evening", "night", "date")
+
+
+def _check_precision(value: Any) -> str | None:
+    if value is None or value == "exact":
+        return None
+    if value not in TIME_PRECISIONS:
+        raise DiaryValueError(f"time_precision must be one of {', '.join(TIME_PRECISIONS)}")
+    return str(value)
 
 
 def _check_kind(value: Any) -> str | None:
@@ -358,6 +373,7 @@ class DiaryStore:
             updated_at=row.updated_at,
             kind=row.kind,
             **texts,
+            time_precision=row.time_precision,
             attachment_count=len(attached),
             attachments=attached,
             unreadable=unreadable,
@@ -385,6 +401,7 @@ class DiaryStore:
             created_at=now,
             updated_at=now,
             kind=kind,
+            time_precision=_check_precision(fields.time_precision),
             **{f"{name}_enc": self._enc(value) for name, value in texts.items()},
         )
 
@@ -400,7 +417,8 @@ class DiaryStore:
             session.add(row)
             session.flush()
             note_id = row.id
-        return Note(id=note_id, occurred_at=occurred_at, created_at=now, updated_at=now, kind=kind, **texts)
+        return Note(id=note_id, occurred_at=occurred_at, created_at=now, updated_at=now, kind=kind, **texts,
+                    time_precision=row.time_precision)
 
     def list_notes(self, user_id: str | int, offset: int = 0, limit: int = 5) -> tuple[list[Note], int]:
         """A page of the user's notes, the most recent incident first, and how many there are."""
@@ -426,8 +444,11 @@ class DiaryStore:
             row = self._owned_note(session, user_key, note_id)
             return None if row is None else self._notes(session, user_key, [row], all_of_user=False)[0]
 
-    def update_field(self, user_id: str | int, note_id: int, field_name: str, value: Any) -> Note | None:
-        """Change one field of a note (``EDITABLE_FIELDS``); None when the user has no such note."""
+    def update_field(self, user_id: str | int, note_id: int, field_name: str, value: Any,
+                     time_precision: str | None = None) -> Note | None:
+        """Change one field of a note (``EDITABLE_FIELDS``); None when the user has no such note.
+
+        A new ``occurred_at`` takes ``time_precision`` with it (None: exact)."""
         if field_name not in EDITABLE_FIELDS:
             raise DiaryValueError(f"unknown field {field_name!r}; one of: {', '.join(EDITABLE_FIELDS)}")
         if field_name == "occurred_at":
@@ -442,6 +463,8 @@ class DiaryStore:
             if row is None:
                 return None
             setattr(row, column, stored)
+            if field_name == "occurred_at":
+                row.time_precision = _check_precision(time_precision)
             row.updated_at = utcnow()
             session.flush()
             return self._notes(session, user_key, [row], all_of_user=False)[0]

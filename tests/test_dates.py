@@ -1,0 +1,268 @@
+"""Times right, and shown back (issue 12, item 5).
+
+Every form a person uses for "when did it happen?" is read with a fixed "now" (UK
+time: GMT in November, BST in July; around midnight too), stored with how exact it
+was, and shown back as the person would say it ("Thu 26 Nov, about 23:00"; a date
+without a time is "time not given", never 00:00).  Then through the bot's desk: the
+edit of a note's time, a quick note with a time inside, the guided note's save, the
+note's screen, and the export.
+"""
+from __future__ import annotations
+
+import csv
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from pypdf import PdfReader
+
+import nlu.dates as dates
+from bot.desk import PENDING_EDIT, DiaryDesk
+from bot.diary.crypto import Cipher
+from bot.diary.export import export_csv, export_pdf
+from bot.diary.store import DiaryStore, NoteFields, migrate
+from bot.facts import Facts
+from nlu.dates import FutureDate, When, echo, find_when, read_when, saved_as
+
+UK = ZoneInfo("Europe/London")
+THU_2330 = datetime(2026, 11, 26, 23, 30, tzinfo=UK)  # a Thursday, GMT (UTC+0)
+FRI_0030 = datetime(2026, 11, 27, 0, 30, tzinfo=UK)  # just after midnight
+THU_2230 = datetime(2026, 11, 26, 22, 30, tzinfo=UK)  # before 11pm
+TUE_BST = datetime(2026, 7, 14, 10, 0, tzinfo=UK)  # a Tuesday morning, BST (UTC+1)
+
+
+def uk(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
+    return datetime(y, mo, d, h, mi, tzinfo=UK)
+
+
+def read(text: str, now: datetime) -> When:
+    when = read_when(text, now)
+    assert when is not None, text
+    return when
+
+
+# ------------------------------ reading: (text, now) -> (moment, precision, echo)
+CASES = [
+    ("last night about 11", THU_2330, uk(2026, 11, 25, 23), "about", "Wed 25 Nov, about 23:00"),
+    ("last night at 11pm", THU_2330, uk(2026, 11, 25, 23), "exact", "Wed 25 Nov, 23:00"),
+    ("last night at 11pm", FRI_0030, uk(2026, 11, 26, 23), "exact", "Thu 26 Nov, 23:00"),
+    ("last night about 11", TUE_BST, uk(2026, 7, 13, 23), "about", "Mon 13 Jul, about 23:00"),
+    ("last night at 2am", TUE_BST, uk(2026, 7, 14, 2), "exact", "Tue 14 Jul, 02:00"),
+    ("last night at 2am", FRI_0030, uk(2026, 11, 26, 2), "exact", "Thu 26 Nov, 02:00"),
+    ("this morning around 8", THU_2330, uk(2026, 11, 26, 8), "about", "Thu 26 Nov, about 08:00"),
+    ("this morning around 8", TUE_BST, uk(2026, 7, 14, 8), "about", "Tue 14 Jul, about 08:00"),
+    ("Tuesday evening", THU_2330, uk(2026, 11, 24, 19), "evening",
+     "Tue 24 Nov, in the evening (time not given)"),
+    # said on a Tuesday morning: this evening has not come, so it is last week's
+    ("Tuesday evening", TUE_BST, uk(2026, 7, 7, 19), "evening", "Tue 7 Jul, in the evening (time not given)"),
+    # "tonight" said after the fact: today's 11pm; after midnight, the night just gone
+    ("tonight at 11pm", THU_2330, uk(2026, 11, 26, 23), "exact", "Thu 26 Nov, 23:00"),
+    ("tonight at 11pm", FRI_0030, uk(2026, 11, 26, 23), "exact", "Thu 26 Nov, 23:00"),
+    ("yesterday", THU_2330, uk(2026, 11, 25), "date", "Wed 25 Nov, time not given"),
+    ("yesterday", FRI_0030, uk(2026, 11, 26), "date", "Thu 26 Nov, time not given"),
+    ("20/11 18:30", THU_2330, uk(2026, 11, 20, 18, 30), "exact", "Fri 20 Nov, 18:30"),
+    # in July, 20 November this year is still to come: last year's, and the year is shown
+    ("20/11 18:30", TUE_BST, uk(2025, 11, 20, 18, 30), "exact", "Thu 20 Nov 2025, 18:30"),
+    ("2 hours ago", THU_2330, uk(2026, 11, 26, 21, 30), "about", "Thu 26 Nov, about 21:30"),
+    ("2 hours ago", FRI_0030, uk(2026, 11, 26, 22, 30), "about", "Thu 26 Nov, about 22:30"),
+    ("2 hours ago", TUE_BST, uk(2026, 7, 14, 8), "about", "Tue 14 Jul, about 08:00"),
+    ("just now", THU_2330, THU_2330, "exact", "Thu 26 Nov, 23:30"),
+    ("just now", TUE_BST, TUE_BST, "exact", "Tue 14 Jul, 10:00"),
+    # "11/20" is not November 2020: month 20 does not exist, so it is 20 November
+    ("11/20", THU_2330, uk(2026, 11, 20), "date", "Fri 20 Nov, time not given"),
+    ("11/20", TUE_BST, uk(2025, 11, 20), "date", "Thu 20 Nov 2025, time not given"),
+    ("20 November at 6pm", THU_2330, uk(2026, 11, 20, 18), "exact", "Fri 20 Nov, 18:00"),
+    ("at 11pm", THU_2230, uk(2026, 11, 25, 23), "exact", "Wed 25 Nov, 23:00"),  # the last 11pm
+    ("half 11 last night", THU_2330, uk(2026, 11, 25, 23, 30), "exact", "Wed 25 Nov, 23:30"),
+    ("around 11ish last night", THU_2330, uk(2026, 11, 25, 23), "about", "Wed 25 Nov, about 23:00"),
+    ("3 days ago", THU_2330, uk(2026, 11, 23), "date", "Mon 23 Nov, time not given"),
+    ("the day before yesterday", THU_2330, uk(2026, 11, 24), "date", "Tue 24 Nov, time not given"),
+]
+
+
+@pytest.mark.parametrize(("text", "now", "moment", "precision", "shown"), CASES,
+                         ids=[f"{c[0]}@{c[1]:%a%H%M%b}" for c in CASES])
+def test_each_form_is_read_stored_and_shown_back(text: str, now: datetime, moment: datetime,
+                                                 precision: str, shown: str) -> None:
+    when = read(text, now)
+    assert when.at == moment and when.at.utcoffset() == moment.utcoffset()
+    assert when.precision == precision
+    assert echo(when, now) == shown
+    assert "00:00" not in shown or precision in ("exact", "about")
+    assert when.time_given == (precision in ("exact", "about"))
+    assert when.approximate == (precision != "exact")
+
+
+def test_bst_and_gmt_give_the_right_utc_moment() -> None:
+    assert read("last night at 11pm", TUE_BST).at.astimezone(ZoneInfo("UTC")).hour == 22  # BST
+    assert read("last night at 11pm", THU_2330).at.astimezone(ZoneInfo("UTC")).hour == 23  # GMT
+
+
+@pytest.mark.parametrize(("text", "now"), [
+    ("tonight at 11pm", THU_2230),  # not 11pm yet
+    ("this morning around 8", FRI_0030),  # this morning has not come
+    ("tomorrow at 5pm", THU_2330),
+    ("today at 11pm", TUE_BST),
+])
+def test_a_time_in_the_future_is_refused(text: str, now: datetime) -> None:
+    with pytest.raises(FutureDate):
+        read_when(text, now)
+
+
+def test_an_ambiguous_day_first_date_is_checked() -> None:
+    when = read("03/04", THU_2330)
+    assert when.at == uk(2026, 4, 3) and when.ambiguous  # day first (UK)...
+    assert when.alternative == uk(2026, 3, 4)  # ...but 4 March is asked about
+    text = saved_as(when, THU_2330)
+    assert text.startswith("Saved as Fri 3 Apr, time not given.")
+    assert "Wed 4 Mar" in text and "month as a word" in text
+    # written with the month as a word, it is not asked again
+    assert not read("4 March", THU_2330).ambiguous
+    # 20/11 cannot be month first: no question
+    assert not read("20/11 18:30", THU_2330).ambiguous
+
+
+def test_an_hour_without_am_or_pm_on_a_past_day_is_checked() -> None:
+    when = read("yesterday at 8", THU_2330)
+    assert when.at == uk(2026, 11, 25, 8) and when.alternative == uk(2026, 11, 25, 20)
+    assert "Wed 25 Nov, 20:00" in saved_as(when, THU_2330)
+
+
+def test_the_echo_the_note_form_shows() -> None:
+    """What the guided note's when-step says back (nlu/actions/diary.py calls saved_as)."""
+    assert saved_as(read("last night about 11", FRI_0030), FRI_0030) == "Saved as Thu 26 Nov, about 23:00."
+    assert saved_as(read("yesterday", FRI_0030), FRI_0030) == "Saved as Thu 26 Nov, time not given."
+    slot = read("last night about 11", FRI_0030).to_slot()
+    assert slot == "2026-11-26T23:00:00+00:00|about"
+    assert When.from_slot(slot) == When(uk(2026, 11, 26, 23), "about")
+    assert When.from_slot("2026-11-26T23:00:00+00:00").precision == "exact"  # older slots
+    assert dates.echo_slot(slot, FRI_0030) == "Thu 26 Nov, about 23:00"
+
+
+@pytest.mark.parametrize(("text", "now", "moment", "precision"), [
+    ("/note he was outside at 7pm", THU_2330, uk(2026, 11, 26, 19), "exact"),
+    ("he was outside my flat at about 7 again", THU_2330, uk(2026, 11, 26, 19), "about"),
+    ("yesterday he followed me to the bus stop", THU_2330, uk(2026, 11, 25), "date"),
+    ("he rang 6 times last night around 11", TUE_BST, uk(2026, 7, 13, 23), "about"),
+    ("on Sunday at 14:30 he was at the gym", THU_2330, uk(2026, 11, 22, 14, 30), "exact"),
+])
+def test_a_time_inside_a_quick_note_is_found(text: str, now: datetime, moment: datetime,
+                                             precision: str) -> None:
+    when = find_when(text, now)
+    assert when is not None and when.at == moment and when.precision == precision
+
+
+@pytest.mark.parametrize("text", [
+    "he sent me 14 texts", "he sat outside for 3-4 hours", "he called 2 or 3 times",
+    "he was outside just now", "he said he would come back at 11pm",  # 11pm not yet: ignored
+])
+def test_no_time_inside_a_quick_note_keeps_the_time_it_was_sent(text: str) -> None:
+    assert find_when(text, THU_2230) is None
+
+
+# ------------------------------------------------------------------ through the bot
+@pytest.fixture
+def fixed_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    monkeypatch.setattr(dates, "current_time", lambda zone: FRI_0030.astimezone(zone))
+    return FRI_0030
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> DiaryDesk:
+    url = f"sqlite:///{tmp_path / 'diary.db'}"
+    migrate(url)
+    store = DiaryStore(url, Cipher.generate())
+
+    async def forget(user_id: str) -> None: ...
+
+    return DiaryDesk(store, Facts.load(), forget, export_dir=tmp_path)
+
+
+def only_note(desk: DiaryDesk, user: str):  # noqa: ANN201
+    notes, total = desk.store.list_notes(user, 0, 5)
+    assert total == 1
+    return notes[0]
+
+
+async def edit_when(desk: DiaryDesk, user: str, note_id: int, text: str) -> str:
+    desk.store.set_answer(user, PENDING_EDIT, {"id": note_id, "field": "occurred_at"})
+    replies = await desk.pending_input(user, text)
+    assert replies
+    return "\n".join(r.text for r in replies)
+
+
+async def test_editing_the_time_stores_what_was_said_and_shows_it(desk: DiaryDesk,
+                                                                  fixed_now: datetime) -> None:
+    note = desk.store.add_note("u1", NoteFields(occurred_at=FRI_0030, what_happened="he waited outside"))
+    text = await edit_when(desk, "u1", note.id, "tonight at 11pm")
+    assert "Saved as Thu 26 Nov, 23:00." in text
+    assert only_note(desk, "u1").occurred_at == uk(2026, 11, 26, 23)
+
+    text = await edit_when(desk, "u1", note.id, "last night about 11")
+    assert "Saved as Thu 26 Nov, about 23:00." in text
+    stored = only_note(desk, "u1")
+    assert stored.occurred_at == uk(2026, 11, 26, 23) and stored.time_precision == "about"
+
+    text = await edit_when(desk, "u1", note.id, "yesterday")
+    assert "Saved as Thu 26 Nov, time not given." in text
+    assert "00:00" not in text  # neither the echo nor the note's screen
+    assert only_note(desk, "u1").time_precision == "date"
+
+    text = await edit_when(desk, "u1", note.id, "20/11 18:30")
+    assert "Saved as Fri 20 Nov, 18:30." in text
+    assert only_note(desk, "u1").time_precision is None  # exact again
+
+
+async def test_a_future_edit_is_refused_and_changes_nothing(desk: DiaryDesk, fixed_now: datetime) -> None:
+    note = desk.store.add_note("u1", NoteFields(occurred_at=uk(2026, 11, 20, 9), what_happened="x"))
+    text = await edit_when(desk, "u1", note.id, "this morning around 8")
+    assert "future" in text.lower()
+    assert only_note(desk, "u1").occurred_at == uk(2026, 11, 20, 9)
+
+
+async def test_a_quick_note_uses_the_time_written_in_it(desk: DiaryDesk, fixed_now: datetime) -> None:
+    replies = await desk.quick_note("u2", "he was outside at 7pm")
+    assert replies[0].text.startswith("Saved as Thu 26 Nov, 19:00.")
+    assert only_note(desk, "u2").occurred_at == uk(2026, 11, 26, 19)
+
+
+async def test_a_quick_note_without_a_time_is_saved_now(desk: DiaryDesk, fixed_now: datetime) -> None:
+    replies = await desk.quick_note("u3", "he sent me 14 texts")
+    assert not replies[0].text.startswith("Saved as")
+    assert abs(only_note(desk, "u3").occurred_at - datetime.now(UK)) < timedelta(minutes=1)
+
+
+async def test_the_guided_note_keeps_how_exact_the_time_was(desk: DiaryDesk, fixed_now: datetime) -> None:
+    slot = read("last night about 11", FRI_0030).to_slot()
+    await desk.save_from_form("u4", {"occurred_at": slot, "what_happened": "he followed me"})
+    stored = only_note(desk, "u4")
+    assert stored.occurred_at == uk(2026, 11, 26, 23) and stored.time_precision == "about"
+    screen = "\n".join(r.text for r in await desk.open("u4", stored.id))
+    assert "Thu 26 Nov, about 23:00" in screen
+    # an older plain ISO slot is still read (exact)
+    await desk.save_from_form("u5", {"occurred_at": "2026-11-26T21:15:00+00:00", "what_happened": "x"})
+    assert only_note(desk, "u5").time_precision is None
+
+
+def test_the_export_says_time_not_given(tmp_path: Path, fixed_now: datetime) -> None:
+    url = f"sqlite:///{tmp_path / 'diary.db'}"
+    migrate(url)
+    store = DiaryStore(url, Cipher.generate())
+    store.add_note("u6", NoteFields(occurred_at=uk(2026, 11, 25), what_happened="flowers left",
+                                    time_precision="date"))
+    store.add_note("u6", NoteFields(occurred_at=uk(2026, 11, 26, 23), what_happened="at the window",
+                                    time_precision="about"))
+    notes = store.all_notes("u6")
+    pdf = export_pdf(notes, tmp_path / "log.pdf", generated_at=FRI_0030)
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in PdfReader(str(pdf)).pages))
+    assert "Wed 25 Nov 2026, time not given" in text and "Thu 26 Nov 2026, about 23:00" in text
+    assert "25 Nov 2026, 00:00" not in text
+    rows = list(csv.DictReader((export_csv(notes, tmp_path / "log.csv")).open(encoding="utf-8")))
+    by_what = {r["what_happened"]: r for r in rows}
+    assert by_what["flowers left"]["occurred_at"] == "2026-11-25"  # a date, no 00:00
+    assert by_what["flowers left"]["time_precision"] == "date"
+    assert by_what["at the window"]["time_precision"] == "about"
+
+
