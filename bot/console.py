@@ -7,6 +7,10 @@ Two forms:
   stdout (``{"in": ..., "out": [...]}``), for scripts and tests.  Everything
   else (logs, library chatter) goes to stderr.
 
+"Clear this chat" (``/clear``) has no Telegram messages to delete here: the
+console says what it would delete in Telegram (this session's messages, both
+ways, since the start or the last clear), then shows the same steps.
+
 In both, ``/attach PATH`` sends a local file as evidence, as a Telegram user
 sends a photo or a file: the same size limit (refused before it is read, as
 Telegram's is before the download) and the same screens.  The kind comes from
@@ -116,6 +120,35 @@ async def answer(core: Core, user_id: str, text: str) -> list[Reply]:
     return await core.handle(user_id, text)
 
 
+class ChatTally:
+    """How many messages this console chat holds, both ways, as Telegram would count them."""
+
+    def __init__(self) -> None:
+        self.yours = 0
+        self.mine = 0
+
+    def after(self, core: Core, replies: list[Reply]) -> list[Reply]:
+        """Count one input and its replies; a "clear this chat" says what it would delete."""
+        self.yours += 1
+        desk = core.desk
+        if desk is None or not any(r.clear_chat for r in replies):
+            self.mine += sum(1 for r in replies if r.text or r.buttons or r.document)
+            return replies
+        shaped: list[Reply] = []
+        for reply in replies:
+            if reply.clear_chat:
+                total = self.yours + self.mine
+                note = (desk.copy["clear_chat_console"].format(total=total, yours=self.yours,
+                                                                mine=self.mine)
+                        if reply.text else desk.copy["clear_chat_console_done"])
+                shaped.append(Reply(note))
+                self.yours = self.mine = 0
+            if reply.text or reply.buttons or reply.document:
+                shaped.append(reply)
+                self.mine += 1
+        return shaped
+
+
 async def _read_line(stream: TextIO) -> Optional[str]:
     line = await asyncio.get_running_loop().run_in_executor(None, stream.readline)
     return line if line else None
@@ -123,9 +156,10 @@ async def _read_line(stream: TextIO) -> Optional[str]:
 
 async def run_jsonl(core: Core, user_id: str, stdin: TextIO, stdout: TextIO) -> None:
     memory = ButtonMemory()
+    tally = ChatTally()
     while (line := await _read_line(stdin)) is not None:
         text = line.rstrip("\r\n")
-        replies = await answer(core, user_id, memory.resolve(text, by_number=False))
+        replies = tally.after(core, await answer(core, user_id, memory.resolve(text, by_number=False)))
         memory.remember(replies)
         stdout.write(json.dumps({"in": text, "out": [r.to_dict() for r in replies]},
                                 ensure_ascii=False) + "\n")
@@ -135,7 +169,8 @@ async def run_jsonl(core: Core, user_id: str, stdin: TextIO, stdout: TextIO) -> 
 async def run_interactive(core: Core, user_id: str, stdin: TextIO, stdout: TextIO) -> None:
     memory = ButtonMemory()
     stdout.write("Type a message (or a button's number). Ctrl-D to leave.\n")
-    replies = await core.handle(user_id, "/start")
+    tally = ChatTally()
+    replies = tally.after(core, await core.handle(user_id, "/start"))
     while True:
         memory.remember(replies)
         number = 1
@@ -152,7 +187,7 @@ async def run_interactive(core: Core, user_id: str, stdin: TextIO, stdout: TextI
         if not text:
             replies = []
             continue
-        replies = await answer(core, user_id, memory.resolve(text, by_number=True))
+        replies = tally.after(core, await answer(core, user_id, memory.resolve(text, by_number=True)))
 
 
 async def chat(core_factory, user_id: str, jsonl: bool) -> None:  # type: ignore[no-untyped-def]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import re
@@ -18,7 +19,7 @@ from typing import Any, Optional, TypeVar
 
 import yaml
 
-from bot.desk import DATA_SCREENS, DiaryDesk
+from bot.desk import CLEAR_CHAT, DATA_SCREENS, DiaryDesk
 from bot.engine import BotMessage, DialogueEngine
 from bot.facts import Facts
 from bot.guard import Alert, SafetyGuard
@@ -144,7 +145,26 @@ class Core:
         replies = [r for r in replies if r.text or r.buttons or r.document]
         if not replies:
             replies.append(self.error_reply())
-        return replies
+        return self._offer_clear(text, replies)
+
+    def _offer_clear(self, text: str, replies: list[Reply]) -> list[Reply]:
+        """"Clear this chat" under /start's welcome, and under a reply that speaks of hiding the chat.
+
+        Which replies speak of it is data (``clear_chat_offer_when`` in
+        data/diary_copy.yml: the goodbye, "nobody reads this chat"), so a question
+        like "can he see this chat?" reaches the button without a new intent.
+        """
+        if self.desk is None:
+            return replies
+        start = re.fullmatch(r"/start(?:@\w+)?", text) is not None
+        markers = [str(m).lower() for m in self.desk.copy.get("clear_chat_offer_when") or []]
+        shaped = []
+        for index, reply in enumerate(replies):
+            wanted = (start and index == len(replies) - 1) or any(m in reply.text.lower() for m in markers)
+            if wanted and reply.document is None and all(b.payload != CLEAR_CHAT for b in reply.buttons):
+                reply = dataclasses.replace(reply, buttons=[*reply.buttons, self.desk.clear_chat_button()])
+            shaped.append(reply)
+        return shaped
 
     async def _alert(self, user_id: str, text: str, alert: Alert) -> list[Reply]:
         """Danger or a crisis: the route's first reply, alone, and whatever was in progress waits.
@@ -181,7 +201,6 @@ class Core:
         except Exception as error:  # noqa: BLE001 - the alert has gone first; say it wasn't saved
             logger.error("saving a quick note failed: %s", type(error).__name__)
             return [self.error_reply()]
-
 
     async def _pause_pending_edit(self, user_id: str) -> list[Button]:
         """The "carry on" / "stop" buttons of a note edit waiting for its text; [] when none."""

@@ -54,8 +54,10 @@ PENDING_EDIT = "pending_edit"
 PENDING_ATTACHMENT = "pending_attachment"
 PLAN_DONE = "plan_done"
 #: The data screens the bot draws itself, with or without the dialogue engine:
-#: the payloads of /notes, /export and /forget (data/commands.yml).
-DATA_SCREENS = ("/list_notes", "/export_notes", "/forget_me")
+#: the payloads of /notes, /export, /forget and /clear (data/commands.yml).
+DATA_SCREENS = ("/list_notes", "/export_notes", "/forget_me", "/clear_chat")
+#: The payload of "Clear this chat" (/clear, its buttons).
+CLEAR_CHAT = "/clear_chat"
 _ORDINAL = {1: "st", 2: "nd", 3: "rd"}
 
 
@@ -301,7 +303,21 @@ class DiaryDesk:
             return await self.page(user_id, 0)
         if payload == "/export_notes":
             return await self.confirm_export(user_id)
+        if payload == CLEAR_CHAT:
+            return self.clear_chat()
         return self.confirm_forget()
+
+    def clear_chat_button(self) -> Button:
+        return Button(self._b("clear_chat"), CLEAR_CHAT)
+
+    def clear_chat(self) -> list[Reply]:
+        """"Clear this chat": the channel deletes what it may, then this says what only the person can do.
+
+        Nothing in the log is touched.  "Done" (``diary:clear_done``) removes this
+        message too, leaving nothing in the chat.
+        """
+        return [Reply(self._t("clear_chat"), [Button(self._b("clear_done"), "diary:clear_done")],
+                      clear_chat=True)]
 
     async def confirm_export(self, user_id: str) -> list[Reply]:
         """Say what an export puts on the phone before doing it (diary:export_yes does it)."""
@@ -631,7 +647,8 @@ class DiaryDesk:
             title, text = self._step_text(key, log_count, spo)
             items.append((title, text, key in done))
         folder = Path(tempfile.mkdtemp(prefix="plan-", dir=self.export_dir))
-        path = folder / "safety-plan.pdf"
+        # A neutral name: a file list or a preview must not give the person away.
+        path = folder / f"plan-{datetime.now(local_zone()):%Y-%m-%d}.pdf"
         await self._run(write_plan_pdf, path, self.facts.render(plan["pdf_title"]), items,
                         self.facts.help_line)
         document = Document(str(path), path.name, temporary=True)
@@ -649,14 +666,15 @@ class DiaryDesk:
             return [Reply(unreadable_line or self._t("export_empty"))]
         folder = Path(tempfile.mkdtemp(prefix="export-", dir=self.export_dir))
         stamp = datetime.now(local_zone()).strftime("%Y-%m-%d")
-        pdf = folder / f"incident-log-{stamp}.pdf"
-        csv = folder / f"incident-log-{stamp}.csv"
+        pdf = folder / f"notes-{stamp}.pdf"  # neutral names: a file list must not give the person away
+        csv = folder / f"notes-{stamp}.csv"
         now = datetime.now(timezone.utc)
         await self._run(lambda: export_pdf(notes, pdf, now, unreadable=unreadable))
         await self._run(export_csv, notes, csv)
         text = "\n\n".join(t for t in (self._t("exported"), unreadable_line) if t)
         return [Reply(text, document=Document(str(pdf), pdf.name, temporary=True)),
-                Reply("", document=Document(str(csv), csv.name, temporary=True))]
+                Reply(self._t("export_clear_offer"), [self.clear_chat_button()],
+                      document=Document(str(csv), csv.name, temporary=True))]
 
     async def forget(self, user_id: str) -> list[Reply]:
         """Delete everything of the user, as one operation that completes or is retried until it does.
@@ -677,7 +695,7 @@ class DiaryDesk:
         deleted = {"notes": counts.get("notes", 0), "attachments": counts.get("attachments", 0),
                    "answers": counts.get("answers", 0)}
         if await self._forget_conversation_now(user_id):
-            return [Reply(self._t("forgotten", **deleted))]
+            return [Reply(self._t("forgotten", **deleted), [self.clear_chat_button()])]
         self._retry_forget_later(user_id)
         return [Reply(self._t("forget_conversation_pending", **deleted))]
 
@@ -773,5 +791,9 @@ class DiaryDesk:
             return [Reply(self._t("forget_cancelled"))]
         if action == "retry" and len(parts) == 2:
             return await self.retry(user_id)
+        if action == "clear" and len(parts) == 2:
+            return self.clear_chat()
+        if action == "clear_done" and len(parts) == 2:
+            return [Reply(clear_chat=True)]  # the steps go too: nothing is left
         return [Reply(self._t("not_found"), [Button(self._b("back"), "diary:page:0")])]
 

@@ -1,19 +1,31 @@
-"""The personal safety plan as a one-file PDF the user can keep or print."""
+"""The personal safety plan as a one-file PDF the user can keep or print.
+
+Its first-page heading is neutral (``plan_title`` in ``bot/diary/export.yml``,
+"My plan"), as is its file name (``plan-2026-11-28.pdf``): a preview or a file
+list must not give the person away.  The steps inside say what they are.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
-from bot.diary.export import _font_paths, pdf_text
+from bot.diary.export import _font_paths, export_copy, pdf_text
+
+
+def plan_heading(title: str) -> str:
+    """The heading the PDF shows: ``plan_title`` of export.yml when set, else ``title``."""
+    return str(export_copy().get("plan_title") or title)
 
 
 def write_plan_pdf(path: Path, title: str, steps: list[tuple[str, str, bool]], help_line: str) -> Path:
-    """Write the plan: a title, every step with its advice and whether it is done."""
+    """Write the plan: a (neutral) title, every step with its advice and whether it is done."""
     from fpdf import FPDF
 
+    title = plan_heading(title)
     pdf = FPDF(format="A4")
     for style, font in _font_paths().items():
         pdf.add_font("DejaVu", style, str(font))
     pdf.set_margins(18, 18, 18)
+    pdf.set_title(title)
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 20)
     pdf.multi_cell(0, 10, pdf_text(title, "B"), new_x="LMARGIN", new_y="NEXT")

@@ -50,10 +50,15 @@ class Reply:
     text: str = ""
     buttons: list[Button] = field(default_factory=list)
     document: Optional[Document] = None
+    #: "Clear this chat": before this reply, the channel deletes every message of the
+    #: conversation it may (Telegram: its own and the person's, of the last 48 hours).
+    clear_chat: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"text": self.text}
         data["buttons"] = [b.to_dict() for b in self.buttons]
         if self.document:
             data["document"] = asdict(self.document)
+        if self.clear_chat:
+            data["clear_chat"] = True
         return data

@@ -143,7 +143,31 @@ async def test_text_goes_to_the_core_and_replies_come_back_escaped(
     assert sends[0]["parse_mode"] == "HTML"
     assert sends[0]["reply_markup"].inline_keyboard[0][0].callback_data == "/affirm"
     assert sends[1]["reply_markup"] is None
+    assert bot.called("send_chat_action") == []  # a quick reply: no "typing…" call
+
+
+async def test_typing_shows_only_when_the_reply_is_slow(core: FakeCore, bot: FakeBot) -> None:
+    adapter = TelegramAdapter(core, COPY, retry_delay=0.0, typing_delay=0.05)
+
+    async def slow(user_id: str, text: str) -> list[Reply]:
+        await asyncio.sleep(0.2)
+        return [Reply("Answer")]
+
+    core.handle = slow  # type: ignore[method-assign]
+    await adapter.on_text(update(bot, message=message()), ctx(bot))
     assert bot.called("send_chat_action")[0]["args"] == (42, "typing")
+    assert [name for name, _ in bot.calls] == ["send_chat_action", "send_message"]
+
+
+async def test_a_turn_of_several_texts_is_one_message(
+    adapter: TelegramAdapter, core: FakeCore, bot: FakeBot
+) -> None:
+    core.replies = [Reply("First."), Reply("Second, with a choice:", [Button("Yes", "/affirm")])]
+    await adapter.on_text(update(bot, message=message()), ctx(bot))
+    assert [name for name, _ in bot.calls] == ["send_message"]  # one call for the whole turn
+    [sent] = bot.called("send_message")
+    assert sent["args"][1] == "First.\n\nSecond, with a choice:"
+    assert sent["reply_markup"].inline_keyboard[0][0].callback_data == "/affirm"
 
 
 async def test_a_refused_typing_action_does_not_stop_the_answer(
@@ -293,7 +317,7 @@ async def test_photos_go_to_the_attachment_hook(core: FakeCore, bot: FakeBot) ->
     assert [(u, a.kind, a.file_id) for u, a in kept] == [("42", "photo", "big")]
     # the caption signalled danger, so the core answered first
     assert core.received == [("42", "he is outside now")]
-    assert bot.texts() == ["Answer", "Saved to your log."]
+    assert bot.texts() == ["Answer", "Saved to your log."]  # the alert is never joined to more
 
 
 async def test_without_a_hook_attachments_get_the_copy(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     ForeignKey,
@@ -155,3 +156,18 @@ class PendingForgetRow(Base):
     user_key = Column(String(USER_KEY_LENGTH), primary_key=True)
     user_id_enc = Column(LargeBinary, nullable=False)
     created_at = Column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class MessageTrailRow(Base):
+    """A Telegram message of a private chat the bot may delete ("Clear this chat", ``trail.py``).
+
+    Only the message's id and when it was sent: no content, no chat id (a private
+    chat's id is the user's, known again when the person asks).  Kept 48 hours,
+    Telegram's limit for a bot deleting a message; ``forget`` deletes them too.
+    """
+
+    __tablename__ = "message_trail"
+
+    user_key = Column(String(USER_KEY_LENGTH), primary_key=True)
+    message_id = Column(BigInteger, primary_key=True, autoincrement=False)
+    sent_at = Column(UTCDateTime(), nullable=False, index=True)

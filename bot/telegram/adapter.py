@@ -11,7 +11,15 @@ Two privacy rules hold everywhere in this module:
 * a log line never contains what a user wrote (we log kinds and error types);
 * nothing a user sends is kept here: photos and files go to an attachment
   sink (the incident log will plug in there), everything else is answered and
-  forgotten.
+  forgotten.  Only the ids and times of a private chat's messages are noted
+  (:class:`bot.diary.trail.MessageTrail`, 48 hours), so that "Clear this chat"
+  can delete them.
+
+One Bot API call per reply on the common path: the replies of a turn are sent as
+few messages as Telegram allows (:func:`bot.telegram.render.coalesce`; a short
+text goes with its file as the caption), "typing…" is sent only when a reply
+takes longer than ``typing_delay`` (a second), and a pressed button's callback
+is answered beside the work, not before it.
 """
 from __future__ import annotations
 
@@ -25,6 +33,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Optional, Protocol, TypeVar
 
+from bot.diary.trail import MessageTrail, batches
 from bot.replies import Reply
 from bot.telegram.copy import TelegramCopy
 from bot.telegram.render import (
@@ -32,6 +41,7 @@ from bot.telegram.render import (
     MAX_MESSAGE,
     build_keyboard,
     chosen_title,
+    coalesce,
     escape,
     split_text,
     telegram_length,
@@ -79,6 +89,11 @@ UNSUPPORTED_KINDS: tuple[tuple[str, str], ...] = (
 #: Attachments that may be evidence: routed to :meth:`TelegramAdapter.on_attachment`.
 ATTACHMENT_KINDS = ("photo", "document", "video", "voice", "audio")
 
+#: Button payloads that clear the chat: their message is deleted, so it is not edited first.
+CLEARING_PAYLOADS = frozenset({"/clear_chat", "diary:clear", "diary:clear_done"})
+#: "typing…" only for a reply slower than this (seconds): a quick reply costs one call.
+TYPING_DELAY = 1.0
+
 #: Updates the bot asks Telegram for.
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "channel_post"]
 
@@ -125,7 +140,9 @@ class TelegramAdapter:
         send_attempts: int = 3,
         retry_delay: float = 0.5,
         typing_interval: float = 4.5,
+        typing_delay: float = TYPING_DELAY,
         told_chats_limit: int = 10_000,
+        trail: Optional[MessageTrail] = None,
     ) -> None:
         self.core = core
         self.copy = copy or TelegramCopy.load()
@@ -133,6 +150,9 @@ class TelegramAdapter:
         self.send_attempts = max(1, send_attempts)
         self.retry_delay = retry_delay
         self.typing_interval = typing_interval
+        self.typing_delay = typing_delay
+        #: Message ids and times of private chats, for "Clear this chat" (None: not kept).
+        self.trail = trail
         # Ids of groups/channels already told that the bot works only in private
         # chats.  The bot leaves such a chat right after telling it, which is what
         # makes "once" hold across restarts and replicas; this bounded set only
@@ -167,7 +187,7 @@ class TelegramAdapter:
         message = update.effective_message
         if message is None or message.text is None:
             return
-        await self.converse(update, context.bot, message.text)
+        await self.converse(update, context.bot, message.text, incoming=[message.message_id])
 
     async def on_callback(self, update: Update, context: Context) -> None:
         query = update.callback_query
@@ -177,16 +197,26 @@ class TelegramAdapter:
         if not query.data or (chat is not None and chat.type != ChatType.PRIVATE):
             await self._answer(query)
             return
-        try:
-            fresh = await self._close_keyboard(query)
-        except Exception:
-            await self._answer(query)
-            raise
-        if not fresh:
-            await self._answer(query, self.copy.stale_button)
+        message = query.message
+        if isinstance(message, Message) and chosen_title(message.reply_markup, query.data) is None:
+            await self._answer(query, self.copy.stale_button)  # its keyboard is gone: used before
             return
-        await self._answer(query)
-        await self.converse(update, context.bot, query.data)
+        if query.data not in CLEARING_PAYLOADS:  # a message about to be deleted is not edited
+            try:
+                fresh = await self._close_keyboard(query)
+            except Exception:
+                await self._answer(query)
+                raise
+            if not fresh:  # the same press twice: the first closed the keyboard
+                await self._answer(query, self.copy.stale_button)
+                return
+        # Telegram wants every press answered (the button spins until then); the answer
+        # carries nothing here, so it goes beside the work instead of before it.
+        answering = asyncio.create_task(self._answer(query))
+        try:
+            await self.converse(update, context.bot, query.data)
+        finally:
+            await answering
 
     async def on_edited(self, update: Update, context: Context) -> None:
         """An edit is not a new message; only a danger signal in it is acted on."""
@@ -198,7 +228,8 @@ class TelegramAdapter:
         if text and self._signals_danger(text):
             await self.converse(update, context.bot, text)
             return
-        await self.send_replies(context.bot, chat.id, [Reply(self.copy.edited_message)])
+        user_id = str(update.effective_user.id) if update.effective_user else str(chat.id)
+        await self.deliver(context.bot, chat.id, user_id, [Reply(self.copy.edited_message)])
 
     async def on_attachment_message(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -214,9 +245,11 @@ class TelegramAdapter:
         replies: list[Reply] = []
         async with self._typing(context.bot, chat.id):
             if attachment.caption and self._signals_danger(attachment.caption):
-                replies.extend(await self.core.handle(str(user.id), attachment.caption))
-            replies.extend(await self.on_attachment(context.bot, str(user.id), attachment))
-        await self.send_replies(context.bot, chat.id, replies)
+                # The alert stays a message of its own: never joined to what follows.
+                replies.extend(coalesce(await self.core.handle(str(user.id), attachment.caption)))
+            replies.extend(coalesce(await self.on_attachment(context.bot, str(user.id), attachment)))
+        await self.deliver(context.bot, chat.id, str(user.id), replies, [message.message_id],
+                           join=False)
 
     async def on_attachment(self, bot: Bot, user_id: str, attachment: Attachment) -> list[Reply]:
         """The hook for photos, files and videos: the incident log plugs in here.
@@ -237,9 +270,12 @@ class TelegramAdapter:
             return  # a service message (pin, timer change...): nothing to answer
         kind = unsupported_kind(message)
         logger.info("unsupported message kind (%s)", kind)
-        await self.send_replies(context.bot, chat.id, [Reply(self.copy.unsupported_reply(kind))])
+        user_id = str(update.effective_user.id) if update.effective_user else str(chat.id)
+        await self.deliver(context.bot, chat.id, user_id, [Reply(self.copy.unsupported_reply(kind))],
+                           [message.message_id])
 
-    async def converse(self, update: Update, bot: Bot, text: str) -> None:
+    async def converse(self, update: Update, bot: Bot, text: str,
+                       incoming: Sequence[int] = ()) -> None:
         """The one path: the user's text or payload to the core, its replies back."""
         user = update.effective_user
         chat = update.effective_chat
@@ -248,7 +284,74 @@ class TelegramAdapter:
         chat_id = chat.id if chat is not None else user.id
         async with self._typing(bot, chat_id):
             replies = await self.core.handle(str(user.id), text)
-        await self.send_replies(bot, chat_id, replies)
+        await self.deliver(bot, chat_id, str(user.id), replies, incoming)
+
+    async def deliver(self, bot: Bot, chat_id: int, user_id: str, replies: Sequence[Reply],
+                      incoming: Sequence[int] = (), join: bool = True) -> None:
+        """Send a private chat's replies and note the turn's message ids (the person's and ours).
+
+        A reply that clears the chat first deletes every message it may (the
+        person's message that asked included), then is sent.
+        """
+        sent: list[int] = []
+        noted = list(incoming)
+        try:
+            if any(reply.clear_chat for reply in replies):
+                await self.clear_chat(bot, chat_id, user_id, noted)
+                noted = []
+            await self.send_replies(bot, chat_id, replies, sent, join=join)
+        finally:
+            await self._note(user_id, [*noted, *sent])
+
+    async def clear_chat(self, bot: Bot, chat_id: int, user_id: str,
+                         also: Sequence[int] = ()) -> int:
+        """Delete every message of the chat the bot may: the trail's ids of the last 48 hours.
+
+        Telegram's ``deleteMessages`` takes up to 100 ids a call and skips those it
+        cannot find.  A refused batch is tried one message at a time, so one
+        message Telegram refuses does not keep the others.  The ids are then
+        forgotten, deleted or not (a message Telegram refuses now it refuses later).
+        """
+        ids = {int(i) for i in also if i}
+        if self.trail is not None:
+            try:
+                ids.update(await asyncio.to_thread(self.trail.deletable, user_id))
+            except Exception as error:  # noqa: BLE001 - delete what we know of
+                logger.error("reading the message trail failed: %s", type(error).__name__)
+        deleted = 0
+        for batch in batches(ids):
+            try:
+                await self._with_retries(lambda b=batch: bot.delete_messages(chat_id, b))
+                deleted += len(batch)
+                continue
+            except BadRequest as error:
+                logger.warning("deleting %d messages refused (%s); one by one",
+                               len(batch), type(error).__name__)
+            except TelegramError as error:
+                logger.warning("deleting %d messages failed: %s", len(batch), type(error).__name__)
+                continue
+            for message_id in batch:
+                try:
+                    await bot.delete_message(chat_id, message_id)
+                    deleted += 1
+                except TelegramError as error:
+                    logger.debug("a message could not be deleted: %s", type(error).__name__)
+        if self.trail is not None and ids:
+            try:
+                await asyncio.to_thread(self.trail.drop, user_id, ids)
+            except Exception as error:  # noqa: BLE001 - they expire within 48 hours anyway
+                logger.error("dropping cleared ids failed: %s", type(error).__name__)
+        logger.info("chat cleared: %d of %d messages deleted", deleted, len(ids))
+        return deleted
+
+    async def _note(self, user_id: str, message_ids: Sequence[int]) -> None:
+        """Keep a turn's message ids (never content) for "Clear this chat"; a failure is logged."""
+        if self.trail is None or not message_ids:
+            return
+        try:
+            await asyncio.to_thread(self.trail.record, user_id, message_ids)
+        except Exception as error:  # noqa: BLE001 - the reply is out; only clearing loses it
+            logger.error("noting message ids failed: %s", type(error).__name__)
 
     # -- groups, supergroups and channels: refused ----------------------------
 
@@ -295,16 +398,20 @@ class TelegramAdapter:
         if chat is None or chat.type != ChatType.PRIVATE:
             return
         try:
-            await self.send_replies(context.bot, chat.id, [self.core.error_reply()])
+            await self.deliver(context.bot, chat.id, str(chat.id), [self.core.error_reply()])
         except Exception as failure:  # noqa: BLE001 - the error handler must not raise
             logger.error("could not send the error reply: %s", type(failure).__name__)
 
     # -- sending --------------------------------------------------------------
 
-    async def send_replies(self, bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None:
+    async def send_replies(self, bot: Bot, chat_id: int, replies: Sequence[Reply],
+                           sent: Optional[list[int]] = None, join: bool = True) -> list[int]:
+        """Send the replies, as few messages as they allow (``join``); the ids sent (also in ``sent``)."""
+        sent = sent if sent is not None else []
         try:
-            for reply in replies:
-                await self.send_reply(bot, chat_id, reply)
+            for reply in (coalesce(replies) if join else replies):
+                await self.send_reply(bot, chat_id, reply, sent)
+            return sent
         finally:
             # Exports hold what the user wrote in clear: once sent (or failed), delete them.
             for reply in replies:
@@ -314,23 +421,35 @@ class TelegramAdapter:
                     with contextlib.suppress(OSError):
                         path.parent.rmdir()  # the export's own temporary folder, once empty
 
-    async def send_reply(self, bot: Bot, chat_id: int, reply: Reply) -> None:
-        """One reply: its text (split if long) with the keyboard on the last part, then its file."""
+    async def send_reply(self, bot: Bot, chat_id: int, reply: Reply,
+                         sent: Optional[list[int]] = None) -> None:
+        """One reply: its text (split if long) with the keyboard on the last part, then its file.
+
+        A file whose reply has a short text (and no caption of its own) goes as one
+        message: the text is its caption, the keyboard under it.
+        """
+        sent = sent if sent is not None else []
         keyboard = build_keyboard(reply.buttons)
-        chunks = split_text(reply.text or "")
+        document = reply.document
+        text = (reply.text or "").strip()
+        if (document is not None and text and not document.caption
+                and telegram_length(text) <= MAX_CAPTION):
+            await self._send_document(bot, chat_id, reply, sent, caption=text, markup=keyboard)
+            return
+        chunks = split_text(text)
         if not chunks and keyboard is not None:
             chunks = [self.copy.buttons_prompt]
         for index, chunk in enumerate(chunks):
             markup = keyboard if index == len(chunks) - 1 else None
-            await self._send_text(bot, chat_id, chunk, markup)
-        if reply.document is not None:
-            await self._send_document(bot, chat_id, reply)
+            _note_sent(sent, await self._send_text(bot, chat_id, chunk, markup))
+        if document is not None:
+            await self._send_document(bot, chat_id, reply, sent)
 
     async def _send_text(
         self, bot: Bot, chat_id: int, text: str, markup: Optional[InlineKeyboardMarkup]
-    ) -> None:
+    ) -> Any:
         try:
-            await self._with_retries(
+            return await self._with_retries(
                 lambda: bot.send_message(
                     chat_id,
                     escape(text),
@@ -344,16 +463,18 @@ class TelegramAdapter:
                 raise
             # Should not happen (everything is escaped); if it does, plain text still helps.
             logger.warning("HTML refused; sending as plain text")
-            await self._with_retries(
+            return await self._with_retries(
                 lambda: bot.send_message(
                     chat_id, text, reply_markup=markup, link_preview_options=NO_PREVIEW
                 )
             )
 
-    async def _send_document(self, bot: Bot, chat_id: int, reply: Reply) -> None:
+    async def _send_document(self, bot: Bot, chat_id: int, reply: Reply, sent: list[int],
+                             caption: Optional[str] = None,
+                             markup: Optional[InlineKeyboardMarkup] = None) -> None:
         document = reply.document
         assert document is not None
-        caption = document.caption or ""
+        caption = caption if caption is not None else (document.caption or "")
         long_caption = telegram_length(caption) > MAX_CAPTION
         path = Path(document.path)
 
@@ -365,11 +486,12 @@ class TelegramAdapter:
                     filename=document.filename,
                     caption=None if long_caption or not caption else escape(caption),
                     parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
                 )
 
-        await self._with_retries(send)
+        _note_sent(sent, await self._with_retries(send))
         if long_caption:
-            await self.send_reply(bot, chat_id, Reply(caption))
+            await self.send_reply(bot, chat_id, Reply(caption), sent)
 
     async def _with_retries(self, call: Callable[[], Awaitable[T]]) -> T:
         """Retry network failures and flood waits; never retry a refusal (bad request etc.).
@@ -462,14 +584,21 @@ class TelegramAdapter:
 
     @contextlib.asynccontextmanager
     async def _typing(self, bot: Bot, chat_id: int) -> AsyncIterator[None]:
-        """Show "typing…" while the reply is computed; a refusal is logged and ignored.
+        """Show "typing…" while a slow reply is computed; a refusal is logged and ignored.
 
-        On leaving, waits (briefly) for the first action to be sent, so that it
-        cannot arrive after the reply and leave "typing…" showing.
+        Nothing is sent for a reply ready within ``typing_delay`` (the common
+        case: one call per reply).  On leaving, if an action is on its way, waits
+        (briefly) for it, so that it cannot arrive after the reply and leave
+        "typing…" showing.
         """
         first_sent = asyncio.Event()
+        started = False
 
         async def keep_typing() -> None:
+            nonlocal started
+            if self.typing_delay > 0:
+                await asyncio.sleep(self.typing_delay)
+            started = True
             while True:
                 try:
                     await bot.send_chat_action(chat_id, ChatAction.TYPING)
@@ -484,11 +613,19 @@ class TelegramAdapter:
         try:
             yield
         finally:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(first_sent.wait(), timeout=1.0)
+            if started:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(first_sent.wait(), timeout=1.0)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def _note_sent(sent: list[int], message: Any) -> None:
+    """Add a sent message's id to ``sent`` (the API answers a Message)."""
+    message_id = getattr(message, "message_id", None)
+    if isinstance(message_id, int) and message_id > 0:
+        sent.append(message_id)
 
 
 def unsupported_kind(message: Message) -> str:

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Sequence
 from typing import Optional
 
-from bot.replies import Button
+from bot.replies import Button, Reply
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 logger = logging.getLogger(__name__)
@@ -70,6 +70,29 @@ def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
         if chunk:
             chunks.append(chunk)
     return chunks
+
+
+def coalesce(replies: Sequence[Reply]) -> list[Reply]:
+    """The replies of one turn as few Telegram messages as they allow (one call each).
+
+    A text-only reply without buttons is joined to the text of the reply after it
+    (a blank line between), as long as the two fit in one message; the later
+    reply keeps its buttons.  A reply with a file, buttons of its own or a
+    "clear this chat" stays where it is, so nothing is reordered and every
+    keyboard stays under the words it belongs to.
+    """
+    shaped: list[Reply] = []
+    for reply in replies:
+        before = shaped[-1] if shaped else None
+        if (before is not None and before.text.strip() and not before.buttons
+                and before.document is None and not before.clear_chat
+                and reply.text.strip() and reply.document is None and not reply.clear_chat):
+            joined = f"{before.text.strip()}\n\n{reply.text.strip()}"
+            if telegram_length(joined) <= MAX_MESSAGE:
+                shaped[-1] = Reply(joined, list(reply.buttons))
+                continue
+        shaped.append(reply)
+    return shaped
 
 
 def _fit_bytes(text: str, limit: int = MAX_CALLBACK_DATA) -> str:

@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 
 import yaml
 
+from bot.diary.trail import MessageTrail
 from bot.settings import Settings
 from bot.telegram.adapter import ALLOWED_UPDATES, CoreLike, TelegramAdapter
 from bot.telegram.attachments import attachment_sink_for
@@ -96,6 +97,14 @@ def build_application(
     return application
 
 
+def trail_for(core: Any) -> Optional[MessageTrail]:
+    """The message trail on the core's diary database ("Clear this chat"); None without a diary."""
+    store = getattr(getattr(core, "desk", None), "store", None)
+    if store is None or not hasattr(store, "engine") or not hasattr(store, "user_key"):
+        return None
+    return MessageTrail(store)
+
+
 def _log_polling_error(error: TelegramError) -> None:
     # PTB retries get_updates itself; this only keeps the error's text out of the logs.
     logger.warning("polling for updates failed (%s); retrying", type(error).__name__)
@@ -114,7 +123,8 @@ class TelegramService:
         self.settings = settings
         if adapter is None:
             copy = TelegramCopy.load()
-            adapter = TelegramAdapter(core, copy, attachment_sink=attachment_sink_for(core, copy))
+            adapter = TelegramAdapter(core, copy, attachment_sink=attachment_sink_for(core, copy),
+                                      trail=trail_for(core))
         self.adapter = adapter
         self.application = build_application(settings, self.adapter)
         self.webhook_secret: Optional[str] = None
@@ -126,6 +136,8 @@ class TelegramService:
     async def start(self) -> None:
         app = self.application
         await app.initialize()
+        if self.adapter.trail is not None:  # ids past Telegram's 48 hours are of no use: swept
+            await asyncio.to_thread(self.adapter.trail.sweep)
         try:
             await set_command_menu(app.bot)
             if self.mode == "webhook":

@@ -133,10 +133,12 @@ def test_pdf_of_the_sample(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     reader = PdfReader(str(path))
     assert len(reader.pages) >= 4
-    assert reader.metadata is not None and reader.metadata.title == "Stalking incident log"
+    # Neutral title (issue 15): the file's properties and the first page don't give the person away.
+    assert reader.metadata is not None and reader.metadata.title == "Notes"
     pages = pdf_pages(path)
     cover = pages[0]
-    assert "Stalking incident log" in cover and "Prepared by: Jane Doe" in cover
+    assert cover.startswith("Notes") and "Prepared by: Jane Doe" in cover
+    assert "stalking" not in cover.split("Prepared by")[0].lower()
     assert "Incidents recorded: 9" in cover and "From 4 March 2024 to 4 April 2024" in cover
     assert (
         "Turning up at home or work 2" in cover and "Calls, texts or emails 2" in cover and "Other 1" in cover
@@ -187,7 +189,7 @@ def test_pdf_shows_text_as_written_and_survives_any_unicode(tmp_path: Path) -> N
     )
     pages = pdf_pages(path)
     for number, page in enumerate(pages, start=1):
-        assert f"Stalking incident log - page {number} of {len(pages)}" in page
+        assert f"Notes - page {number} of {len(pages)}" in page
     text = " ".join(pages)
     assert "**not bold** <b>not html</b> __x__" in text
     assert "100% $5" in text

@@ -263,7 +263,7 @@ def test_user_b_cannot_touch_user_a_notes(store: DiaryStore) -> None:
     assert store.latest_note(BOB) is None
     assert store.get_answer(BOB, "four") is None
     assert store.pattern(BOB, T0 + timedelta(days=1)).total == 0
-    assert store.forget(BOB) == {"notes": 0, "attachments": 0, "answers": 0}
+    assert store.forget(BOB) == {"notes": 0, "attachments": 0, "answers": 0, "message_trail": 0}
 
     unchanged = store.get_note(ALICE, note.id)
     assert unchanged is not None and content_of(unchanged) == content_of(note)
@@ -384,10 +384,10 @@ def test_forget_deletes_everything_of_that_user_only(store: DiaryStore) -> None:
     bob_attachment = store.add_attachment(BOB, bob_note.id, "photo", None, None, None, b"bob")
     store.set_answer(BOB, "four", [2])
 
-    assert store.forget(ALICE) == {"notes": 3, "attachments": 4, "answers": 2}
+    assert store.forget(ALICE) == {"notes": 3, "attachments": 4, "answers": 2, "message_trail": 0}
     assert store.list_notes(ALICE) == ([], 0)
     assert store.get_answer(ALICE, "four") is None and store.get_answer(ALICE, "plan") is None
-    assert store.forget(ALICE) == {"notes": 0, "attachments": 0, "answers": 0}
+    assert store.forget(ALICE) == {"notes": 0, "attachments": 0, "answers": 0, "message_trail": 0}
 
     assert store.list_notes(BOB)[1] == 1
     assert store.get_attachment_content(BOB, bob_attachment) == b"bob"
