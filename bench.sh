@@ -2,7 +2,8 @@
 # The benchmark command: set up (as ./run.sh and ./test.sh do), then measure.
 #   ./bench.sh           latency, Telegram load, cold start, memory, training time, NLU evaluation
 #   ./bench.sh --quick   a fast check (no training from scratch, no 200-user run, no NLU evaluation)
-#   ./bench.sh --nlu     the safety guard evaluation, then the NLU evaluation
+#   ./bench.sh --nlu     the safety guard evaluation, then the NLU evaluation (held out, cross-validation,
+#                        and the external set of real questions: bench/faq_eval.py)
 #   ./bench.sh --guard   the safety guard evaluation only (docs/guard-evaluation.{md,json})
 # Prints a table; writes docs/benchmarks.{md,json} (and docs/nlu-evaluation.{md,json}).
 set -euo pipefail

@@ -530,6 +530,10 @@ def nlu_headline(n: dict[str, Any]) -> str:
     if "accuracy" in cv:
         parts.append(f"{cv['folds']}-fold cross-validation ({cv.get('support')} messages): accuracy "
                      f"{cv['accuracy']:.3f}, F1 macro {cv['f1_macro']:.3f}, weighted {cv['f1_weighted']:.3f}")
+    if n.get("external"):
+        from bench import faq_eval
+
+        parts.append(faq_eval.headline(n["external"]))
     return "NLU: " + "; ".join(parts) + "." if parts else "NLU: not evaluated."
 
 
@@ -642,4 +646,8 @@ def nlu(n: dict[str, Any]) -> str:
         add("")
         add("</details>")
         add("")
+    if n.get("external"):  # the external set (bench/faq_eval.py)
+        from bench import faq_eval
+
+        out.extend(faq_eval.markdown(n["external"]))
     return "\n".join(out).rstrip() + "\n"
