@@ -31,6 +31,7 @@ DATES_PATH = Path(__file__).resolve().parent.parent / "data" / "dates.yml"
 FUTURE_TOLERANCE = timedelta(minutes=5)
 # A time alone inside a quick note ("outside at 7pm") is the last 7pm if that was this recently.
 BARE_TIME_WINDOW = timedelta(hours=12)
+MAX_AGO_DAYS = 36500
 PRECISIONS = ("exact", "about", "morning", "afternoon", "evening", "night", "date")
 PARTS = ("morning", "afternoon", "evening", "night")
 
@@ -417,6 +418,8 @@ def _relative(text: str, now: datetime) -> Optional[When]:
         return None
     raw = match.group("n")
     n = float(raw) if raw.isdigit() else float(_NUMBERS.get(raw, 1))
+    if n > MAX_AGO_DAYS:  # "999999 days ago": not a date anyone can mean (and beyond datetime)
+        return None
     if match.group("half"):
         n += 0.5
     unit = match.group("u")
@@ -427,6 +430,8 @@ def _relative(text: str, now: datetime) -> Optional[When]:
     if unit.startswith(("h", "hr")):
         return When((now - timedelta(hours=n)).replace(second=0, microsecond=0), "about")
     days = n * (7 if unit.startswith("week") else 1)
+    if days > MAX_AGO_DAYS:
+        return None
     day = (now - timedelta(days=days)).date()
     return When(_local(day, 0, 0, now.tzinfo), "date")  # type: ignore[arg-type]
 

@@ -111,6 +111,13 @@ def test_a_time_in_the_future_is_refused(text: str, now: datetime) -> None:
         read_when(text, now)
 
 
+@pytest.mark.parametrize("text", ["999999999999 days ago", "99999999 weeks ago", "31/02", "2026-02-30",
+                                  "at 25pm", "feb 30", "", "   "])
+def test_impossible_dates_are_unclear_not_an_error(text: str) -> None:
+    assert read_when(text, THU_2330) is None
+    assert find_when(text, THU_2330) is None
+
+
 def test_an_ambiguous_day_first_date_is_checked() -> None:
     when = read("03/04", THU_2330)
     assert when.at == uk(2026, 4, 3) and when.ambiguous  # day first (UK)...
