@@ -379,3 +379,13 @@ def test_a_quick_note_that_sets_off_the_alert_is_still_saved(real: RealBot) -> N
     assert replies[0].text == FACTS.alert_reply("danger")
     assert any("Saved" in r.text for r in replies[1:])
     assert marker in joined(open_newest(real, user))
+
+
+@pytest.mark.parametrize("words", ["I'm not in danger, just asking", "i'm not in danger",
+                                   "it's not an emergency"])
+def test_a_plain_negation_outside_a_form_gets_no_alarm(real: RealBot, words: str) -> None:
+    user = f"negation-{uuid.uuid4().hex[:6]}"
+    real.ask(user, "/start")
+    replies = real.ask(user, words)
+    assert no_alert(replies) and "call 999 now" not in joined(replies), joined(replies)
+    assert "/start_check" in payloads(replies)
