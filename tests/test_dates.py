@@ -124,7 +124,7 @@ def test_an_ambiguous_day_first_date_is_checked() -> None:
     assert when.alternative == uk(2026, 3, 4)  # ...but 4 March is asked about
     text = saved_as(when, THU_2330)
     assert text.startswith("Saved as Fri 3 Apr, time not given.")
-    assert "Wed 4 Mar" in text and "month as a word" in text
+    assert "Or did you mean Wed 4 Mar, time not given?" in text and "month as a word" in text
     # written with the month as a word, it is not asked again
     assert not read("4 March", THU_2330).ambiguous
     # 20/11 cannot be month first: no question
@@ -220,6 +220,14 @@ async def test_editing_the_time_stores_what_was_said_and_shows_it(desk: DiaryDes
     text = await edit_when(desk, "u1", note.id, "20/11 18:30")
     assert "Saved as Fri 20 Nov, 18:30." in text
     assert only_note(desk, "u1").time_precision is None  # exact again
+
+
+async def test_an_ambiguous_edit_is_saved_day_first_and_the_other_reading_offered(
+        desk: DiaryDesk, fixed_now: datetime) -> None:
+    note = desk.store.add_note("u1", NoteFields(occurred_at=FRI_0030, what_happened="a letter"))
+    text = await edit_when(desk, "u1", note.id, "03/04")
+    assert "Saved as Fri 3 Apr, time not given. Or did you mean Wed 4 Mar, time not given?" in text
+    assert only_note(desk, "u1").occurred_at == uk(2026, 4, 3)
 
 
 async def test_a_future_edit_is_refused_and_changes_nothing(desk: DiaryDesk, fixed_now: datetime) -> None:
