@@ -71,6 +71,7 @@ def benchmarks(r: dict[str, Any]) -> str:
     _in_process(r, add, out)
     _profile(r, add, out)
     _telegram(r, add, out)
+    _one_call_per_reply(r, add, out)
     _cold_start(r, add, out)
     _training(r, add, out)
     _fixes(r, add, out)
@@ -252,6 +253,121 @@ def _telegram(r: dict[str, Any], add: Any, out: list[str]) -> None:
     if failures:
         add("Failures: " + "; ".join(failures[:5]))
         add("")
+
+
+#: Issue 15's targets.
+CALLS_PER_MESSAGE = 1.3
+SUSTAINED_MSGS_PER_S = 20.0
+REALISTIC_P95_MS = 1000.0
+TURN_METHODS = ("sendMessage", "sendChatAction", "editMessageText", "editMessageReplyMarkup",
+                "answerCallbackQuery", "sendDocument", "deleteMessages", "deleteMessage")
+
+
+def _per_message(calls: dict[str, Any], messages: int) -> tuple[float, float]:
+    """All Bot API calls of the turns, and the rate-limited ones, per user message."""
+    n = max(1, messages)
+    turn = sum(calls.get(m, 0) for m in TURN_METHODS)
+    limited = sum(calls.get(m, 0) for m in LIMITED_METHODS)
+    return round(turn / n, 2), round(limited / n, 2)
+
+
+def _one_call_per_reply(r: dict[str, Any], add: Any, out: list[str]) -> None:
+    """Issue 15: Bot API calls per user message, and 200 people at a realistic pace."""
+    tg = r.get("telegram") or {}
+    load = tg.get("realistic")
+    if not load or load.get("skipped"):
+        return
+    add("## One call per reply, and 200 people at a realistic pace")
+    add("")
+    add(f"Measured {tg.get('measured_at')} with `python -m bench.telegram_load --update` (the burst levels "
+        "1, 10 and 50 above and this load, through the same emulator, in one process with the real core). "
+        f"**The load**: {load['people']} people, each sending a typed message about every "
+        f"{load['mean_gap_seconds']:.0f} s on average ({load['arrivals']}: a person's next message does "
+        "not wait for the reply) for "
+        f"{load['seconds']:.0f} s: {load['user_messages']} messages, {load['offered_user_msgs_per_s']} a "
+        "second offered. Each person sends a prefix of the same script of questions and statements "
+        f"({'; '.join(repr(t) for t in load['script'][:4])}; ...); a lone person's run of it says how many "
+        "bot messages each gets, and fewer is a lost reply. Latency: from just before the message is "
+        "posted to the emulator to the emulator's timestamp of the last bot message answering it.")
+    add("")
+    rows = []
+    lat = load["latency"]
+    calls, limited = _per_message(load.get("bot_api_calls") or {}, load["user_messages"])
+    rows.append([f"realistic: {load['people']} people, 1 msg / {load['mean_gap_seconds']:.0f} s each",
+                 load["user_messages"], load["offered_user_msgs_per_s"],
+                 load["throughput_user_msgs_per_s"], load["lost_replies"], lat.get("p50_ms", "-"),
+                 lat.get("p95_ms", "-"), lat.get("p99_ms", "-"), lat.get("max_ms", "-"), calls, limited,
+                 load.get("cpu_ms_per_user_message", "-")])
+    for level in tg.get("levels") or []:
+        if not level.get("rate_limiter", True):
+            continue
+        lat = level["latency"]
+        calls_b, limited_b = _per_message(level.get("bot_api_calls") or {},
+                                          level.get("steps_answered") or 0)
+        rows.append([f"burst: {level['users']} at once (script below)", level["user_messages"],
+                     "as fast as answered", level["throughput_user_msgs_per_s"], level["lost_replies"],
+                     lat.get("p50_ms", "-"),
+                     lat.get("p95_ms", "-"), lat.get("p99_ms", "-"), lat.get("max_ms", "-"), calls_b,
+                     limited_b, level.get("cpu_ms_per_user_message", "-")])
+    for level in (tg.get("before_issue_15") or {}).get("levels") or []:
+        if level.get("users") in (1, 50):
+            calls_b, limited_b = _per_message(level.get("bot_api_calls") or {},
+                                              level.get("steps_answered") or 0)
+            lat = level["latency"]
+            rows.append([f"before issue 15: burst, {level['users']} at once", level["user_messages"],
+                         "as fast as answered", level["throughput_user_msgs_per_s"], level["lost_replies"],
+                         lat.get("p50_ms", "-"), lat.get("p95_ms", "-"), lat.get("p99_ms", "-"),
+                         lat.get("max_ms", "-"), calls_b, limited_b,
+                         level.get("cpu_ms_per_user_message", "-")])
+    out.extend(md_table(["load", "user msgs", "offered msg/s", "answered msg/s", "lost", "p50 ms", "p95 ms",
+                         "p99 ms", "max ms", "calls/msg", "rate-limited calls/msg", "CPU ms/msg"], rows))
+    add("")
+    add(f"The burst script is {', '.join(tg.get('script') or [])}: two typed messages and four button "
+        "presses. A typed message is the common path; a button press costs three calls (Telegram's "
+        "`answerCallbackQuery`, which it requires for every press, the edit that closes the used keyboard, "
+        "and the reply).")
+    add("")
+    add(f"Bot API calls during the realistic load: {load.get('bot_api_calls')}.")
+    add("")
+    add("**Where the calls went.** Before, a typed message cost \"typing…\" plus one message per Rasa "
+        "response (a welcome was two or three messages), and a button press the callback answer, the "
+        "keyboard edit, \"typing…\" and the replies. Now (`bot/telegram/adapter.py`, `render.coalesce`): "
+        "the texts of one turn go as one message (the keyboard under the last), a short text goes with its "
+        "file as the caption, \"typing…\" is sent only when the reply is not ready after 1 s, and the "
+        "callback answer goes beside the work instead of before it.")
+    add("")
+    add("**The limits that apply.** Telegram's Bot FAQ: about 30 messages a second for one bot (for "
+        "notifications to many users), no more than about one a second in one chat, 20 a minute in a "
+        "group; deleting a message is possible for 48 hours. python-telegram-bot's `AIORateLimiter` "
+        "(used here) applies 30 a second to every request that names a chat (`sendMessage`, "
+        "`sendChatAction`, `editMessage*`, `deleteMessages`...) and 20 a minute per group; it does not "
+        "throttle `answerCallbackQuery` (no chat id), and it does not apply the one-a-second rule to a "
+        "private chat. So the flood ceiling is 30 / (rate-limited calls per message) user messages a "
+        "second: "
+        + (f"{round(30 / limited, 1)} for the realistic load" if limited else "-")
+        + ". The other ceiling is CPU: "
+        f"{load.get('cpu_ms_per_user_message')} ms of CPU per user message in the benchmark process "
+        "(the bot, the proxy and the 200 simulated people share it; Rasa runs on the bot's one "
+        "event loop), so one process tops out near "
+        + (f"{round(1000 / load['cpu_ms_per_user_message'], 1)}"
+           if load.get("cpu_ms_per_user_message") else "-")
+        + " user messages a second on one core of this machine.")
+    add("")
+    p95 = load["latency"].get("p95_ms")
+    sustained = load["throughput_user_msgs_per_s"]
+    targets = [
+        [f"Bot API calls per user message <= {CALLS_PER_MESSAGE} (common path: typed messages)",
+         f"{calls}", status(calls <= CALLS_PER_MESSAGE)],
+        [f">= {SUSTAINED_MSGS_PER_S:.0f} user messages a second sustained on one bot process",
+         f"{sustained} msg/s answered of {load['offered_user_msgs_per_s']} offered, "
+         f"{load['lost_replies']} lost",
+         status(sustained >= SUSTAINED_MSGS_PER_S and load["lost_replies"] == 0)],
+        [f"realistic load ({load['people']} people): p95 <= 1 s, nothing lost",
+         f"p95 {p95} ms, {load['lost_replies']} lost",
+         status(p95 is not None and p95 <= REALISTIC_P95_MS and load["lost_replies"] == 0)],
+    ]
+    out.extend(md_table(["target (issue 15)", "measured", "status"], targets))
+    add("")
 
 
 def _cold_start(r: dict[str, Any], add: Any, out: list[str]) -> None:

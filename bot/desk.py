@@ -344,6 +344,7 @@ class DiaryDesk:
     def confirm_forget(self) -> list[Reply]:
         return [Reply(self._t("forget_confirm"), [
             Button(self._b("forget_yes"), "diary:forget_yes"),
+            Button(self._b("forget_clear"), "diary:forget_clear"),
             Button(self._b("forget_no"), "diary:forget_no"),
         ])]
 
@@ -461,7 +462,8 @@ class DiaryDesk:
         await self._run(self.store.delete_answer, user_id, PENDING_EDIT)
         if note is None:
             return [Reply(self._t("not_found"))]
-        return [Reply(self._t("edit_done")), *await self.open(user_id, note_id)]
+        done = self._t("edit_done") + (f" {saved_as(read)}" if read else "")  # the time as read
+        return [Reply(done), *await self.open(user_id, note_id)]
 
     async def set_kind(self, user_id: str, note_id: int, kind: str) -> list[Reply]:
         if kind not in self.copy["kinds"]:
@@ -469,8 +471,7 @@ class DiaryDesk:
         note = await self._run(self.store.update_field, user_id, note_id, "kind", kind)
         if note is None:
             return [Reply(self._t("not_found"))]
-        done = self._t("edit_done") + (f" {saved_as(read)}" if read else "")  # the time as read
-        return [Reply(done), *await self.open(user_id, note_id)]
+        return [Reply(self._t("edit_done")), *await self.open(user_id, note_id)]
 
     async def cancel_pending(self, user_id: str) -> None:
         """A command or button moves on: forget a half-started edit."""
@@ -797,3 +798,5 @@ class DiaryDesk:
             return [Reply(clear_chat=True)]  # the steps go too: nothing is left
         return [Reply(self._t("not_found"), [Button(self._b("back"), "diary:page:0")])]
 
+        if action == "forget_clear" and len(parts) == 2:
+            return await self.forget_and_clear(user_id)

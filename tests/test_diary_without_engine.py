@@ -125,7 +125,9 @@ async def test_forget_asks_first_then_deletes_with_the_engine_down(bot: Bot) -> 
     confirm = await bot.ask("u1", "/forget")
     assert "Delete everything?" in confirm[0].text
     buttons = payloads(confirm)
-    assert buttons == {"Yes, delete everything": "diary:forget_yes", "No, keep it": "diary:forget_no"}
+    assert buttons == {"Yes, delete everything": "diary:forget_yes",
+                       "Delete everything and clear this chat": "diary:forget_clear",
+                       "No, keep it": "diary:forget_no"}
     assert bot.rows("u1") == {"notes": 1, "attachments": 1, "answers": 0}  # nothing deleted yet
     kept = await bot.ask("u1", buttons["No, keep it"])
     assert kept[0].text == "OK, nothing was deleted."

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -90,7 +91,9 @@ UNSUPPORTED_KINDS: tuple[tuple[str, str], ...] = (
 ATTACHMENT_KINDS = ("photo", "document", "video", "voice", "audio")
 
 #: Button payloads that clear the chat: their message is deleted, so it is not edited first.
-CLEARING_PAYLOADS = frozenset({"/clear_chat", "diary:clear", "diary:clear_done"})
+CLEARING_PAYLOADS = frozenset({"/clear_chat", "diary:clear", "diary:clear_done", "diary:forget_clear"})
+#: A typed "Clear this chat".
+_CLEAR_COMMAND = re.compile(r"^/clear(?:_chat)?(?:@\w+)?$")
 #: "typing…" only for a reply slower than this (seconds): a quick reply costs one call.
 TYPING_DELAY = 1.0
 
@@ -282,9 +285,13 @@ class TelegramAdapter:
         if user is None:
             return
         chat_id = chat.id if chat is not None else user.id
+        # A request that clears the chat reads the ids first: "delete everything and
+        # clear this chat" deletes them from the trail with the rest of the person's data.
+        known = (await self._deletable(str(user.id))
+                 if text in CLEARING_PAYLOADS or _CLEAR_COMMAND.match(text) else [])
         async with self._typing(bot, chat_id):
             replies = await self.core.handle(str(user.id), text)
-        await self.deliver(bot, chat_id, str(user.id), replies, incoming)
+        await self.deliver(bot, chat_id, str(user.id), replies, [*incoming, *known])
 
     async def deliver(self, bot: Bot, chat_id: int, user_id: str, replies: Sequence[Reply],
                       incoming: Sequence[int] = (), join: bool = True) -> None:
@@ -313,11 +320,7 @@ class TelegramAdapter:
         forgotten, deleted or not (a message Telegram refuses now it refuses later).
         """
         ids = {int(i) for i in also if i}
-        if self.trail is not None:
-            try:
-                ids.update(await asyncio.to_thread(self.trail.deletable, user_id))
-            except Exception as error:  # noqa: BLE001 - delete what we know of
-                logger.error("reading the message trail failed: %s", type(error).__name__)
+        ids.update(await self._deletable(user_id))
         deleted = 0
         for batch in batches(ids):
             try:
@@ -343,6 +346,16 @@ class TelegramAdapter:
                 logger.error("dropping cleared ids failed: %s", type(error).__name__)
         logger.info("chat cleared: %d of %d messages deleted", deleted, len(ids))
         return deleted
+
+    async def _deletable(self, user_id: str) -> list[int]:
+        """The trail's ids Telegram still lets the bot delete; [] without a trail or on a fault."""
+        if self.trail is None:
+            return []
+        try:
+            return list(await asyncio.to_thread(self.trail.deletable, user_id))
+        except Exception as error:  # noqa: BLE001 - delete what we know of
+            logger.error("reading the message trail failed: %s", type(error).__name__)
+            return []
 
     async def _note(self, user_id: str, message_ids: Sequence[int]) -> None:
         """Keep a turn's message ids (never content) for "Clear this chat"; a failure is logged."""

@@ -6,6 +6,8 @@ payload and a message its text.
 """
 from __future__ import annotations
 
+import asyncio
+
 from bot.replies import Button, Reply
 
 ANSWERS = [Button("Yes", "/affirm"), Button("No", "/deny"), Button("Not sure", "/unsure")]
@@ -52,6 +54,9 @@ class FakeCore:
             return [Reply("Pick one.", [Button("Something else", LONG_PAYLOAD)])]
         if text == "/buttons_only":
             return [Reply("", [Button("Yes", "/affirm")])]
+        if text == "/slow":  # slower than the adapter's one second before "typing…"
+            await asyncio.sleep(1.6)
+            return [Reply("That took a while.")]
         if text == "/boom":
             raise RuntimeError("the fake core failed on purpose")
         return [Reply(f"You said: {text}")]

@@ -30,6 +30,12 @@ emulator and mends the departures, so production code talks plain Bot API:
   does.
 * ``leaveChat`` is missing: the proxy answers it and, like Telegram, delivers no
   more updates from a chat the bot has left.
+* ``deleteMessages`` (up to 100 ids) is missing: the proxy deletes each id with
+  the emulator's own ``deleteMessage``, from its storage, as Telegram does (ids
+  it cannot find are skipped).  The emulator's ``deleteMessage`` removes the
+  first stored update with that id and chat; a button press is stored with the
+  id the next message gets, so each id is deleted until none is left.  Every
+  deleted id is kept in :attr:`BotApiProxy.deleted`.
 
 Files, which the emulator does not know at all, are emulated by the proxy:
 
@@ -273,6 +279,8 @@ class BotApiProxy:
         self.webhooks: dict[str, Webhook] = {}
         self.webhook_deliveries: list[int] = []
         self.left_chats: set[tuple[str, int]] = set()
+        #: (token, chat_id, message_id) of every message the bot deleted.
+        self.deleted: list[tuple[str, int, int]] = []
         #: Files the emulated Telegram holds, by file_id (see :meth:`host_file`).
         self.files: dict[str, HostedFile] = {}
         #: (token, file_path) of every file download the bot made.
@@ -365,6 +373,8 @@ class BotApiProxy:
         if method == "leaveChat":
             self.left_chats.add((token, int(params["chat_id"])))
             return web.json_response({"ok": True, "result": True})
+        if method in ("deleteMessages", "deleteMessage"):
+            return await self._delete_messages(token, method, params)
         if method == "setWebhook":
             return await self._set_webhook(request, token, params)
         if method == "deleteWebhook":
@@ -452,6 +462,8 @@ class BotApiProxy:
         document = {"file_id": hosted.file_id, "file_unique_id": hosted.file_unique_id,
                     "file_name": filename, "mime_type": mime_type, "file_size": len(content)}
         stored: JSONDict = {"chat_id": chat_id, "text": caption or "", "document": document}
+        if params.get("reply_markup"):  # the keyboard under the file, as Telegram shows it
+            stored["reply_markup"] = params["reply_markup"]
         if caption:
             stored["caption"] = caption
             if params.get("parse_mode"):
@@ -473,10 +485,49 @@ class BotApiProxy:
             "from": dict(BOT_USER),
             "document": document,
         }
+        if params.get("reply_markup"):
+            markup = params["reply_markup"]
+            message["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
         if caption:  # what Telegram returns: the caption with its markup parsed
             html_mode = str(params.get("parse_mode", "")).upper() == "HTML"
             message["caption"] = html.unescape(_TAG.sub("", caption)) if html_mode else caption
         return web.json_response({"ok": True, "result": message})
+
+    async def _delete_messages(self, token: str, method: str, params: JSONDict) -> web.StreamResponse:
+        """Telegram's ``deleteMessages`` (and ``deleteMessage``) against the emulator's storage."""
+        assert self._session is not None
+        try:
+            chat_id = int(params["chat_id"])
+            if method == "deleteMessage":
+                ids = [int(params["message_id"])]
+            else:
+                raw = params.get("message_ids")
+                ids = [int(i) for i in (json.loads(raw) if isinstance(raw, str) else raw)]
+        except (KeyError, TypeError, ValueError):
+            return web.json_response({"ok": False, "error_code": 400,
+                                      "description": "Bad Request: message identifiers invalid"},
+                                     status=400)
+        if method == "deleteMessages" and not 1 <= len(ids) <= 100:
+            return web.json_response({"ok": False, "error_code": 400,
+                                      "description": "Bad Request: too many messages to delete"},
+                                     status=400)
+        found = 0
+        url = f"{self.upstream}/bot{quote(token, safe=':')}/deleteMessage"
+        for message_id in ids:
+            for _ in range(10):  # until the emulator has no update of this id and chat
+                async with self._session.post(
+                    url, json={"chat_id": chat_id, "message_id": message_id}
+                ) as response:
+                    data = await response.json(content_type=None)
+                if not (isinstance(data, dict) and data.get("ok")):
+                    break
+                found += 1
+                self.deleted.append((token, chat_id, message_id))
+        if method == "deleteMessage" and not found:
+            return web.json_response({"ok": False, "error_code": 400,
+                                      "description": "Bad Request: message to delete not found"},
+                                     status=400)
+        return web.json_response({"ok": True, "result": True})
 
     async def _forward(
         self, request: web.Request, body: bytes, path: Optional[str] = None,
@@ -836,6 +887,24 @@ class TelegramUser:
             if "chat_id" in item.get("message", {})
             and str(item["message"]["chat_id"]) == str(self.chat_id)
         ]
+
+    async def stored_messages(self) -> list[JSONDict]:
+        """Every message of this chat the emulator holds, both ways (button presses are not
+        messages): ``{"message_id", "from_bot", "time"}``, oldest first."""
+        data = await self._post("/getUpdatesHistory", {"token": self.token})
+        held = []
+        for item in data.get("result") or []:
+            if "callbackQuery" in item:
+                continue
+            message = item.get("message") or {}
+            if "chat_id" in message:
+                chat, from_bot = message["chat_id"], True
+            else:
+                chat, from_bot = (message.get("chat") or {}).get("id"), False
+            if str(chat) == str(self.chat_id):
+                held.append({"message_id": int(item["messageId"]), "from_bot": from_bot,
+                             "time": int(item["time"])})
+        return held
 
     async def current(self, message: BotMessage) -> BotMessage:
         for stored in await self.history():

@@ -42,6 +42,7 @@ MENU = [
     ("notes", "Your incident log"),
     ("export", "Export your log as a PDF and CSV for the police"),
     ("forget", "Delete everything I keep about you"),
+    ("clear", "Clear this chat (delete our recent messages from this phone)"),
 ]
 GROUP_REFUSAL = ("Hello. I only work in a private chat, one to one. I don't read or keep anything "
                  "written in this group, and I'm leaving it now.")
@@ -61,9 +62,22 @@ async def test_start_gets_welcome_with_inline_keyboard(
     link = welcome.button("Police Live Chat")
     assert link["url"] == "https://example.org/live-chat" and "callback_data" not in link
     assert (str(user.user["id"]), "/start") in fake_bot.core.received
+    # A quick reply costs one call: no "typing…" before it.
+    chat = str(user.chat_id)
+    assert not [c for c in bot_api.calls_to("sendChatAction", fake_bot.token)
+                if str(c.params.get("chat_id")) == chat]
+
+
+async def test_typing_shows_for_a_slow_reply_only(
+    fake_bot: RunningBot, new_user: UserFactory, bot_api: BotApiProxy
+) -> None:
+    user = new_user(fake_bot)
+    replies = await user.ask("/slow")
+    assert [m.text for m in replies] == ["That took a while."]
     # "typing…" was asked for (the emulator refuses the method; the bot carried on).
-    typing = bot_api.calls_to("sendChatAction", fake_bot.token)
-    assert any(c.params.get("action") == "typing" for c in typing)
+    typing = [c for c in bot_api.calls_to("sendChatAction", fake_bot.token)
+              if str(c.params.get("chat_id")) == str(user.chat_id)]
+    assert [c.params.get("action") for c in typing] == ["typing"]
 
 
 async def test_command_menu_is_offered_at_start_up(
@@ -93,8 +107,9 @@ async def test_buttons_walk_through_the_check_and_close_behind_them(
     assert (await user.current(question)).text.endswith("✓ Not sure")
     assert "None of these" in behaviours.titles
     summary = await user.choose(behaviours, "None of these")
-    assert "3 of the 4 warning signs" in summary[0].text
-    assert "101" in summary[1].text
+    # The turn's two texts arrive as one message: one Bot API call (issue 15).
+    assert len(summary) == 1
+    assert "3 of the 4 warning signs" in summary[0].text and "101" in summary[0].text
     mine = [text for uid, text in fake_bot.core.received if uid == str(user.user["id"])]
     assert mine == ["/check", "/affirm", "/affirm", "/affirm", "/unsure", "/behaviour_none"]
     answered = bot_api.calls_to("answerCallbackQuery", fake_bot.token)

@@ -57,7 +57,8 @@ async def test_start_welcomes_with_buttons(real_bot: RunningBot, new_user: UserF
     assert "999 now" not in welcome.text  # a greeting is not a danger message
     assert [(b["text"], b.get("callback_data")) for b in welcome.buttons] == [
         ("Check the warning signs", "/start_check"), ("Safety advice", "/ask_safety_advice"),
-        ("Who to contact", "/ask_signposts"), ("Questions about stalking", "/ask_questions")]
+        ("Who to contact", "/ask_signposts"), ("Questions about stalking", "/ask_questions"),
+        ("🧹 Clear this chat", "/clear_chat")]
     # pressing the first button starts the check
     replies = await user.choose(welcome, "Check the warning signs", until=is_sign_question("fixated"))
     assert "1 of 4 · FIXATED" in last_with_buttons(replies).text

@@ -208,7 +208,8 @@ async def test_record_attach_browse_edit_export_and_forget(
     prompt = the(await user.choose(menu, "Witnesses", until=containing("new text")), "new text")
     assert "Witnesses" in prompt.text and prompt.titles == ["Cancel"]
     replies = await user.ask("Sam from the gym, 07700 900123", until=containing("Incident #"))
-    assert replies[0].text == "✅ Updated."
+    # "Updated" and the note come as one message (one Bot API call a turn, issue 15).
+    assert replies[0].text.startswith("✅ Updated.") and "\n\nIncident #" in replies[0].text
     reopened = the(replies, "Incident #")
     assert "Witnesses: Sam from the gym, 07700 900123" in reopened.text.splitlines()
     assert "Attachments: 1" in reopened.text.splitlines()
