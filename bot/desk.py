@@ -348,6 +348,18 @@ class DiaryDesk:
             Button(self._b("forget_no"), "diary:forget_no"),
         ])]
 
+    async def forget_and_clear(self, user_id: str) -> list[Reply]:
+        """Delete everything, and clear this chat in the same turn (its message ids go with the rest).
+
+        One neutral message is left: that it is done (or what could not be
+        deleted), then the steps only the person can take.
+        """
+        [reply] = await self.forget(user_id)
+        whole = reply.text.startswith(str(self.copy["forgotten"]).split("{", 1)[0])
+        done = self._t("forgotten_cleared") if whole else reply.text  # else: what was NOT deleted
+        steps = self.clear_chat()[0]
+        return [Reply(f"{done}\n\n{steps.text}", steps.buttons, clear_chat=True)]
+
     # -- browse, open, edit, delete --------------------------------------------------------
     async def page(self, user_id: str, page: int) -> list[Reply]:
         page = max(page, 0)
@@ -696,7 +708,7 @@ class DiaryDesk:
         deleted = {"notes": counts.get("notes", 0), "attachments": counts.get("attachments", 0),
                    "answers": counts.get("answers", 0)}
         if await self._forget_conversation_now(user_id):
-            return [Reply(self._t("forgotten", **deleted), [self.clear_chat_button()])]
+            return [Reply(self._t("forgotten", **deleted))]
         self._retry_forget_later(user_id)
         return [Reply(self._t("forget_conversation_pending", **deleted))]
 
@@ -788,6 +800,8 @@ class DiaryDesk:
             return await self.ask_where(user_id)
         if action == "forget_yes" and len(parts) == 2:
             return await self.forget(user_id)
+        if action == "forget_clear" and len(parts) == 2:
+            return await self.forget_and_clear(user_id)
         if action == "forget_no" and len(parts) == 2:
             return [Reply(self._t("forget_cancelled"))]
         if action == "retry" and len(parts) == 2:
@@ -798,5 +812,3 @@ class DiaryDesk:
             return [Reply(clear_chat=True)]  # the steps go too: nothing is left
         return [Reply(self._t("not_found"), [Button(self._b("back"), "diary:page:0")])]
 
-        if action == "forget_clear" and len(parts) == 2:
-            return await self.forget_and_clear(user_id)
