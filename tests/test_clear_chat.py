@@ -261,3 +261,18 @@ async def test_the_console_says_what_clearing_would_delete(core: Core) -> None:
     assert STEPS in shown[1].text
     [done] = tally.after(core, await core.handle(USER, "diary:clear_done"))
     assert "removes the message with the steps too" in done.text
+
+
+# -- files that don't give the person away -------------------------------------------------
+
+
+def test_the_plan_pdf_has_a_neutral_heading(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    from bot.plan_pdf import write_plan_pdf
+
+    path = write_plan_pdf(tmp_path / "plan.pdf", "My safety plan",
+                          [("Keep a record", "Write down every incident.", False)], "Call 999.")
+    reader = PdfReader(str(path))
+    first_line = reader.pages[0].extract_text().splitlines()[0]
+    assert first_line == "My plan" and reader.metadata.title == "My plan"

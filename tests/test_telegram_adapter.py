@@ -135,14 +135,15 @@ def adapter(core: FakeCore) -> TelegramAdapter:
 async def test_text_goes_to_the_core_and_replies_come_back_escaped(
     adapter: TelegramAdapter, core: FakeCore, bot: FakeBot
 ) -> None:
-    core.replies = [Reply("a <b> & c", [Button("Yes", "/affirm")]), Reply("second")]
+    # Two questions with their own buttons: two messages, each keyboard under its words.
+    core.replies = [Reply("a <b> & c", [Button("Yes", "/affirm")]), Reply("second", [Button("No", "/deny")])]
     await adapter.on_text(update(bot, message=message("<i>hi</i>")), ctx(bot))
     assert core.received == [("42", "<i>hi</i>")]
     sends = bot.called("send_message")
     assert [s["args"] for s in sends] == [(42, "a &lt;b&gt; &amp; c"), (42, "second")]
     assert sends[0]["parse_mode"] == "HTML"
     assert sends[0]["reply_markup"].inline_keyboard[0][0].callback_data == "/affirm"
-    assert sends[1]["reply_markup"] is None
+    assert sends[1]["reply_markup"].inline_keyboard[0][0].callback_data == "/deny"
     assert bot.called("send_chat_action") == []  # a quick reply: no "typing…" call
 
 

@@ -108,3 +108,25 @@ def test_library_log_arguments_are_withheld() -> None:
                                None)
     assert WithholdArguments().filter(record)
     assert record.getMessage() == f"Processing update {WITHHELD} after 3 tries"
+
+
+def test_coalesce_joins_a_turn_into_as_few_messages_as_keep_each_keyboard_with_its_question() -> None:
+    from bot.replies import Reply
+    from bot.telegram.render import coalesce
+
+    link = Button("Police Live Chat", url="https://example.org/chat")
+    yes = Button("Yes", "/affirm")
+    more = Button("Anything else?", "/more")
+    # Text, then a question: one message, the question's keyboard under it.
+    assert [(r.text, r.buttons) for r in coalesce([Reply("A."), Reply("B?", [yes])])] == [
+        ("A.\n\nB?", [yes])]
+    # Links, then a question: one message, the links first.
+    assert [(r.text, r.buttons) for r in coalesce([Reply("A.", [link]), Reply("B?", [more])])] == [
+        ("A.\n\nB?", [link, more])]
+    # A question, then a plain line: one message, the keyboard under both.
+    assert [r.buttons for r in coalesce([Reply("A?", [yes]), Reply("Take care.")])] == [[yes]]
+    # Two questions: two messages.
+    assert len(coalesce([Reply("A?", [yes]), Reply("B?", [more])])) == 2
+    # A file or a clear stays apart; too long stays apart.
+    assert len(coalesce([Reply("A."), Reply("B.", clear_chat=True)])) == 2
+    assert len(coalesce([Reply("x" * 3000), Reply("y" * 3000)])) == 2

@@ -75,24 +75,33 @@ def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
 def coalesce(replies: Sequence[Reply]) -> list[Reply]:
     """The replies of one turn as few Telegram messages as they allow (one call each).
 
-    A text-only reply without buttons is joined to the text of the reply after it
-    (a blank line between), as long as the two fit in one message; the later
-    reply keeps its buttons.  A reply with a file, buttons of its own or a
-    "clear this chat" stays where it is, so nothing is reordered and every
-    keyboard stays under the words it belongs to.
+    A reply's text is joined to the text of the reply before it (a blank line
+    between) when the two fit in one message and at most one of them has
+    buttons that call back, or when the earlier one's buttons are only links:
+    the keyboard (links first) goes under the joined text.  Two sets of choices
+    stay two messages, so each keyboard stays under the question it answers; a
+    reply with a file or a "clear this chat" stays where it is; nothing is
+    reordered.
     """
     shaped: list[Reply] = []
     for reply in replies:
         before = shaped[-1] if shaped else None
-        if (before is not None and before.text.strip() and not before.buttons
-                and before.document is None and not before.clear_chat
-                and reply.text.strip() and reply.document is None and not reply.clear_chat):
+        if before is not None and _joinable(before, reply):
             joined = f"{before.text.strip()}\n\n{reply.text.strip()}"
             if telegram_length(joined) <= MAX_MESSAGE:
-                shaped[-1] = Reply(joined, list(reply.buttons))
+                shaped[-1] = Reply(joined, [*before.buttons, *reply.buttons])
                 continue
         shaped.append(reply)
     return shaped
+
+
+def _joinable(before: Reply, after: Reply) -> bool:
+    if not before.text.strip() or not after.text.strip():
+        return False
+    if before.document is not None or after.document is not None or before.clear_chat or after.clear_chat:
+        return False
+    choices_before = any(not b.url for b in before.buttons)
+    return not (choices_before and after.buttons)
 
 
 def _fit_bytes(text: str, limit: int = MAX_CALLBACK_DATA) -> str:
