@@ -38,6 +38,7 @@ from bot.diary.store import (
 from bot.facts import Facts
 from bot.plan_pdf import write_plan_pdf
 from bot.replies import Button, Document, Reply
+from nlu.actions.advice import place_of, plan_report_text, route, where_question
 from nlu.actions.risk import assess, plan_steps, risk_copy
 from nlu.dates import FutureDate, When, echo_when, find_when, local_zone, read_when, saved_as
 
@@ -53,6 +54,7 @@ EDITABLE = ("occurred_at", "place", "what_happened", "kind", "how_detail", "appe
 PENDING_EDIT = "pending_edit"
 PENDING_ATTACHMENT = "pending_attachment"
 PLAN_DONE = "plan_done"
+WHERE = "where"  # where the person is (issue 12 item 6): a saved answer
 #: The data screens the bot draws itself, with or without the dialogue engine:
 #: the payloads of /notes, /export, /forget and /clear (data/commands.yml).
 DATA_SCREENS = ("/list_notes", "/export_notes", "/forget_me", "/clear_chat")
@@ -280,11 +282,13 @@ class DiaryDesk:
             return self.confirm_forget()
         if op == "confirm_forget":
             return self.confirm_forget()
-        if op == "save_answers" and request.get("name") in ("four", "risk"):
+        if op == "save_answers" and request.get("name") in ("four", "risk", WHERE):
             await self._run(self.store.set_answer, user_id, str(request["name"]), request.get("value"))
             return []
         if op == "plan":
             return await self.plan(user_id)
+        if op == "where":
+            return await self.where_route(user_id, str(request.get("topic") or "report"))
         if op == "log_mention":
             mention = await self.log_mention(user_id)
             return [mention] if mention else []
@@ -606,6 +610,24 @@ class DiaryDesk:
             logger.error("an old waiting file could not be kept: %s", type(error).__name__)
         await self._run(self.store.delete_answer, user_id, PENDING_ATTACHMENT)
 
+    # -- where the person is: asked once (reporting, the law, the plan) -------------------
+    def _rendered(self, message: dict[str, Any]) -> Reply:
+        buttons = []
+        for raw in message.get("buttons") or []:
+            title, payload = self.facts.render(str(raw["title"])), self.facts.render(str(raw["payload"]))
+            link = payload.startswith(("http://", "https://"))
+            buttons.append(Button(title, url=payload) if link else Button(title, payload))
+        return Reply(self.facts.render(str(message.get("text", ""))), buttons)
+
+    async def where_route(self, user_id: str, topic: str) -> list[Reply]:
+        """The route of the place the person told us before, or the question, once."""
+        place = place_of(await self._run(self.store.get_answer, user_id, WHERE))
+        if place is None:
+            return [self._rendered(where_question(topic))]
+        if topic == "plan":
+            return await self.plan(user_id)
+        return [self._rendered(route(place, topic))]
+
     # -- the personal safety plan ----------------------------------------------------------
     async def _plan(self, user_id: str) -> tuple[list[str], set[str], int, bool]:
         four = await self._run(self.store.get_answer, user_id, "four")
@@ -616,11 +638,17 @@ class DiaryDesk:
         several = bool(risk) and assess(risk).level in ("report_now", "report_spo")
         return steps, done, log_count, several or not (four or risk)
 
-    def _step_text(self, key: str, log_count: int, spo: bool) -> tuple[str, str]:
+    def _step_text(self, key: str, log_count: int, spo: bool,
+                   place: Optional[str] = None) -> tuple[str, str]:
         plan = risk_copy()["plan"]
         step = plan["steps"][key]
         log_line = plan["log_line"].format(count=log_count) if log_count else ""
         text = str(step["text"]).replace("{log}", log_line).replace("{spo}", plan["spo_line"] if spo else "")
+        where = plan_report_text(place)  # the place's own route, when the person told us
+        if where and key == "report":
+            text = where + (plan["spo_line"] if spo else "")
+        elif where and key == "report_now":
+            text = str(plan["report_now_where"]).replace("{route}", where)
         return self.facts.render(str(step["title"])), self.facts.render(text)
 
     async def plan(self, user_id: str) -> list[Reply]:
@@ -632,8 +660,9 @@ class DiaryDesk:
         if not (four and risk):
             lines.append(plan["empty_hint"])
         buttons = []
+        place = place_of(await self._run(self.store.get_answer, user_id, WHERE))
         for number, key in enumerate(steps, start=1):
-            title, text = self._step_text(key, log_count, spo)
+            title, text = self._step_text(key, log_count, spo, place)
             mark = plan["done_mark"] if key in done else plan["todo_mark"]
             lines.append(f"\n{mark} {number}. {title}\n{text}")
             label = plan["mark_undo"] if key in done else plan["mark_done"]
@@ -656,8 +685,9 @@ class DiaryDesk:
         steps, done, log_count, spo = await self._plan(user_id)
         plan = risk_copy()["plan"]
         items = []
+        place = place_of(await self._run(self.store.get_answer, user_id, WHERE))
         for key in steps:
-            title, text = self._step_text(key, log_count, spo)
+            title, text = self._step_text(key, log_count, spo, place)
             items.append((title, text, key in done))
         folder = Path(tempfile.mkdtemp(prefix="plan-", dir=self.export_dir))
         # A neutral name: a file list or a preview must not give the person away.

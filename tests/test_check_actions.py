@@ -105,8 +105,10 @@ async def test_validator_answers_a_question_mid_check_then_returns() -> None:
     text = "how do i report this"
     result, messages = await validate(form, "sign_fixated", tracker(text, "ask_report"), text)
     assert result == {"sign_fixated": None}
-    assert messages[0]["text"] == "Report: call 101"
-    assert messages[0]["buttons"] == [{"title": "Live Chat", "payload": "https://x"}]
+    # Where the person is isn't known inside the check: the route that works anywhere
+    # (101), never the West Midlands Live Chat, and only link buttons mid-check.
+    assert "[[non_emergency]]" in messages[0]["text"] and "police.uk" in messages[0]["text"]
+    assert messages[0]["buttons"] == [{"title": "Find your police force", "payload": "[[police_uk_url]]"}]
     assert "Back to the check" in messages[1]["text"]
 
 

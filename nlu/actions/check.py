@@ -8,7 +8,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from nlu.actions import domain_copy
+from nlu.actions import domain_copy, forms
 from nlu.actions.answers import (
     BEHAVIOURS,
     SIGN_SLOTS,
@@ -38,19 +38,37 @@ def _restart(dispatcher: CollectingDispatcher) -> dict[str, Any]:
     return {slot: None for slot in (*SIGN_SLOTS, "behaviours", "behaviours_done")}
 
 
-def _answer_aside(dispatcher: CollectingDispatcher, domain: dict[str, Any], slot: str,
-                  intent: Optional[str], confidence: float) -> bool:
+def _answer_aside(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+                  slot: str, text: str, intent: Optional[str], confidence: float) -> bool:
     """Answer "what do you mean?" or a question asked mid-check; True if answered."""
     if intent == "explain":
         dispatcher.utter_message(text=domain_copy.text(f"explain_{slot}"))
         return True
-    if intent in domain_copy.QUESTION_RESPONSES and confidence >= 0.6:
-        answer = domain_copy.domain_response(domain, domain_copy.QUESTION_RESPONSES[intent])
-        dispatcher.utter_message(text=str(answer.get("text", "")),
-                                 buttons=domain_copy.link_buttons(answer))
-        dispatcher.utter_message(text=domain_copy.text("back_to_check"))
+    if forms.is_question(text, intent, confidence) or (
+            intent in forms.question_intents() and confidence >= 0.6):
+        forms.answer_question(dispatcher, tracker, domain, domain_copy.text("back_to_check"))
         return True
     return False
+
+
+def _correction(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str,
+                text: str) -> Optional[dict[str, Any]]:
+    """"wait, actually the first one is a no": the earlier sign it names, changed and
+    confirmed; this step is asked again.  None when the message corrects nothing."""
+    body = forms.correction_body(text)
+    if body is None:
+        return None
+    names = {s: sign_name(s) for s in SIGN_SLOTS}
+    target = forms.referenced_step(body, list(SIGN_SLOTS), slot, names)
+    if target is None:
+        return None
+    answer = forms.last_answer(body) or interpret_sign(target, body, None, 0.0)
+    if answer is None:
+        return None
+    shown = domain_copy.copy("form_answer_names")["custom"][answer]
+    dispatcher.utter_message(text=domain_copy.text("form_corrected").format(
+        question=sign_name(target), answer=shown))
+    return {target: answer, slot: None}
 
 
 def behaviour_titles() -> dict[str, str]:
@@ -75,7 +93,7 @@ class ActionResetCheck(Action):
             tracker, "four_check_form")
 
 
-class ValidateFourCheckForm(domain_copy.PauseFirst, FormValidationAction):
+class ValidateFourCheckForm(domain_copy.PauseFirst, forms.StopFirst, FormValidationAction):
     """Turns buttons and own-words answers into yes / no / unsure, one sign at a time."""
 
     def name(self) -> str:
@@ -88,12 +106,20 @@ class ValidateFourCheckForm(domain_copy.PauseFirst, FormValidationAction):
         text, intent, confidence = _latest(tracker)
         if _restart_requested(text):
             return _restart(dispatcher)
-        answer = interpret_sign(slot, text, intent, confidence)
+        corrected = _correction(dispatcher, tracker, slot, text)
+        if corrected:
+            return corrected
+        if intent == "explain":
+            _answer_aside(dispatcher, tracker, domain, slot, text, intent, confidence)
+            return {slot: None}
+        answer = interpret_sign(slot, text, None, 0.0) or forms.read_answer(text)
+        if answer is None and not forms.is_question(text, intent, confidence):
+            answer = interpret_sign(slot, text, intent, confidence)
         if answer:
             return {slot: answer}
         if intent == "emergency":  # Rasa reads danger where the guard did not: 999 first
             dispatcher.utter_message(text=domain_copy.text("danger_reminder"))
-        if not _answer_aside(dispatcher, domain, slot, intent, confidence):
+        if not _answer_aside(dispatcher, tracker, domain, slot, text, intent, confidence):
             dispatcher.utter_message(text=domain_copy.text("not_understood_answer"))
         return {slot: None}
 
@@ -135,13 +161,19 @@ class ValidateFourCheckForm(domain_copy.PauseFirst, FormValidationAction):
                 return {"behaviours": chosen, "behaviours_done": "yes"}
             dispatcher.utter_message(text=domain_copy.text("not_understood_behaviours"))
             return {"behaviours_done": None}
+        corrected = _correction(dispatcher, tracker, "behaviours_done", text)
+        if corrected:
+            return corrected
+        if intent == "explain" or forms.is_question(text, intent, confidence):
+            _answer_aside(dispatcher, tracker, domain, "behaviours_done", text, intent, confidence)
+            return {"behaviours_done": None}
         found = extract_behaviours(text)
         if found:
             merged = [b for b in BEHAVIOURS if b in chosen or b in found]
             return {"behaviours": merged, "behaviours_done": "yes"}
         if says_done(text) or (intent == "deny" and confidence >= 0.5):
             return {"behaviours": chosen, "behaviours_done": "yes"}
-        if not _answer_aside(dispatcher, domain, "behaviours_done", intent, confidence):
+        if not _answer_aside(dispatcher, tracker, domain, "behaviours_done", text, intent, confidence):
             dispatcher.utter_message(text=domain_copy.text("not_understood_behaviours"))
         return {"behaviours_done": None}
 

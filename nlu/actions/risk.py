@@ -16,7 +16,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from nlu.actions import domain_copy
+from nlu.actions import domain_copy, forms
 from nlu.actions.answers import INTENT_ANSWERS, is_payload
 
 RISK_PATH = Path(__file__).resolve().parents[2] / "data" / "risk.yml"
@@ -91,7 +91,7 @@ class ActionResetRisk(Action):
             tracker, "risk_form")
 
 
-class ValidateRiskForm(domain_copy.PauseFirst, FormValidationAction):
+class ValidateRiskForm(domain_copy.PauseFirst, forms.StopFirst, FormValidationAction):
     """Yes / no / don't know / skip, with "why?" explained and questions answered."""
 
     def name(self) -> str:
@@ -109,23 +109,46 @@ class ValidateRiskForm(domain_copy.PauseFirst, FormValidationAction):
         cleaned = text.strip().lower()
         if cleaned in ("skip", "pass", "next", "skip it", "rather not say"):
             return {slot: SKIPPED}
-        if is_payload(text) or confidence >= 0.5:
+        if is_payload(text):
             answer = INTENT_ANSWERS.get(intent or "")
             if answer:
                 return {slot: "unknown" if answer == "unsure" else answer}
+        corrected = self._correction(slot, text, dispatcher)
+        if corrected:
+            return corrected
         if intent == "explain" or cleaned.rstrip("?") in ("why", "why do you ask", "why is that"):
             dispatcher.utter_message(text=risk_copy()["questions"][slot]["why"])
             return {slot: None}
-        if intent in domain_copy.QUESTION_RESPONSES and confidence >= 0.6:
-            answer_copy = domain_copy.domain_response(domain, domain_copy.QUESTION_RESPONSES[intent])
-            dispatcher.utter_message(text=str(answer_copy.get("text", "")),
-                                     buttons=domain_copy.link_buttons(answer_copy))
-            dispatcher.utter_message(text=risk_copy()["back"])
+        said = None if is_payload(text) else forms.read_answer(text)
+        question = forms.is_question(text, intent, confidence)
+        if said is None and not question and confidence >= 0.5:
+            said = INTENT_ANSWERS.get(intent or "")
+        if said:
+            return {slot: "unknown" if said == "unsure" else said}
+        if question or (intent in forms.question_intents() and confidence >= 0.6):
+            forms.answer_question(dispatcher, tracker, domain, risk_copy()["back"])
             return {slot: None}
         if intent == "emergency":  # Rasa reads danger where the guard did not: 999 first
             dispatcher.utter_message(text=domain_copy.text("danger_reminder"))
         dispatcher.utter_message(text=risk_copy()["not_understood"])
         return {slot: None}
+
+    @staticmethod
+    def _correction(slot: str, text: str, dispatcher: CollectingDispatcher) -> Optional[dict[str, Any]]:
+        """"sorry, the last one should be a no": that earlier answer changed and confirmed."""
+        body = forms.correction_body(text)
+        if body is None:
+            return None
+        target = forms.referenced_step(body, list(RISK_SLOTS), slot)
+        answer = forms.last_answer(body) if target else None
+        if target is None or answer is None:
+            return None
+        value = "unknown" if answer == "unsure" else answer
+        number = RISK_SLOTS.index(target) + 1
+        shown = domain_copy.copy("form_answer_names")["custom"][value]
+        dispatcher.utter_message(text=domain_copy.text("form_corrected").format(
+            question=risk_copy()["progress"].format(number=number), answer=shown))
+        return {target: value, slot: None}
 
 
 def _make_validate(slot: str) -> Any:
@@ -187,5 +210,7 @@ class ActionPlan(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        dispatcher.utter_message(json_message={"diary": {"op": "plan"}})
+        known = tracker.get_slot("where_person")  # else the bot asks once (or knows it already)
+        request = {"op": "plan"} if known else {"op": "where", "topic": "plan"}
+        dispatcher.utter_message(json_message={"diary": request})
         return []

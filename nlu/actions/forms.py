@@ -1,0 +1,220 @@
+"""Reading a form's answer as a person would: a question, a correction, a real "stop".
+
+Shared by the guided note, the FOUR check and the risk self-check.  What
+generalises, not a list of examples:
+
+* a **question** is a message in question form (it opens with a question word or
+  an inverted auxiliary, "do I need...", "will he...") or that ends with "?" while
+  the NLU reads one of its question intents; a message that opens with an answer
+  word ("no, only the once", "yes he does") is an answer, whatever follows;
+* a **correction** opens with a discourse marker ("wait", "actually", "sorry, I
+  meant", "oh and") or adds with "too" / "as well"; the field it corrects is found
+  by the form's own readers (the note's field readers, the check's sign names and
+  ordinals), never by its position;
+* **stop** means stop only when that is what the message says: the exact words, or
+  a short request the NLU reads as stop with no story in it ("no I haven't told him
+  to stop, I'm scared to" is an answer).
+
+The patterns live in ``data/form_reading.yml``; the copy in ``data/copy.yml``.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.interfaces import ActionExecutionRejection
+
+from nlu.actions import advice, domain_copy
+
+READING_PATH = Path(__file__).resolve().parents[2] / "data" / "form_reading.yml"
+QUESTION_CONFIDENCE = 0.5
+
+
+@lru_cache(maxsize=1)
+def _reading() -> dict[str, Any]:
+    raw = yaml.safe_load(READING_PATH.read_text("utf-8"))
+
+    def one(patterns: list[str]) -> re.Pattern[str]:
+        return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+    compiled: dict[str, Any] = {key: one(raw[key]) for key in (
+        "question_start", "answer_start", "stop_exact", "stop_verb", "stop_story", "correction_start",
+        "addition", "unsure", "yes", "no")}
+    compiled["note_fields"] = {field: one(patterns) for field, patterns in raw["note_fields"].items()}
+    compiled["ordinals"] = {str(k): int(v) for k, v in raw["ordinals"].items()}
+    compiled["previous"] = one(raw["previous"])
+    return compiled
+
+
+def clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("’", "'")).strip()
+
+
+def latest(tracker: Tracker) -> tuple[str, Optional[str], float]:
+    message = tracker.latest_message or {}
+    intent = message.get("intent") or {}
+    return str(message.get("text") or ""), intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+# -- questions ------------------------------------------------------------------------------
+def question_intents() -> set[str]:
+    return set(domain_copy.QUESTION_RESPONSES) | set(advice.ROUTED)
+
+
+def _retrieval_answer(tracker: Tracker, intent: Optional[str]) -> Optional[str]:
+    """The knowledge base's answer (a retrieval intent's ResponseSelector), if there is one."""
+    selector = (tracker.latest_message or {}).get("response_selector") or {}
+    for key in (intent, "default"):
+        found = selector.get(key or "") or {}
+        response = found.get("response") or {}
+        texts = [r.get("text") for r in response.get("responses") or [] if r.get("text")]
+        if texts and float(response.get("confidence") or 0.0) >= QUESTION_CONFIDENCE:
+            return str(texts[0])
+    return None
+
+
+def is_question(text: str, intent: Optional[str], confidence: float) -> bool:
+    """The message asks something rather than answering the step."""
+    words = clean(text)
+    if not words or words.startswith("/"):
+        return False
+    reading = _reading()
+    if reading["answer_start"].match(words):
+        # "no, only the once" / "yes, is that bad?": an answer first.  Only a clear
+        # question after the answer word ("no. do I need to...?") is a question.
+        rest = re.split(r"[,.;:!]\s*", words, maxsplit=1)
+        tail = rest[1] if len(rest) > 1 else ""
+        return bool(tail) and tail.endswith("?") and bool(reading["question_start"].match(tail))
+    asks_like_a_question = bool(reading["question_start"].match(words))
+    question_intent = intent in question_intents() or (intent or "").startswith(("faq", "chitchat"))
+    if asks_like_a_question and (words.endswith("?") or question_intent):
+        return True
+    return words.endswith("?") and question_intent and confidence >= QUESTION_CONFIDENCE
+
+
+def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+                    back: str) -> None:
+    """Answer a question asked inside a form, then say we go back to the step (the form
+    asks it again).  A question the NLU can't place gets an honest "I don't know"."""
+    _, intent, confidence = latest(tracker)
+    answered = _retrieval_answer(tracker, intent)
+    if answered:
+        dispatcher.utter_message(text=answered)
+    elif intent in advice.ROUTED and confidence >= QUESTION_CONFIDENCE:
+        # Reporting and the law depend on where the person is (not asked inside a form:
+        # the route that works anywhere until they have told us).
+        place = advice.place_of(tracker.get_slot("where_person")) or advice.DEFAULT_PLACE
+        answer = advice.route(place, advice.ROUTED[intent])
+        dispatcher.utter_message(text=answer["text"], buttons=domain_copy.link_buttons(answer))
+    elif intent in domain_copy.QUESTION_RESPONSES and confidence >= QUESTION_CONFIDENCE:
+        answer = domain_copy.domain_response(domain, domain_copy.QUESTION_RESPONSES[intent])
+        dispatcher.utter_message(text=str(answer.get("text", "")),
+                                 buttons=domain_copy.link_buttons(answer))
+    else:
+        dispatcher.utter_message(text=domain_copy.text("form_question_unknown"))
+    dispatcher.utter_message(text=back)
+
+
+# -- stop -------------------------------------------------------------------------------------
+def means_stop(text: str, intent: Optional[str], confidence: float) -> bool:
+    """Leave the form: the exact words, or a short stop request with no story in it."""
+    words = clean(text)
+    reading = _reading()
+    if words.lower() in ("/stop", "/cancel") or reading["stop_exact"].match(words):
+        return True
+    if intent != "stop" or confidence < 0.6 or words.startswith("/") or reading["answer_start"].match(words):
+        return False
+    return len(words.split()) <= 6 and bool(reading["stop_verb"].search(words)) \
+        and not reading["stop_story"].search(words)
+
+
+# -- yes / no / not sure ----------------------------------------------------------------------
+def read_answer(text: str) -> Optional[str]:
+    """"yes", "no" or "unsure" from the words ("no, only the once", "idk really, he just
+    texts a lot"), or None.  Not sure first: "no idea" is not a no."""
+    words = clean(text)
+    reading = _reading()
+    if reading["unsure"].search(words):
+        return "unsure"
+    if reading["no"].match(words):
+        return "no"
+    if reading["yes"].match(words):
+        return "yes"
+    return None
+
+
+_ANSWER_WORD = re.compile(
+    r"\b(yes|yeah|yep|yup|no|nope|nah|not sure|unsure|don'?t know|dunno|idk)\b", re.IGNORECASE)
+_ANSWER_OF = {"yes": "yes", "yeah": "yes", "yep": "yes", "yup": "yes", "no": "no", "nope": "no",
+              "nah": "no"}
+
+
+def last_answer(text: str) -> Optional[str]:
+    """The answer a correction gives, by its last answer word ("wait, no, the first one is
+    a yes" -> "yes")."""
+    found = _ANSWER_WORD.findall(clean(text))
+    return _ANSWER_OF.get(found[-1].lower(), "unsure") if found else None
+
+
+# -- corrections ------------------------------------------------------------------------------
+def correction_body(text: str) -> Optional[str]:
+    """The words after a correction marker ("wait, actually my colleague saw him too" ->
+    "my colleague saw him too"), or None when the message is not a correction."""
+    words = clean(text)
+    reading = _reading()
+    found = reading["correction_start"].match(words)
+    if found:
+        body = words[found.end():].lstrip(" ,.-:;!")
+        return body or None
+    if reading["addition"].search(words):
+        return words
+    return None
+
+
+def note_field_of(text: str) -> Optional[str]:
+    """Which step of the note these words belong to, by the field readers (first that fits)."""
+    for field, pattern in _reading()["note_fields"].items():
+        if pattern.search(text):
+            return field
+    return None
+
+
+def adds(text: str) -> bool:
+    return bool(_reading()["addition"].search(clean(text)))
+
+
+def referenced_step(text: str, steps: list[str], current: str,
+                    names: Optional[dict[str, str]] = None) -> Optional[str]:
+    """The earlier step a correction names: by name ("fixated"), by number ("the first
+    one", "question 2") or "the last / previous one"."""
+    words = clean(text).lower()
+    earlier = steps[:steps.index(current)] if current in steps else list(steps)
+    for step, name in (names or {}).items():
+        if step in earlier and re.search(rf"\b{re.escape(name.lower())}\b", words):
+            return step
+    reading = _reading()
+    for word, number in reading["ordinals"].items():
+        if re.search(rf"\b{re.escape(word)}\b", words) and 0 < number <= len(earlier):
+            return earlier[number - 1]
+    if reading["previous"].search(words) and earlier:
+        return earlier[-1]
+    return None
+
+
+class StopFirst:
+    """Mixin for the FOUR check's and the risk self-check's validators: a message that
+    means stop goes to the form's "stop" rule (rejecting the form's run); any other
+    message the classifier reads as "stop" ("no I haven't told him to stop, I'm scared
+    to") is read as an answer.  (The slots map every intent, so the validator sees it.)"""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[Any]:
+        text, intent, confidence = latest(tracker)
+        if intent == "stop" and means_stop(text, intent, confidence):
+            raise ActionExecutionRejection(self.name(), "stop")  # type: ignore[attr-defined]
+        return await super().run(dispatcher, tracker, domain)  # type: ignore[misc]

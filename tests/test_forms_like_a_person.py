@@ -1,0 +1,312 @@
+"""Forms that read like a person (issue 12 items 4, 5 and 6), through the real bot.
+
+The guard, the embedded Rasa with the trained model and the diary, as a person meets
+them, at EVERY step of every form (the guided note, the FOUR check, the risk
+self-check; the walks of tests/test_safety_pause.py):
+
+* a question is answered and the same step asked again; the question is never kept as
+  an answer;
+* "stop" inside an answer ("no I haven't told him to stop, I'm scared to") is an
+  answer, and a real "stop" leaves (the note asks before throwing anything away);
+* a correction ("wait, actually ...") goes to the field it corrects, is said back,
+  and no later answer shifts.
+
+Then the note's time step says back what it saved, and "where are you?" is asked once
+and gives each place its own route, kept with the person's data until /forget.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from bot.facts import Facts
+from bot.replies import Reply
+from tests.conftest import require_model
+from tests.hardening.conftest import RealBot, settings_for
+from tests.test_safety_pause import FORMS, STATES, answer, joined, open_newest, payloads, walk_to
+
+pytestmark = pytest.mark.model
+
+FACTS = Facts.load()
+STOPPED = {"check": "we've stopped the check", "risk": "stopped the self-check",
+           "note": "I haven't saved anything"}
+# A question for each form, in question form (none of them is an answer to any step).
+QUESTION = {"note": "do I need the reg for the police to do anything?",
+            "check": "is it still stalking if he only texts me?",
+            "risk": "do the police need proof before they do anything?"}
+STOP_INSIDE = "no I haven't told him to stop, I'm scared to"
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealBot]:
+    require_model()
+    from bot.app import build_core
+
+    folder = tmp_path_factory.mktemp("forms-like-a-person")
+    policy = asyncio.get_event_loop_policy()
+    loop = asyncio.new_event_loop()
+    try:
+        core = loop.run_until_complete(build_core(settings_for(folder)))
+    finally:
+        asyncio.set_event_loop_policy(policy)
+    bot = RealBot(core, loop, folder)
+    yield bot
+    with contextlib.suppress(Exception):
+        loop.run_until_complete(core.close())
+    core.desk.store.close()
+    loop.close()
+
+
+def new_user() -> str:
+    return f"forms-{uuid.uuid4().hex[:10]}"
+
+
+def mark(form: str, step: int) -> str:
+    return FORMS[form][1][step][0]
+
+
+def finish_from(real: RealBot, user: str, form: str, step: int) -> list[Reply]:
+    """Answer every step from ``step`` on as the walk does; the form's last replies."""
+    _, walk = FORMS[form]
+    replies: list[Reply] = []
+    for rest in range(step, len(walk)):
+        replies = real.ask(user, answer(walk, rest, ""))
+        assert not any(words in joined(replies) for words in STOPPED.values()), joined(replies)[-300:]
+    return replies
+
+
+def the_end(real: RealBot, user: str, form: str, replies: list[Reply]) -> str:
+    """What the person sees at the end: the saved note, the summary or the result."""
+    if form == "note":
+        assert "Saved to your log" in joined(replies), joined(replies)[-300:]
+        return joined(open_newest(real, user))
+    if form == "check":
+        assert "of the 4 warning signs" in joined(replies), joined(replies)[-300:]
+    else:
+        assert "You said yes to" in joined(replies) or "yes to" in joined(replies), joined(replies)[-300:]
+    return joined(replies)
+
+
+# -- a question at every step -----------------------------------------------------------------
+@pytest.mark.parametrize(("form", "step"), STATES)
+def test_a_question_is_answered_and_the_step_asked_again(real: RealBot, form: str, step: int) -> None:
+    user = new_user()
+    walk_to(real, user, form, step, "")
+    replies = real.ask(user, QUESTION[form])
+    text = joined(replies)
+    assert re.search(r"Back to (the note|the check|the questions)", text), text[-400:]
+    assert text.rindex(mark(form, step)) > text.index("Back to"), text[-400:]  # the step again
+    assert len(replies) >= 3  # an answer (or an honest "I don't know"), back, the step
+    end = the_end(real, user, form, finish_from(real, user, form, step))
+    assert QUESTION[form] not in end
+
+
+# -- "stop" inside an answer, and a real stop -------------------------------------------------
+@pytest.mark.parametrize(("form", "step"), STATES)
+def test_stop_inside_an_answer_does_not_stop(real: RealBot, form: str, step: int) -> None:
+    user = new_user()
+    walk_to(real, user, form, step, "")
+    replies = real.ask(user, STOP_INSIDE)
+    text = joined(replies)
+    assert not any(words in text for words in STOPPED.values()), text[-300:]
+    if "Throw this note away?" in text:  # the review read "no": it asks, it never throws away
+        replies = real.ask(user, next(p for p in payloads(replies) if '"keep"' in p))
+        text = joined(replies)
+    _, walk = FORMS[form]
+    nxt = step + 1 if step + 1 < len(walk) and mark(form, step + 1) in text else step
+    if form == "check" and step >= 4 and "of the 4 warning signs" in text:
+        return  # the behaviours step read "no" as "none of these": the summary came
+    if form == "risk" and step == len(walk) - 1 and "yes to" in text:
+        return  # the last risk question answered: the result came
+    the_end(real, user, form, finish_from(real, user, form, nxt))
+
+
+@pytest.mark.parametrize(("form", "step"), STATES)
+def test_stop_means_stop_at_every_step(real: RealBot, form: str, step: int) -> None:
+    user = new_user()
+    walk_to(real, user, form, step, "")
+    replies = real.ask(user, "stop")
+    if form == "note" and step > 0:  # something is written: nothing goes without asking
+        assert "Throw this note away?" in joined(replies)
+        replies = real.ask(user, next(p for p in payloads(replies) if '"discard"' in p))
+    assert STOPPED[form] in joined(replies), joined(replies)[-300:]
+
+
+# -- a correction at every step after the first -------------------------------------------------
+CORRECTION = {
+    "check": ("wait, actually the first one is a no", "Fixated"),
+    "risk": ("sorry, the first one should be a no", "Question 1 of 11"),
+}
+
+
+@pytest.mark.parametrize(("form", "step"), [(f, s) for f, s in STATES if s > 0])
+def test_a_correction_goes_to_the_field_it_corrects(real: RealBot, form: str, step: int) -> None:
+    user = new_user()
+    walk_to(real, user, form, step, "")
+    if form == "note":
+        after_witnesses = step > 5
+        words = ("wait, actually my colleague saw him too" if after_witnesses
+                 else "sorry, it was last night about 11")
+        field = "Witnesses" if after_witnesses else "When"
+    else:
+        words, field = CORRECTION[form]
+    replies = real.ask(user, words)
+    text = joined(replies)
+    assert f'I\'ve changed "{field}"' in text or f'to "{field}"' in text, text[-300:]
+    assert mark(form, step) in text.split("Got it", 1)[1]  # the same step asked again
+    end = the_end(real, user, form, finish_from(real, user, form, step))
+    if form == "note":
+        # the corrected field, and every later answer in its own place
+        if field == "Witnesses":
+            assert "Witnesses: Sam from the gym; my colleague saw him too" in end
+        else:
+            assert re.search(r"When: \w{3} \d{1,2} \w{3}, about 23:00", end), end
+        assert "How it made me feel: upset and anxious" in end
+        assert "Evidence kept: screenshots of his texts" in end
+        assert words not in end.replace("Sam from the gym; my colleague saw him too", "")
+    elif form == "check":
+        assert "Fixated" not in end.split("\n")[0]  # no longer among the yes answers
+    else:
+        assert "yes to 2 of" in end or "yes to 2" in end, end
+
+
+# -- the examples people met (issue 12) ---------------------------------------------------------
+def test_the_examples_of_the_issue(real: RealBot) -> None:
+    user = new_user()
+    walk_to(real, user, "check", 1, "")
+    replies = real.ask(user, "idk really, he just texts a lot")  # Obsessive: not sure
+    assert "romantic" not in joined(replies).lower() and mark("check", 2) in joined(replies)
+    replies = real.ask(user, STOP_INSIDE)  # Unwanted: an answer, not a stop
+    assert mark("check", 3) in joined(replies)
+    replies = real.ask(user, "no, only the once")  # Repeated: an answer, not a question
+    assert mark("check", 4) in joined(replies) and "Back to" not in joined(replies)
+    summary = joined(real.ask(user, "/deny"))
+    assert "not sure about Obsessive" in summary and "Repeated" not in summary.split("\n")[0]
+
+    user = new_user()
+    walk_to(real, user, "risk", 3, "")
+    replies = real.ask(user, "no, only the once")  # visits: an answer
+    assert mark("risk", 4) in joined(replies) and "Back to" not in joined(replies)
+
+
+def test_skip_at_the_review_asks_and_keeps_the_note(real: RealBot) -> None:
+    user = new_user()
+    replies = walk_to(real, user, "note", 9, "")
+    replies = real.ask(user, "skip")
+    assert "Throw this note away?" in joined(replies)
+    replies = real.ask(user, next(p for p in payloads(replies) if '"keep"' in p))
+    assert "Here is your note" in joined(replies)
+    # Change a field: the field asked again, every other answer kept, the review again
+    replies = real.ask(user, next(p for p in payloads(replies) if '"change"' in p))
+    replies = real.ask(user, next(p for p in payloads(replies) if '"note_where"' in p))
+    assert mark("note", 1) in joined(replies)
+    replies = real.ask(user, "outside the station")
+    assert "Where: outside the station" in joined(replies) and "Witnesses: Sam from the gym" in joined(replies)
+    # Back: the last step asked again
+    replies = real.ask(user, next(p for p in payloads(replies) if '"back"' in p))
+    assert mark("note", 8) in joined(replies)
+    replies = real.ask(user, "CR/123/26")
+    assert "Police reference: CR/123/26" in joined(replies)
+    assert "Saved to your log" in joined(real.ask(user, "/affirm"))
+
+
+# -- item 5: the time step says back what it saved ----------------------------------------------
+@pytest.mark.parametrize(("words", "said"), [
+    ("last night about 11", r"Saved as \w{3} \d{1,2} \w{3}, about 23:00\. Change it\?"),
+    ("yesterday", r"Saved as \w{3} \d{1,2} \w{3}, time not given\. Change it\?"),
+    ("03/04", r"Saved as \w{3} 3 Apr(?: \d{4})?, time not given\. Or did you mean \w{3} 4 Mar"),
+])
+def test_the_note_says_back_the_time_it_saved(real: RealBot, words: str, said: str) -> None:
+    user = new_user()
+    walk_to(real, user, "note", 0, "")
+    replies = real.ask(user, words)
+    assert re.search(said, joined(replies)), joined(replies)
+    assert any('"note_step": "note_when"' in p for p in payloads(replies))  # "Change the time"
+    assert mark("note", 1) in joined(replies)
+    echo = re.search(r"Saved as (.+?)\.", joined(replies)).group(1)  # type: ignore[union-attr]
+    end = the_end(real, user, "note", finish_from(real, user, "note", 1))
+    assert echo in end  # the saved note shows what was said back (never 00:00)
+    assert "00:00" not in end or "23:00" in echo
+
+
+def test_the_time_can_be_changed_from_its_button(real: RealBot) -> None:
+    user = new_user()
+    walk_to(real, user, "note", 0, "")
+    replies = real.ask(user, "03/04")
+    replies = real.ask(user, next(p for p in payloads(replies) if '"note_when"' in p))
+    assert mark("note", 0) in joined(replies)
+    replies = real.ask(user, "4 March")
+    assert re.search(r"Saved as \w{3} 4 Mar", joined(replies)) and mark("note", 1) in joined(replies)
+
+
+# -- item 6: where the person is ------------------------------------------------------------------
+ROUTES = {
+    "west_midlands": ["Live Chat on the West Midlands Police website"],
+    "england_wales": ["reaches your local police force", "police.uk"],
+    "scotland": ["Police Scotland", "online Stalking Form", "Action Against Stalking"],
+    "northern_ireland": ["Police Service of Northern Ireland (PSNI)", "report it online"],
+}
+LAWS = {
+    "west_midlands": "Protection from Harassment Act 1997",
+    "england_wales": "Protection from Harassment Act 1997",
+    "scotland": "section 39 of the Criminal Justice and Licensing (Scotland) Act 2010",
+    "northern_ireland": "Protection from Stalking Act (Northern Ireland) 2022",
+}
+
+
+def urls(replies: list[Reply]) -> list[str]:
+    return [b.url for r in replies for b in r.buttons if b.url]
+
+
+@pytest.mark.parametrize("place", list(ROUTES))
+def test_where_is_asked_once_and_each_place_gets_its_route(real: RealBot, place: str) -> None:
+    user = new_user()
+    real.ask(user, "/start")
+    replies = real.ask(user, "how do I report it to the police?")
+    assert "Where are you?" in joined(replies)
+    choice = next(p for p in payloads(replies) if f'"where": "{place}"' in p)
+    replies = real.ask(user, choice)
+    text = joined(replies)
+    for words in ROUTES[place]:
+        assert words in text, (place, text)
+    assert (FACTS.contacts["live_chat_url"] in urls(replies)) is (place == "west_midlands")
+    stored = real.run(real.core.desk._run(real.core.desk.store.get_answer, user, "where"))
+    assert stored == place  # kept with the person's data
+    # asked once: the law, in the same conversation and after a fresh /start
+    replies = real.ask(user, "/ask_law")
+    assert "Where are you?" not in joined(replies) and LAWS[place] in joined(replies)
+    real.ask(user, "/start")
+    replies = real.ask(user, "/ask_report")
+    assert "Where are you?" not in joined(replies) and ROUTES[place][0] in joined(replies)
+    plan = joined(real.ask(user, "/ask_plan"))
+    assert "Where are you?" not in plan and "Report it to the police" in plan
+    if place != "west_midlands":
+        assert "Live Chat" not in plan
+
+
+def test_the_plan_asks_where_first_when_it_was_never_said(real: RealBot) -> None:
+    user = new_user()
+    real.ask(user, "/start")
+    replies = real.ask(user, "/ask_plan")
+    assert "Where are you?" in joined(replies)
+    replies = real.ask(user, next(p for p in payloads(replies) if '"scotland"' in p))
+    assert "Your safety plan" in joined(replies) and "Stalking Form" in joined(replies)
+
+
+def test_forget_removes_where_the_person_is(real: RealBot) -> None:
+    user = new_user()
+    real.ask(user, "/start")
+    replies = real.ask(user, "/ask_report")
+    real.ask(user, next(p for p in payloads(replies) if '"scotland"' in p))
+    store = real.core.desk.store
+    assert real.run(real.core.desk._run(store.get_answer, user, "where")) == "scotland"
+    replies = real.ask(user, "/forget")
+    real.ask(user, next(p for p in payloads(replies) if p == "diary:forget_yes"))
+    assert real.run(real.core.desk._run(store.get_answer, user, "where")) is None
+    real.ask(user, "/start")
+    assert "Where are you?" in joined(real.ask(user, "/ask_report"))
