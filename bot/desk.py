@@ -622,10 +622,11 @@ class DiaryDesk:
     async def where_route(self, user_id: str, topic: str) -> list[Reply]:
         """The route of the place the person told us before, or the question, once."""
         place = place_of(await self._run(self.store.get_answer, user_id, WHERE))
+        if topic == "plan":  # the plan never waits: it comes with the question, asked once
+            plan = await self.plan(user_id)
+            return plan if place else plan + [self._rendered(where_question(topic))]
         if place is None:
             return [self._rendered(where_question(topic))]
-        if topic == "plan":
-            return await self.plan(user_id)
         return [self._rendered(route(place, topic))]
 
     # -- the personal safety plan ----------------------------------------------------------
