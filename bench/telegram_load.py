@@ -506,7 +506,7 @@ async def update_report(out: Path, levels: list[int], people: int,
     with temp_dir("telegram") as folder:
         core = await build_real_core(Diary(folder))
         try:
-            burst = await run(core, levels)
+            burst = await run(core, levels) if levels else {}  # no levels: the paced loads only
             for level in burst.get("levels") or []:
                 level["calls"] = calls_per_message(level.get("bot_api_calls") or {},
                                                    level.get("steps_answered") or 0)
@@ -535,7 +535,8 @@ async def update_report(out: Path, levels: list[int], people: int,
                              "throughput_user_msgs_per_s", "lost_replies", "latency", "calls",
                              "cpu_ms_per_user_message", "load_average_before", "load_average_after")}})
     del runs[:-8]
-    telegram_part["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    if burst:  # when the burst levels were measured
+        telegram_part["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     telegram_part["machine"] = machine()
     source.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
     return telegram_part
@@ -548,10 +549,11 @@ if __name__ == "__main__":  # a quick look: python -m bench.telegram_load 1 10
 
     quiet()
     if sys.argv[1:2] == ["--update"]:
-        # python -m bench.telegram_load --update [PEOPLE]: the burst levels 1, 10 and 50 and the
+        # python -m bench.telegram_load --update [PEOPLE]: the burst levels 1, 10, 50 and 200 and the
         # realistic load, written into docs/benchmarks.json; then `python -m bench --render`.
-        people = int(sys.argv[2]) if len(sys.argv) > 2 else 200
-        result = asyncio.run(update_report(Path("docs"), [1, 10, 50], people))
+        people = int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2].isdigit() else 200
+        levels = [] if "--paced" in sys.argv else [1, 10, 50, 200]
+        result = asyncio.run(update_report(Path("docs"), levels, people))
         print(json.dumps({k: result.get(k) for k in ("realistic",)}, indent=2)[:4000])
         raise SystemExit(0)
     if sys.argv[1:2] == ["--realistic"]:  # python -m bench.telegram_load --realistic [PEOPLE]
@@ -560,7 +562,7 @@ if __name__ == "__main__":  # a quick look: python -m bench.telegram_load 1 10
             with temp_dir("telegram") as folder:
                 core = await build_real_core(Diary(folder))
                 try:
-                    people = int(sys.argv[2]) if len(sys.argv) > 2 else 200
+                    people = int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2].isdigit() else 200
                     print(json.dumps(await realistic(core, people), indent=2))
                 finally:
                     await close_core(core)
