@@ -160,6 +160,7 @@ async def test_delete_everything_and_clear_this_chat(core: Core, store: DiarySto
     # The ids were read before the forget deleted them, then deleted in Telegram.
     assert [args[1] for args, _ in bot.named("delete_messages")] == [[4, 5]]
     assert not bot.named("edit_message_text")  # the pressed message is deleted, not edited
+    await adapter.flush_notes()
     assert trail.deletable(USER) == [bot.next_id]
 
 
@@ -223,6 +224,8 @@ async def test_the_adapter_deletes_everything_noted_in_batches_of_100(
     bot = FakeBot()
     context = SimpleNamespace(bot=bot)
     await adapter.on_text(text_update(bot, "hello there", 1), context)
+    assert trail.deletable(USER) == []  # noted, waiting to be written with others' ids
+    await adapter.flush_notes()
     assert trail.deletable(USER) == [1, 1001]  # the person's message and the reply
     trail.record(USER, range(2, 250))  # a long conversation
     await adapter.on_text(text_update(bot, "/clear", 300), context)
@@ -234,6 +237,7 @@ async def test_the_adapter_deletes_everything_noted_in_batches_of_100(
     # The steps come after the deletions, and are all the trail holds now.
     names = [n for n, _, _ in bot.calls]
     assert names[-4:] == ["delete_messages"] * 3 + ["send_message"]
+    await adapter.close()  # shutdown writes what waits
     assert trail.deletable(USER) == [bot.next_id]
 
 
@@ -245,6 +249,7 @@ async def test_a_refused_batch_is_deleted_one_by_one(core: Core, store: DiarySto
     bot.refuse_batches = 1
     await adapter.on_text(text_update(bot, "/clear", 14), SimpleNamespace(bot=bot))
     assert [args[1] for args, _ in bot.named("delete_message")] == [11, 12, 13, 14]
+    await adapter.flush_notes()
     assert trail.deletable(USER) == [bot.next_id]
 
 
@@ -276,3 +281,20 @@ def test_the_plan_pdf_has_a_neutral_heading(tmp_path: Path) -> None:
     reader = PdfReader(str(path))
     first_line = reader.pages[0].extract_text().splitlines()[0]
     assert first_line == "My plan" and reader.metadata.title == "My plan"
+
+
+async def test_ids_noted_just_before_a_forget_are_forgotten_too(core: Core, store: DiaryStore) -> None:
+    trail = MessageTrail(store)
+    adapter = TelegramAdapter(core, TelegramCopy.load(), trail=trail)  # batched writes (0.5 s)
+    bot = FakeBot()
+    await adapter.on_text(text_update(bot, "hello there", 1), SimpleNamespace(bot=bot))
+    await adapter.on_callback(Update.de_json({"update_id": 9, "callback_query": {
+        "id": "q", "chat_instance": "c", "data": "diary:forget_yes",
+        "from": {"id": int(USER), "is_bot": False, "first_name": "Sam"},
+        "message": {"message_id": 1001, "date": 1_700_000_000, "text": "Delete everything?",
+                    "chat": {"id": int(USER), "type": "private"},
+                    "reply_markup": {"inline_keyboard": [[
+                        {"text": "Yes, delete everything", "callback_data": "diary:forget_yes"}]]}}}},
+        bot), SimpleNamespace(bot=bot))  # type: ignore[arg-type]
+    await adapter.close()
+    assert trail.deletable(USER) == [bot.next_id]  # only the reply sent after the forget

@@ -97,6 +97,32 @@ class MessageTrail:
             self.sweep()
         return added
 
+    def record_many(self, message_ids: dict[str, list[int]], sent_at: datetime | None = None) -> int:
+        """``record`` for several people in one transaction (the adapter's batched notes)."""
+        when = sent_at or _now()
+        rows = [{"user_key": self._store.user_key(user), "message_id": i, "sent_at": when}
+                for user, ids in message_ids.items() for i in sorted({int(i) for i in ids if i})]
+        if not rows:
+            return 0
+        with self._sessions.begin() as session:
+            dialect = session.get_bind().dialect.name
+            if dialect in ("sqlite", "postgresql"):
+                if dialect == "sqlite":
+                    from sqlalchemy.dialects.sqlite import insert
+                else:
+                    from sqlalchemy.dialects.postgresql import insert
+                added = int(session.execute(
+                    insert(MessageTrailRow).values(rows).on_conflict_do_nothing()).rowcount or 0)
+            else:
+                added = 0
+                for row in rows:
+                    if session.get(MessageTrailRow, (row["user_key"], row["message_id"])) is None:
+                        session.add(MessageTrailRow(**row))
+                        added += 1
+        if time.monotonic() - self._last_sweep > SWEEP_EVERY:
+            self.sweep()
+        return added
+
     def deletable(self, user_id: str | int, now: datetime | None = None) -> list[int]:
         """The ids of the person's chat that Telegram still lets the bot delete, oldest first."""
         cutoff = (now or _now()) - TELEGRAM_DELETE_WINDOW + DELETE_MARGIN

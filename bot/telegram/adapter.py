@@ -92,10 +92,15 @@ ATTACHMENT_KINDS = ("photo", "document", "video", "voice", "audio")
 
 #: Button payloads that clear the chat: their message is deleted, so it is not edited first.
 CLEARING_PAYLOADS = frozenset({"/clear_chat", "diary:clear", "diary:clear_done", "diary:forget_clear"})
+#: "Delete everything": the ids still waiting are written first, so the forget deletes them too.
+FORGET_PAYLOADS = frozenset({"diary:forget_yes"})
 #: A typed "Clear this chat".
 _CLEAR_COMMAND = re.compile(r"^/clear(?:_chat)?(?:@\w+)?$")
 #: "typing…" only for a reply slower than this (seconds): a quick reply costs one call.
 TYPING_DELAY = 1.0
+#: Message ids are written to the trail in one transaction at most this often (seconds),
+#: not one write per turn; "Clear this chat" and shutdown write what is waiting first.
+NOTE_EVERY = 0.5
 
 #: Updates the bot asks Telegram for.
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "channel_post"]
@@ -146,6 +151,7 @@ class TelegramAdapter:
         typing_delay: float = TYPING_DELAY,
         told_chats_limit: int = 10_000,
         trail: Optional[MessageTrail] = None,
+        note_every: float = NOTE_EVERY,
     ) -> None:
         self.core = core
         self.copy = copy or TelegramCopy.load()
@@ -156,6 +162,11 @@ class TelegramAdapter:
         self.typing_delay = typing_delay
         #: Message ids and times of private chats, for "Clear this chat" (None: not kept).
         self.trail = trail
+        self.note_every = note_every
+        #: Ids not yet written to the trail, by user id (ids only: no content).
+        self._unsaved: dict[str, list[int]] = {}
+        self._writing: Optional[asyncio.Task[None]] = None
+        self._write_lock = asyncio.Lock()  # a reader of the trail waits for a write in flight
         # Ids of groups/channels already told that the bot works only in private
         # chats.  The bot leaves such a chat right after telling it, which is what
         # makes "once" hold across restarts and replicas; this bounded set only
@@ -289,6 +300,8 @@ class TelegramAdapter:
         # clear this chat" deletes them from the trail with the rest of the person's data.
         known = (await self._deletable(str(user.id))
                  if text in CLEARING_PAYLOADS or _CLEAR_COMMAND.match(text) else [])
+        if text in FORGET_PAYLOADS:
+            await self.flush_notes()
         async with self._typing(bot, chat_id):
             replies = await self.core.handle(str(user.id), text)
         await self.deliver(bot, chat_id, str(user.id), replies, [*incoming, *known])
@@ -351,6 +364,7 @@ class TelegramAdapter:
         """The trail's ids Telegram still lets the bot delete; [] without a trail or on a fault."""
         if self.trail is None:
             return []
+        await self.flush_notes()
         try:
             return list(await asyncio.to_thread(self.trail.deletable, user_id))
         except Exception as error:  # noqa: BLE001 - delete what we know of
@@ -358,13 +372,45 @@ class TelegramAdapter:
             return []
 
     async def _note(self, user_id: str, message_ids: Sequence[int]) -> None:
-        """Keep a turn's message ids (never content) for "Clear this chat"; a failure is logged."""
+        """Keep a turn's message ids (never content) for "Clear this chat".
+
+        They wait here (at most ``note_every`` seconds) and go to the trail in one
+        transaction with everybody else's: one write a turn cost more CPU than
+        the rest of the adapter's work.
+        """
         if self.trail is None or not message_ids:
             return
-        try:
-            await asyncio.to_thread(self.trail.record, user_id, message_ids)
-        except Exception as error:  # noqa: BLE001 - the reply is out; only clearing loses it
-            logger.error("noting message ids failed: %s", type(error).__name__)
+        self._unsaved.setdefault(user_id, []).extend(int(i) for i in message_ids)
+        if self.note_every <= 0:
+            await self.flush_notes()
+        elif self._writing is None or self._writing.done():
+            self._writing = asyncio.get_running_loop().create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(self.note_every)
+        await self.flush_notes()
+
+    async def flush_notes(self) -> None:
+        """Write the waiting message ids to the trail now; a failure is logged (they are lost)."""
+        if self.trail is None:
+            return
+        async with self._write_lock:
+            if not self._unsaved:
+                return
+            waiting, self._unsaved = self._unsaved, {}
+            try:
+                await asyncio.to_thread(self.trail.record_many, waiting)
+            except Exception as error:  # noqa: BLE001 - the replies are out; only clearing loses them
+                logger.error("noting message ids failed: %s", type(error).__name__)
+
+    async def close(self) -> None:
+        """At shutdown: write what is waiting, stop the timer."""
+        writing, self._writing = self._writing, None
+        if writing is not None and not writing.done():
+            writing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writing
+        await self.flush_notes()
 
     # -- groups, supergroups and channels: refused ----------------------------
 

@@ -189,6 +189,7 @@ class TelegramService:
             await app.updater.stop()
         if app.running:
             await app.stop()
+        await self.adapter.close()  # the message ids still waiting go to the trail
         await app.shutdown()
 
     async def __aenter__(self) -> TelegramService:

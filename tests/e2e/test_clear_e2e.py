@@ -44,8 +44,10 @@ def with_document(suffix: str) -> Predicate:
                                 for m in messages)
 
 
-def trail_rows(diary_core: DiaryCore, user: TelegramUser) -> int:
-    """The person's rows in the message trail, counted with sqlite3 (not through the bot)."""
+async def trail_rows(diary_core: DiaryCore, user: TelegramUser, bot: RunningBot) -> int:
+    """The person's rows in the message trail, counted with sqlite3 (not through the bot),
+    once the ids the adapter holds for its next batched write are written."""
+    await bot.service.adapter.flush_notes()
     key = diary_core.core.desk.store.user_key(str(user.chat_id))
     with contextlib.closing(sqlite3.connect(diary_core.files.database)) as db:
         return int(db.execute("select count(*) from message_trail where user_key = ?",
@@ -84,7 +86,7 @@ async def test_clear_this_chat_leaves_none_of_the_chat_in_the_emulator(
     before = await user.stored_messages()
     assert {m["from_bot"] for m in before} == {True, False}, "both sides are in the emulator"
     assert len(before) >= 8
-    assert trail_rows(diary_core, user) == len(before), "every message of the chat is noted"
+    assert await trail_rows(diary_core, user, diary_bot) == len(before), "every message of the chat is noted"
 
     # The export's last file offers it, once the files are saved elsewhere.
     csv = next(m for m in sent if (m.document or {}).get("file_name", "").endswith(".csv"))
@@ -98,13 +100,13 @@ async def test_clear_this_chat_leaves_none_of_the_chat_in_the_emulator(
     assert [(m["message_id"], m["from_bot"]) for m in held] == [(steps.message_id, True)]
     deleted = {m for t, c, m in bot_api.deleted if t == user.token and c == user.chat_id}
     assert {m["message_id"] for m in before} <= deleted
-    assert trail_rows(diary_core, user) == 1  # the steps message, to be removed by "Done"
+    assert await trail_rows(diary_core, user, diary_bot) == 1  # the steps message, to be removed by "Done"
 
     # "Done" removes the steps too: the emulator holds nothing of the chat.
     await user.press(steps, "Done")
     held = await held_settled(user, lambda h: not h)
     assert held == []
-    assert trail_rows(diary_core, user) == 0
+    assert await trail_rows(diary_core, user, diary_bot) == 0
 
 
 async def test_a_typed_clear_deletes_itself_too(
@@ -126,7 +128,7 @@ async def test_delete_everything_and_clear_this_chat(
     await user.ask("/note he left a letter on my car", until=containing("Saved to your log"))
     confirm = the(await user.ask("/forget", until=lambda ms: any(m.buttons for m in ms)),
                   "Delete everything?")
-    assert trail_rows(diary_core, user) >= 4
+    assert await trail_rows(diary_core, user, diary_bot) >= 4
     replies = await user.choose(confirm, "Delete everything and clear this chat",
                                 until=containing(STEPS))
     done = the(replies, STEPS)
@@ -135,7 +137,7 @@ async def test_delete_everything_and_clear_this_chat(
     assert [m["message_id"] for m in held] == [done.message_id]  # nothing of the conversation
     assert diary_core.core.desk.store.list_notes(str(user.chat_id))[1] == 0
     # The trail went with everything else; only the message just sent is noted since.
-    assert trail_rows(diary_core, user) == 1
+    assert await trail_rows(diary_core, user, diary_bot) == 1
 
 
 async def test_forget_deletes_the_trail(
@@ -145,6 +147,6 @@ async def test_forget_deletes_the_trail(
     await user.ask("/note he called my work five times", until=containing("Saved to your log"))
     confirm = the(await user.ask("/forget", until=lambda ms: any(m.buttons for m in ms)),
                   "Delete everything?")
-    assert trail_rows(diary_core, user) >= 4
+    assert await trail_rows(diary_core, user, diary_bot) >= 4
     await user.choose(confirm, "Yes, delete everything", until=containing("Deleted everything"))
-    assert trail_rows(diary_core, user) == 1  # only the reply sent after the forget
+    assert await trail_rows(diary_core, user, diary_bot) == 1  # only the reply sent after the forget
