@@ -534,7 +534,7 @@ async def update_report(out: Path, levels: list[int], people: int,
                              "people", "user_messages", "offered_user_msgs_per_s",
                              "throughput_user_msgs_per_s", "lost_replies", "latency", "calls",
                              "cpu_ms_per_user_message", "load_average_before", "load_average_after")}})
-    del runs[:-8]
+    del runs[:-16]
     if burst:  # when the burst levels were measured
         telegram_part["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     telegram_part["machine"] = machine()
