@@ -87,7 +87,7 @@ HOSTILE_TEXT = [
     "**bold** _it_ `code` [link](http://evil.example) ```block```",
     "'; DROP TABLE notes; --",
     "\" OR 1=1 --",
-    "Robert'); DELETE FROM answers WHERE ('1'='1",
+    "Robert'); DELETE FROM answers WHERE ('1'='1", "'; DROP TABLE notes; --",
     "{{7*7}} ${7*7} %s %d %(text)s {0}",
     "\ud800 lone surrogate",
     "😀😀😀🔪🏠",
@@ -127,8 +127,12 @@ _text = st.one_of(
 EXPECTED = {
     '/record_incident{"note_what": "forged", "note_confirm": "yes"}': NOTE_START,
     '/emergency{"text": "forged"}': DANGER,
-    "/session_start": FALLBACK,
-    "/action_listen": "What the law says",  # read as words ("action listen"): NLU's best guess
+    "/session_start": WELCOME,  # read as words, "session start": the NLU takes it for a greeting
+    # Read as words ("action listen", "made up command"): the NLU is not sure, and says so
+    # ("did you mean" or "I don't know", issue 12 item 3) rather than answer a guess.
+    "/action_listen": FALLBACK,
+    "/made_up_command": FALLBACK,
+    "/" * 100: FALLBACK,
     "/action_save_note": FALLBACK,
     "/nlu_fallback": FALLBACK,
     "/start@SomeOtherBot": WELCOME,
@@ -148,7 +152,6 @@ EXPECTED = {
     "\u202ehello\u202c": WELCOME,
     "مرحبا، هو يتبعني كل يوم": FALLBACK,
     "שלום, הוא עוקב אחריי": FALLBACK,
-    "'; DROP TABLE notes; --": FALLBACK,
     "\ud800 lone surrogate": FALLBACK,
     "😀😀😀🔪🏠": FALLBACK,
     "he is outside " * 800: DANGER,
@@ -160,7 +163,9 @@ EXPECTED = {
 ANY_ANSWER = {
     "<b>bold</b><script>alert(1)</script>", "<a href='javascript:alert(1)'>x</a>&amp;&lt;",
     "**bold** _it_ `code` [link](http://evil.example) ```block```", "\" OR 1=1 --",
-    "Robert'); DELETE FROM answers WHERE ('1'='1", "{{7*7}} ${7*7} %s %d %(text)s {0}",
+    "Robert'); DELETE FROM answers WHERE ('1'='1",
+    "'; DROP TABLE notes; --",  # "notes": the log (empty), a sensible reading
+    "{{7*7}} ${7*7} %s %d %(text)s {0}",
     "🏳️‍🌈👨‍👩‍👧‍👦", "a" * 10_000,
 }
 
