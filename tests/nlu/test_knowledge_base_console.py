@@ -1,0 +1,38 @@
+"""The knowledge base and the honest "not sure", through the real bot (console, trained model).
+
+What a person sees: a question the leaflet never covered gets its short answer with a
+"More" button; "tell me more" gives more on that topic; a vague message gets "Did you
+mean ..." buttons, one of which answers; gibberish gets "I don't know" and the helpline.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import JsonlChat
+
+pytestmark = pytest.mark.model
+
+
+def test_a_knowledge_base_question_then_more(chat: JsonlChat) -> None:
+    chat.send("/start")
+    [answer] = chat.send("how do I get a non-molestation order")["out"]
+    assert "Non-molestation order: YOU apply to the family court" in answer["text"]
+    assert answer["buttons"][0]["payload"] == '/faq_topic{"topic": "civil_orders", "detail": "more"}'
+    assert "associated person" in chat.texts("tell me more")[0]
+    assert "associated person" in chat.texts(answer["buttons"][0]["payload"])[0]
+
+
+def test_a_vague_question_gets_did_you_mean_buttons_that_answer(chat: JsonlChat) -> None:
+    chat.send("/start")
+    [reply] = chat.send("court")["out"]
+    assert "Did you mean" in reply["text"]
+    payloads = [b["payload"] for b in reply["buttons"]]
+    assert '/faq_topic{"topic": "civil_orders"}' in payloads and payloads[-1] == "/ask_questions"
+    assert "Orders that can protect you" in chat.texts('/faq_topic{"topic": "civil_orders"}')[0]
+
+
+def test_gibberish_gets_i_dont_know_and_the_helpline(chat: JsonlChat) -> None:
+    chat.send("/start")
+    [reply] = chat.send("qwxz plorf")["out"]
+    assert "I don't know the answer" in reply["text"] and "0808 802 0300" in reply["text"]
+    assert "Did you mean" not in reply["text"]
