@@ -102,6 +102,9 @@ def choose(parsed: list[dict[str, Any]], labels: list[str]) -> dict[str, Any]:
 async def _parse(model: Path, texts: list[str]) -> list[dict[str, Any]]:
     from rasa.core.agent import Agent
 
+    from bot.engine import quiet_rasa_logging
+
+    quiet_rasa_logging()  # Rasa's debug log would print every parsed text
     agent = Agent.load(str(model))
     return [await agent.parse_message(t) for t in texts]
 
