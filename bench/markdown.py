@@ -1,6 +1,8 @@
 """docs/benchmarks.md and docs/nlu-evaluation.md, written from the measured results."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any, Optional
 
 from bench.common import status
@@ -78,12 +80,40 @@ def benchmarks(r: dict[str, Any]) -> str:
     _cold_start(r, add, out)
     _training(r, add, out)
     _fixes(r, add, out)
+    _guard(add, out)
     if r.get("nlu_summary"):
         add("## NLU evaluation")
         add("")
         add(r["nlu_summary"] + " Details: [nlu-evaluation.md](nlu-evaluation.md).")
         add("")
     return "\n".join(out).rstrip() + "\n"
+
+
+GUARD_JSON = Path(__file__).resolve().parent.parent / "docs" / "guard-evaluation.json"
+
+
+def _guard(add: Any, out: list[str], path: Path = GUARD_JSON) -> None:
+    """The safety guard's cost and memory against issue 11's budget (from `./bench.sh --guard`)."""
+    if not path.exists():
+        return
+    g = json.loads(path.read_text("utf-8"))
+    cost, memory = g.get("cost") or {}, g.get("memory") or {}
+    add("## Safety guard (both layers)")
+    add("")
+    add(f"Measured {g.get('measured_at')} by `./bench.sh --guard` ({cost.get('messages')} messages of the "
+        f"real-source set, load average {g.get('load_average')}); details and recall per layer: "
+        "[guard-evaluation.md](guard-evaluation.md).")
+    add("")
+    cpu95, added = cost.get("cpu_ms_p95"), memory.get("semantic_added_mb")
+    rows = [
+        ["CPU per message, p95", f"{cpu95} ms", "at most 8 ms",
+         status(cpu95 is not None and cpu95 <= 8)],
+        ["wall clock per message, p95 (includes waiting for a CPU)", f"{cost.get('wall_ms_p95')} ms", "", ""],
+        ["memory the semantic layer adds", f"{added} MB", "at most 150 MB",
+         status(added is not None and added <= 150)],
+    ]
+    out.extend(md_table(["measure", "value", "budget", "status"], rows))
+    add("")
 
 
 def _in_process(r: dict[str, Any], add: Any, out: list[str]) -> None:
