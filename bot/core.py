@@ -25,6 +25,7 @@ from bot.facts import Facts
 from bot.guard import Alert, SafetyGuard
 from bot.replies import Button, Reply
 from bot.settings import DEFAULT_ENGINE_TIMEOUT
+from bot.textnorm import fold_lookalikes
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -102,6 +103,32 @@ def load_pause_buttons(path: Path = COPY_PATH) -> list[dict[str, str]]:
     return list(yaml.safe_load(path.read_text("utf-8"))["responses"]["safety_pause"][0]["buttons"])
 
 
+SENSITIVE_PATH = Path(__file__).resolve().parent.parent / "data" / "sensitive_requests.yml"
+
+
+class ForgetRequests:
+    """Does a message ask to delete the person's data?  (Patterns: data/sensitive_requests.yml.)"""
+
+    def __init__(self, patterns: list[str], not_when: list[str]) -> None:
+        self.patterns = [re.compile(p) for p in patterns]
+        self.not_when = [re.compile(p) for p in not_when]
+
+    @classmethod
+    def from_file(cls, path: Path = SENSITIVE_PATH) -> ForgetRequests:
+        entry = yaml.safe_load(path.read_text("utf-8"))["forget_request"]
+        return cls(list(entry["patterns"]), list(entry.get("not_when") or []))
+
+    def asks(self, text: str) -> bool:
+        folded = fold_lookalikes(text[:MAX_TEXT], digits=False).lower().replace("\u2019", "'")
+        return (any(p.search(folded) for p in self.patterns)
+                and not any(p.search(folded) for p in self.not_when))
+
+
+# Typed commands that do not pause a form first: /start resets everything and /cancel
+# stops the form itself.
+_STAY_COMMANDS = frozenset({"start", "cancel"})
+
+
 class Core:
     """Safety guard, command mapping, dialogue engine, and reply shaping."""
 
@@ -117,6 +144,7 @@ class Core:
         self.background: list[asyncio.Task[Any]] = []
         self.commands = {c["command"]: c["payload"] for c in load_commands()}
         self.pause_copy = load_pause_buttons()
+        self.forget_requests = ForgetRequests.from_file()
 
     async def handle(self, user_id: str, text: str) -> list[Reply]:
         """Answer one user message.  Never raises; never returns an empty list."""
@@ -218,7 +246,19 @@ class Core:
                 Button(titles[-1], "diary:cancel")]
 
     async def _ask_engine(self, user_id: str, text: str) -> list[BotMessage]:
-        return await self.engine.handle(user_id, await self._engine_text(user_id, text), {})
+        engine_text = await self._engine_text(user_id, text)
+        paused: list[BotMessage] = []
+        if self._switches(text):
+            # A typed command is an explicit choice to go elsewhere: a form in progress
+            # is paused first (answers kept, "Carry on where we were" offered), so the
+            # form does not swallow the command as an answer.
+            paused = await self.engine.handle(user_id, "/pause", {"switch": True})
+        return [*paused, *await self.engine.handle(user_id, engine_text, {})]
+
+    def _switches(self, text: str) -> bool:
+        """A typed slash command that takes the person somewhere else (/note, /check, /risk, ...)."""
+        command = re.fullmatch(r"/([A-Za-z_]+)(?:@\w+)?", text)
+        return bool(command) and command.group(1) in self.commands and command.group(1) not in _STAY_COMMANDS
 
     async def close(self) -> None:
         """Stop the background work started with the core, then the engine."""
@@ -246,6 +286,10 @@ class Core:
         screen = self._data_screen(text)
         if screen:  # /notes, /export, /forget: the diary's own screens, Rasa not needed
             return await self.desk.data_screen(user_id, screen)
+        if not text.startswith("/") and self.forget_requests.asks(text):
+            # "delete everything" in any state, a form included: only ever the
+            # confirmation, never a file and never the form's next answer.
+            return await self.desk.data_screen(user_id, "/forget_me")
         try:
             if not text.startswith("/"):
                 return await self.desk.pending_input(user_id, text)

@@ -65,6 +65,9 @@ class ActionPauseForm(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         guard = _guard_metadata(tracker)
+        # The person typed a command (/note, /check, ...) in the middle of a form: the
+        # bot pauses the form first, so the command runs and nothing typed so far is lost.
+        switch = bool(((tracker.latest_message or {}).get("metadata") or {}).get("switch"))
         active: Optional[str] = (tracker.active_loop or {}).get("name")
         events: list[EventType] = []
         if active in FORMS:
@@ -85,6 +88,8 @@ class ActionPauseForm(Action):
             events.append(SlotSet("paused_text", words))
         elif form == "note_form" and active is None:
             keep = bool(tracker.get_slot("paused_text"))
+        if switch and active not in FORMS:
+            return events  # nothing in progress to put on hold: the command simply runs
         if form not in FORMS:
             if not guard:  # "hold on" with nothing in progress
                 domain_copy.utter(dispatcher, "pause_nothing")

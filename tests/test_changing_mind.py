@@ -1,0 +1,89 @@
+"""Changing one's mind in the middle of a form, through the real bot (issue 11 item 4, issue 12 item 4).
+
+* A typed command (/note, /check, /risk, ...) in the middle of a form is an explicit
+  choice to go elsewhere: the form is paused (its answers kept, "Carry on where we
+  were" offered) and the command runs.  Before, the form took "/note" as an answer
+  ("Sorry, I couldn't tell whether that means yes or no").
+* "delete everything" in ANY state, a form included, gets the "Delete everything?"
+  confirmation and nothing else: no file, nothing deleted, and the words are never
+  taken as the form's answer.  Before, the FOUR check answered "couldn't tell".
+"""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.test_safety_pause import FORMS, joined, payloads, real, walk_to  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.model
+
+DELETE_REQUESTS = [
+    "delete everything, I don't want any of it on my phone",
+    "can you wipe all my data",
+    "Delete it all",
+]
+
+
+def user() -> str:
+    return f"mind-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.mark.parametrize("form", ["check", "note", "risk"])
+@pytest.mark.parametrize("command,first_question", [("/note", "When did it happen"),
+                                                    ("/check", "1 of 4")])
+def test_a_typed_command_mid_form_pauses_it_and_runs(real, form: str, command: str,  # noqa: F811
+                                                      first_question: str) -> None:
+    person = user()
+    walk_to(real, person, form, 1, "m")
+    replies = real.ask(person, command)
+    text = joined(replies)
+    assert "couldn't tell" not in text and "not sure I understood" not in text
+    assert "I've paused" in text and "everything you have told me so far is kept" in text
+    assert "/resume" in payloads(replies)
+    assert first_question in text
+
+
+def test_a_typed_command_with_no_form_just_runs(real) -> None:  # noqa: F811
+    person = user()
+    real.ask(person, "/start")
+    replies = real.ask(person, "/note")
+    assert "I've paused" not in joined(replies)
+    assert "When did it happen" in joined(replies)
+
+
+@pytest.mark.parametrize("form,step", [("check", 0), ("check", 2), ("note", 0), ("note", 2), ("risk", 1)])
+@pytest.mark.parametrize("words", DELETE_REQUESTS)
+def test_delete_everything_mid_form_only_asks_and_the_form_waits(real, form: str, step: int,  # noqa: F811
+                                                                 words: str) -> None:
+    person = user()
+    before = walk_to(real, person, form, step, "m")
+    replies = real.ask(person, words)
+    assert len(replies) == 1 and not replies[0].document
+    assert "deletes everything I keep about you" in replies[0].text
+    assert "diary:forget_yes" in payloads(replies) and "diary:forget_no" in payloads(replies)
+    kept = real.ask(person, "diary:forget_no")
+    assert "nothing was deleted" in joined(kept)
+    # The form is still at the same step: its question is answered as before.
+    _, walk = FORMS[form]
+    assert walk[step][0] in joined(before)
+    after = real.ask(person, walk[step][1].replace("{marker}", "m"))
+    assert "couldn't tell" not in joined(after)
+    if step + 1 < len(walk):
+        assert walk[step + 1][0] in joined(after)
+
+
+@pytest.mark.parametrize("words", ["he deleted everything off my phone", "he told me to delete everything",
+                                   "should I delete his messages", "how do I remove a tracker"])
+def test_mentions_that_are_not_a_request_are_not_read_as_one(words: str) -> None:
+    from bot.core import ForgetRequests
+
+    assert not ForgetRequests.from_file().asks(words)
+
+
+@pytest.mark.parametrize("words", [*DELETE_REQUESTS, "I want to erase my log", "remove my notes please",
+                                   "dеlete everything"])  # a Cyrillic "е"
+def test_requests_to_delete_are_read_as_one(words: str) -> None:
+    from bot.core import ForgetRequests
+
+    assert ForgetRequests.from_file().asks(words)
