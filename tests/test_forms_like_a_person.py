@@ -16,8 +16,6 @@ and gives each place its own route, kept with the person's data until /forget.
 """
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import re
 import uuid
 from collections.abc import Iterator
@@ -26,8 +24,7 @@ import pytest
 
 from bot.facts import Facts
 from bot.replies import Reply
-from tests.conftest import require_model
-from tests.hardening.conftest import RealBot, settings_for
+from tests.hardening.conftest import RealBot, real_bot
 from tests.test_safety_pause import FORMS, STATES, answer, joined, open_newest, payloads, walk_to
 
 pytestmark = pytest.mark.model
@@ -44,22 +41,7 @@ STOP_INSIDE = "no I haven't told him to stop, I'm scared to"
 
 @pytest.fixture(scope="module")
 def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealBot]:
-    require_model()
-    from bot.app import build_core
-
-    folder = tmp_path_factory.mktemp("forms-like-a-person")
-    policy = asyncio.get_event_loop_policy()
-    loop = asyncio.new_event_loop()
-    try:
-        core = loop.run_until_complete(build_core(settings_for(folder)))
-    finally:
-        asyncio.set_event_loop_policy(policy)
-    bot = RealBot(core, loop, folder)
-    yield bot
-    with contextlib.suppress(Exception):
-        loop.run_until_complete(core.close())
-    core.desk.store.close()
-    loop.close()
+    yield from real_bot(tmp_path_factory, "forms-like-a-person")
 
 
 def new_user() -> str:

@@ -14,7 +14,6 @@ each of danger now, every crisis route, a terse alarm and a plain negation:
 """
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
 import uuid
@@ -27,8 +26,8 @@ import yaml
 
 from bot.facts import Facts
 from bot.replies import Reply
-from tests.conftest import ROOT, require_model
-from tests.hardening.conftest import RealBot, settings_for
+from tests.conftest import ROOT
+from tests.hardening.conftest import RealBot, real_bot
 
 pytestmark = pytest.mark.model
 
@@ -68,22 +67,7 @@ STATES = [(form, step) for form, (_, walk) in FORMS.items() for step in range(le
 
 @pytest.fixture(scope="module")
 def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealBot]:
-    require_model()
-    from bot.app import build_core
-
-    folder = tmp_path_factory.mktemp("safety-pause")
-    policy = asyncio.get_event_loop_policy()
-    loop = asyncio.new_event_loop()
-    try:
-        core = loop.run_until_complete(build_core(settings_for(folder)))
-    finally:
-        asyncio.set_event_loop_policy(policy)
-    bot = RealBot(core, loop, folder)
-    yield bot
-    with contextlib.suppress(Exception):
-        loop.run_until_complete(core.close())
-    core.desk.store.close()
-    loop.close()
+    yield from real_bot(tmp_path_factory, "safety-pause")
 
 
 def joined(replies: list[Reply]) -> str:

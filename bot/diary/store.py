@@ -76,6 +76,17 @@ class _NothingToFile(Exception):
 
 
 _PG_MIGRATION_LOCK = 0x6469617279  # "diary": one migrating replica at a time
+# What _attachment_info reads: an attachment's metadata, never its content.
+_ATTACHMENT_COLUMNS = (
+    AttachmentRow.id,
+    AttachmentRow.note_id,
+    AttachmentRow.kind,
+    AttachmentRow.telegram_file_id_enc,
+    AttachmentRow.filename_enc,
+    AttachmentRow.mime_type,
+    AttachmentRow.size,
+    AttachmentRow.created_at,
+)
 
 
 @dataclass(frozen=True)
@@ -339,16 +350,7 @@ class DiaryStore:
         """Attachment metadata (never the content) per note id: of ``note_ids``, or of every note."""
         if note_ids is not None and not note_ids:
             return {}
-        stmt = select(
-            AttachmentRow.id,
-            AttachmentRow.note_id,
-            AttachmentRow.kind,
-            AttachmentRow.telegram_file_id_enc,
-            AttachmentRow.filename_enc,
-            AttachmentRow.mime_type,
-            AttachmentRow.size,
-            AttachmentRow.created_at,
-        ).where(AttachmentRow.user_key == user_key)
+        stmt = select(*_ATTACHMENT_COLUMNS).where(AttachmentRow.user_key == user_key)
         if note_ids is not None:
             stmt = stmt.where(AttachmentRow.note_id.in_(list(note_ids)))
         by_note: dict[int, list[AttachmentInfo]] = {}
@@ -572,16 +574,7 @@ class DiaryStore:
 
     def _unfiled(self, session: Session, user_key: str) -> list[AttachmentInfo]:
         stmt = (
-            select(
-                AttachmentRow.id,
-                AttachmentRow.note_id,
-                AttachmentRow.kind,
-                AttachmentRow.telegram_file_id_enc,
-                AttachmentRow.filename_enc,
-                AttachmentRow.mime_type,
-                AttachmentRow.size,
-                AttachmentRow.created_at,
-            )
+            select(*_ATTACHMENT_COLUMNS)
             .where(AttachmentRow.user_key == user_key, AttachmentRow.note_id.is_(None))
             .order_by(AttachmentRow.id)
         )

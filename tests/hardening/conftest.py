@@ -97,10 +97,16 @@ def settings_for(folder: Path, **more: Any) -> Settings:
 
 @pytest.fixture(scope="session")
 def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealBot]:
+    yield from real_bot(tmp_path_factory, "hardening")
+
+
+def real_bot(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[RealBot]:
+    """A real core (guard, embedded Rasa with the trained model, diary) on its own loop, in a
+    fresh folder; for a module-scoped fixture to ``yield from``, which closes it afterwards."""
     require_model()
     from bot.app import build_core
 
-    folder = tmp_path_factory.mktemp("hardening")
+    folder = tmp_path_factory.mktemp(name)
     settings = settings_for(folder)
     policy = asyncio.get_event_loop_policy()  # loading Rasa may switch it (uvloop)
     loop = asyncio.new_event_loop()
