@@ -327,8 +327,10 @@ class SafetyGuard:
                 if any(v.search(c) for clauses in sentences for c in clauses for v in danger_vetoes):
                     return None
             return found
-        except Exception:  # noqa: BLE001 - the rules must answer whatever the model does
-            logger.exception("semantic guard layer failed; rules only for this message")
+        except Exception as error:  # noqa: BLE001 - the rules must answer whatever the model does
+            # The type only: a traceback or an error's message could carry the user's words.
+            logger.error("semantic guard layer failed (%s); rules only for this message",
+                         type(error).__name__)
             return None
 
     def _semantic_candidates(self, text: str, sentences: list[list[str]]) -> list[str]:
