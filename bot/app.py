@@ -15,10 +15,10 @@ from bot.diary.export import sweep_export_folders
 from bot.diary.keyring import has_log, verify_key
 from bot.diary.store import DiaryStore, make_engine, migrate
 from bot.engine import DialogueEngine, EngineUnavailable, InProcessEngine, PseudonymousEngine, sqlite_path
-from bot.facts import Facts
 from bot.guard import SafetyGuard
 from bot.retention import RetentionSweeper
 from bot.settings import Settings
+from guidance.facts import Facts
 
 logger = logging.getLogger(__name__)
 

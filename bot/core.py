@@ -21,11 +21,11 @@ import yaml
 
 from bot.desk import CLEAR_CHAT, DATA_SCREENS, DiaryDesk
 from bot.engine import BotMessage, DialogueEngine
-from bot.facts import Facts
 from bot.guard import Alert, SafetyGuard
 from bot.replies import Button, Reply
 from bot.settings import DEFAULT_ENGINE_TIMEOUT
 from bot.textnorm import fold_lookalikes
+from guidance.facts import Facts
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

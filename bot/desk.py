@@ -35,9 +35,9 @@ from bot.diary.store import (
     Note,
     NoteFields,
 )
-from bot.facts import Facts
 from bot.plan_pdf import write_plan_pdf
 from bot.replies import Button, Document, Reply
+from guidance.facts import Facts
 from nlu.actions.advice import place_of, plan_report_text, route, where_question
 from nlu.actions.risk import assess, plan_steps, risk_copy
 from nlu.dates import FutureDate, When, echo_when, find_when, local_zone, read_when, saved_as

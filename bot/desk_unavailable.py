@@ -21,8 +21,8 @@ from typing import Any, Optional
 
 from bot.desk import DiaryDesk
 from bot.diary.errors import DiaryUnavailableError
-from bot.facts import Facts
 from bot.replies import Reply
+from guidance.facts import Facts
 
 logger = logging.getLogger(__name__)
 

@@ -22,11 +22,11 @@ from bot.desk import DiaryDesk
 from bot.diary.crypto import Cipher
 from bot.diary.store import DiaryStore, NoteFields, migrate
 from bot.diary.trail import MessageTrail, batches
-from bot.facts import Facts
 from bot.guard import SafetyGuard
 from bot.replies import Reply
 from bot.telegram.adapter import TelegramAdapter
 from bot.telegram.copy import TelegramCopy
+from guidance.facts import Facts
 
 USER = "4242"
 STEPS = "Only you can do these"

@@ -7,8 +7,8 @@ from typing import Any, Optional
 import pytest
 
 from bot.core import Core
-from bot.facts import Facts
 from bot.guard import SafetyGuard
+from guidance.facts import Facts
 
 
 class FakeEngine:

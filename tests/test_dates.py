@@ -23,7 +23,7 @@ from bot.desk import PENDING_EDIT, DiaryDesk
 from bot.diary.crypto import Cipher
 from bot.diary.export import export_csv, export_pdf
 from bot.diary.store import DiaryStore, NoteFields, migrate
-from bot.facts import Facts
+from guidance.facts import Facts
 from nlu.dates import FutureDate, When, echo, find_when, read_when, saved_as
 
 UK = ZoneInfo("Europe/London")

@@ -23,9 +23,9 @@ from bot.desk import DiaryDesk
 from bot.diary.crypto import Cipher
 from bot.diary.store import MAX_ATTACHMENT_BYTES, DiaryStore, migrate
 from bot.engine import EngineUnavailable
-from bot.facts import Facts
 from bot.guard import SafetyGuard
 from bot.replies import Reply
+from guidance.facts import Facts
 
 MB = 1024 * 1024
 

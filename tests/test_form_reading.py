@@ -8,7 +8,7 @@ from typing import Optional
 
 import pytest
 
-from bot.facts import Facts
+from guidance.facts import Facts
 from nlu.actions import forms
 from nlu.actions.advice import PLACES, route, where_question
 from nlu.actions.risk import RISK_SLOTS

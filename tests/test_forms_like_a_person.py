@@ -22,8 +22,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.facts import Facts
 from bot.replies import Reply
+from guidance.facts import Facts
 from tests.hardening.conftest import RealBot, real_bot
 from tests.test_safety_pause import FORMS, STATES, answer, joined, open_newest, payloads, walk_to
 

@@ -24,8 +24,8 @@ from typing import Any, Optional
 import pytest
 import yaml
 
-from bot.facts import Facts
 from bot.replies import Reply
+from guidance.facts import Facts
 from tests.conftest import ROOT
 from tests.hardening.conftest import RealBot, real_bot
 

@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 import yaml
 
-from bot.facts import Facts
+from guidance.facts import Facts
 
 TELEGRAM_COPY_PATH = Path(__file__).resolve().parents[2] / "data" / "telegram.yml"
 UNSUPPORTED_FALLBACK = "other"

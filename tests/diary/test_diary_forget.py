@@ -22,8 +22,8 @@ import bot.desk as desk_module
 from bot.core import Core
 from bot.desk import DiaryDesk
 from bot.diary.store import DiaryStore, NoteFields
-from bot.facts import Facts
 from bot.guard import SafetyGuard
+from guidance.facts import Facts
 
 NOW = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)
 

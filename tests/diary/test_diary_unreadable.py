@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from bot.desk import DiaryDesk
 from bot.diary.store import DiaryStore, NoteFields
-from bot.facts import Facts
+from guidance.facts import Facts
 
 START = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)
 

@@ -19,8 +19,8 @@ import pytest
 import pytest_asyncio
 
 from bot.core import Core
-from bot.facts import Facts
 from bot.guard import SafetyGuard
+from guidance.facts import Facts
 
 from .conftest import MODES, RunningBot, UserFactory, start_bot
 from .fakes import LONG_PAYLOAD

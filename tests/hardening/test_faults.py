@@ -23,11 +23,11 @@ from bot.desk import DiaryDesk, UnsavedNotes
 from bot.diary.crypto import Cipher
 from bot.diary.store import DiaryStore, NoteFields, migrate
 from bot.engine import EngineUnavailable
-from bot.facts import Facts
 from bot.guard import SafetyGuard
 from bot.remote_engine import RemoteEngine
 from bot.replies import Reply
 from bot.settings import Settings
+from guidance.facts import Facts
 from tests.hardening.conftest import RealBot
 
 FACTS = Facts.load()

@@ -105,8 +105,8 @@ def test_idle_conversations_are_forgotten_and_active_ones_kept(real: RealBot) ->
 async def test_the_sweeper_runs_at_start_up_then_periodically_and_stops_with_the_core(
         store: DiaryStore) -> None:
     from bot.core import Core
-    from bot.facts import Facts
     from bot.guard import SafetyGuard
+    from guidance.facts import Facts
     from tests.hardening.test_faults import FaultyEngine
 
     calls: list[float] = []

@@ -6,9 +6,9 @@ import uuid
 import aiohttp
 
 from bot.core import Core
-from bot.facts import Facts
 from bot.guard import SafetyGuard
 from bot.remote_engine import RemoteEngine
+from guidance.facts import Facts
 
 from .cluster import Cluster
 

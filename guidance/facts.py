@@ -6,15 +6,15 @@ contacts as ``[[key]]`` placeholders that :meth:`Facts.render` fills in.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-DEFAULT_FACTS_PATH = Path(__file__).resolve().parent.parent / "data" / "facts.yml"
-_PLACEHOLDER = re.compile(r"\[\[([a-z0-9_]+)\]\]")
+from guidance.copy import DATA_DIR, fill
+
+DEFAULT_FACTS_PATH = DATA_DIR / "facts.yml"
 
 
 @dataclass(frozen=True)
@@ -50,5 +50,5 @@ class Facts:
         return self.crisis_replies.get(route, self.emergency_reply)
 
     def render(self, text: str) -> str:
-        """Replace ``[[key]]`` with the contact of that key (unknown keys stay as written)."""
-        return _PLACEHOLDER.sub(lambda m: self.contacts.get(m.group(1), m.group(0)), text)
+        """Replace ``[[key]]`` with the contact of that key (other names stay as written)."""
+        return fill(text, self.contacts)
