@@ -35,12 +35,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 async def performance(quick: bool, conversations: int) -> dict[str, Any]:
-    from bench import coldstart, fixes, inprocess, profiling, telegram_load
+    from bench import coldstart, inprocess, profiling, telegram_load
     from bench.common import build_real_core, close_core
 
     results: dict[str, Any] = {}
     # Fresh processes first, while this one holds no model.
-    results["cold_start"] = await asyncio.to_thread(coldstart.run, 2 if quick else 3, 1 if quick else 2)
+    results["cold_start"] = await asyncio.to_thread(coldstart.run, 2 if quick else 3)
     with temp_dir("core") as folder:
         log("loading the real core in this process (isolated diary database)")
         started = time.perf_counter()
@@ -50,23 +50,11 @@ async def performance(quick: bool, conversations: int) -> dict[str, Any]:
         try:
             results["in_process"] = await inprocess.run(core, conversations)
             results["profile_before"] = await profiling.profile_bot_path(core, 2)
-            what_if: dict[str, Any] = {"fixes": fixes.FIXES}
-            with fixes.rasa_fixes(core.engine) as applied:
-                log(f"what if: in-process again with fixes 1-4 ({', '.join(applied)})")
-                what_if["in_process"] = await inprocess.run(core, max(2, conversations // 2), warm_up=1)
-                what_if["profile_after"] = await profiling.profile_bot_path(core, 2)
-            with fixes.all_fixes(core.engine):
-                log("what if: in-process again with fixes 1-5 (and the bot's diary look-up)")
-                what_if["in_process_all"] = await inprocess.run(core, max(2, conversations // 2), warm_up=1)
-            results["what_if"] = what_if
             levels = [1, 10, 50] if quick else [1, 10, 50, 200]
             telegram = await telegram_load.run(core, levels)
             if not quick and "skipped" not in telegram:
                 expected = telegram.get("expected_bot_messages_per_user")
                 telegram["without_rate_limiter"] = await telegram_load.diagnostic(core, 50, expected)
-                with fixes.all_fixes(core.engine):
-                    telegram["without_rate_limiter_with_fixes"] = await telegram_load.diagnostic(
-                        core, 50, expected)
             results["telegram"] = telegram
             results["bench_process_peak_rss_mib"] = _own_peak_rss_mib()
         finally:

@@ -19,9 +19,6 @@ from typing import Any, Optional
 from bench.common import PYTHON, ROOT, Diary, child_env, log, temp_dir
 
 BOT_CHAT = ["-m", "bot", "chat", "--jsonl", "--user", "bench-cold-start"]
-#: The same command with the proposed fix: skops imported before Rasa and TensorFlow.
-SKOPS_FIRST = ["-c", "import skops.io, runpy, sys; sys.argv = ['bot', 'chat', '--jsonl', '--user', "
-               "'bench-cold-start']; runpy.run_module('bot', run_name='__main__', alter_sys=True)"]
 
 #: Timestamps of the start-up phases, in a child process (what dominates a cold start).
 PHASES = r"""
@@ -68,7 +65,7 @@ def vm_hwm_kib(pid: int) -> Optional[int]:
     return None
 
 
-def one_run(timeout: float, command: Optional[list[str]] = None) -> dict[str, Any]:
+def one_run(timeout: float) -> dict[str, Any]:
     with temp_dir("coldstart") as folder:
         diary = Diary(folder)
         diary.export_dir.mkdir(mode=0o700)
@@ -77,7 +74,7 @@ def one_run(timeout: float, command: Optional[list[str]] = None) -> dict[str, An
         first_line: dict[str, Any] = {}
         started = time.perf_counter()
         process = subprocess.Popen(
-            [PYTHON, *(command or BOT_CHAT)],
+            [PYTHON, *BOT_CHAT],
             cwd=str(ROOT), env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
@@ -160,23 +157,16 @@ def _stats(results: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def run(runs: int = 3, fixed_runs: int = 2, timeout: float = 120.0) -> dict[str, Any]:
-    """``runs`` as-is and ``fixed_runs`` with skops imported first, interleaved (same machine load)."""
+def run(runs: int = 3, timeout: float = 120.0) -> dict[str, Any]:
+    """``runs`` fresh processes, then one more timing its start-up phases."""
     results: list[dict[str, Any]] = []
-    fixed: list[dict[str, Any]] = []
-    for index in range(max(runs, fixed_runs)):
-        if index < runs:
-            log(f"cold start: run {index + 1} of {runs}")
-            results.append(one_run(timeout))
-        if index < fixed_runs:
-            log(f"cold start, what if skops is imported first: run {index + 1} of {fixed_runs}")
-            fixed.append(one_run(timeout, SKOPS_FIRST))
+    for index in range(runs):
+        log(f"cold start: run {index + 1} of {runs}")
+        results.append(one_run(timeout))
     log("cold start: timing the start-up phases")
     return {
         "command": "python -m bot chat --jsonl  (stdin: hi)",
         "runs": results,
         **_stats(results),
         "phases": phases(timeout),
-        "what_if_skops_first": {"command": "python -c 'import skops.io; runpy: python -m bot chat --jsonl'",
-                                "runs": fixed, **_stats(fixed)} if fixed else None,
     }

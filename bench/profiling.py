@@ -17,20 +17,21 @@ from typing import Any, Optional
 
 from bench.common import log
 
-#: (label, file path suffix, function name[, the caller's file path suffix and function name])
+#: (label, file path suffix, function name(s, "a|b")[, the caller's file path suffix and function name])
 PARTS: list[tuple[str, ...]] = [
     ("Rasa: whole message (Agent.handle_message)", "rasa/core/agent.py", "handle_message"),
     ("Rasa: NLU parse (pipeline)", "rasa/core/processor.py", "parse_message"),
     ("Rasa: policies predict next action", "rasa/core/processor.py", "_predict_next_with_tracker"),
     ("Rasa: custom action calls (RemoteAction.run)", "rasa/core/actions/action.py", "run"),
-    ("  of which jsonschema check of action results", "rasa/core/actions/action.py",
+    ("  of which jsonschema check of action results (bot/rasa_speedups.py)", "bot/rasa_speedups.py",
      "_validate_action_result"),
     ("  of which action code (rasa_sdk executor)", "rasa_sdk/executor.py", "run"),
-    ("  of which deepcopy of the action call (bot/engine.py)", "copy.py", "deepcopy",
+    ("  of which JSON copy of the action call (bot/engine.py)", "json/__init__.py", "dumps|loads",
      "bot/engine.py", "request"),
     ("Rasa: tracker store read (deserialise)", "rasa/core/tracker_store.py", "retrieve"),
     ("Rasa: tracker store write (serialise)", "rasa/core/tracker_store.py", "save"),
-    ("Rasa: Event class lookup (all_subclasses)", "rasa/shared/utils/common.py", "all_subclasses"),
+    ("Rasa: Event class lookup (all_subclasses, cached by bot/rasa_speedups.py)", "bot/rasa_speedups.py",
+     "all_subclasses"),
     ("Event loop idle, waiting (for the diary's worker threads)", "selectors.py", "select"),
     ("Bot: safety guard", "bot/guard.py", "match"),
     ("Bot: diary desk before Rasa", "bot/core.py", "_diary_first"),
@@ -68,7 +69,7 @@ def _walk(frame: Any, parent: Key, ancestors: frozenset[Key], inclusive: dict[Ke
 
 
 def _matches(key: Key, suffix: str, function: str) -> bool:
-    return key[1] == function and key[0].endswith(suffix)
+    return key[1] in function.split("|") and key[0].endswith(suffix)
 
 
 def summarise(session: Any, top: int = 12) -> dict[str, Any]:

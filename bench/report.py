@@ -39,14 +39,6 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                      _pct(inproc.get("bot_overhead_pct")), *target("bot overhead")))
         cpu = inproc.get("cpu_ms_per_turn") or {}
         rows.append(("CPU per turn, raw Rasa / bot", f"{cpu.get('raw_rasa')} / {cpu.get('bot')} ms", "", ""))
-    what_if = results.get("what_if") or {}
-    if what_if.get("in_process"):
-        fixed = what_if["in_process"]
-        rows.append(("  what if, fixes 1-4: bot p50 / p95 / p99", _ms(fixed["bot"]), "(what if)", ""))
-        fixed_all = what_if.get("in_process_all")
-        if fixed_all:
-            rows.append(("  what if, fixes 1-5: bot overhead", _pct(fixed_all.get("bot_overhead_pct")),
-                         "(what if)", ""))
     telegram = results.get("telegram") or {}
     for level in telegram.get("levels") or []:
         name = f"Telegram, {level['users']} user{'s' if level['users'] != 1 else ''} at once"
@@ -56,23 +48,17 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             rows.append((name, value, *target("200 users")))
         else:
             rows.append((name, value, "", ""))
-    for key, label in (("without_rate_limiter", "rate limiter off"),
-                       ("without_rate_limiter_with_fixes", "rate limiter off + fixes 1-5")):
-        level = telegram.get(key)
-        if level:
-            rows.append((f"  diagnostic: {level['users']} users, {label}",
-                         f"{_ms(level['latency'])}; {level['throughput_user_msgs_per_s']} msg/s; "
-                         f"lost {level['lost_replies']}", "(what if)", ""))
+    level = telegram.get("without_rate_limiter")
+    if level:
+        rows.append((f"  diagnostic: {level['users']} users, rate limiter off",
+                     f"{_ms(level['latency'])}; {level['throughput_user_msgs_per_s']} msg/s; "
+                     f"lost {level['lost_replies']}", "(diagnostic)", ""))
     if telegram.get("skipped"):
         rows.append(("Telegram emulator", f"skipped: {telegram['skipped']}", "", ""))
     cold = results.get("cold_start")
     if cold:
         rows.append(("cold start to first reply (median, max)",
                      f"{cold.get('median_seconds')} s, {cold.get('max_seconds')} s", *target("cold start")))
-        fixed = cold.get("what_if_skops_first")
-        if fixed:
-            rows.append(("  with skops imported first: cold start (median)",
-                         f"{fixed.get('median_seconds')} s", "(what if)", ""))
         rows.append(("peak resident memory (python -m bot chat)", f"{cold.get('peak_rss_mib')} MiB",
                      *target("peak memory")))
     training = results.get("training") or {}
