@@ -1,0 +1,121 @@
+"""Incident notes: save, page through, read, change one field, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, select
+
+from bot.diary.errors import DiaryValueError
+from bot.diary.models import AttachmentRow, NoteRow, utcnow
+from bot.diary.store.base import StoreBase
+from bot.diary.store.checks import check_datetime, check_kind, check_page, check_precision, check_text
+from bot.diary.store.records import EDITABLE_FIELDS, TEXT_FIELDS, Note, NoteFields
+
+
+class NotesMixin(StoreBase):
+    """The notes part of ``DiaryStore``."""
+
+    def add_note(self, user_id: str | int, fields: NoteFields) -> Note:
+        """Save a new note, whole or not at all."""
+        user_key = self._uk(user_id)
+        occurred_at = check_datetime("occurred_at", fields.occurred_at)
+        kind = check_kind(fields.kind)
+        texts = {name: check_text(name, getattr(fields, name)) for name in TEXT_FIELDS}
+        now = utcnow()
+        row = self._new_note_row(user_key, fields, now)
+        with self._sessions.begin() as session:
+            session.add(row)
+            session.flush()
+            note_id = row.id
+        return Note(id=note_id, occurred_at=occurred_at, created_at=now, updated_at=now, kind=kind, **texts,
+                    time_precision=row.time_precision)
+
+    def list_notes(self, user_id: str | int, offset: int = 0, limit: int = 5) -> tuple[list[Note], int]:
+        """A page of the user's notes, the most recent incident first, and how many there are."""
+        check_page(offset, limit)
+        user_key = self._uk(user_id)
+        with self._sessions() as session:
+            total = session.scalar(
+                select(func.count()).select_from(NoteRow).where(NoteRow.user_key == user_key)
+            )
+            rows = session.scalars(
+                select(NoteRow)
+                .where(NoteRow.user_key == user_key)
+                .order_by(NoteRow.occurred_at.desc(), NoteRow.id.desc())
+                .offset(offset)
+                .limit(limit)
+            ).all()
+            return self._notes(session, user_key, rows, all_of_user=False), int(total or 0)
+
+    def get_note(self, user_id: str | int, note_id: int) -> Note | None:
+        """The note, or None when there is none of this id for this user."""
+        user_key = self._uk(user_id)
+        with self._sessions() as session:
+            row = self._owned_note(session, user_key, note_id)
+            return None if row is None else self._notes(session, user_key, [row], all_of_user=False)[0]
+
+    def update_field(self, user_id: str | int, note_id: int, field_name: str, value: Any,
+                     time_precision: str | None = None) -> Note | None:
+        """Change one field of a note (``EDITABLE_FIELDS``); None when the user has no such note.
+
+        A new ``occurred_at`` takes ``time_precision`` with it (None: exact)."""
+        if field_name not in EDITABLE_FIELDS:
+            raise DiaryValueError(f"unknown field {field_name!r}; one of: {', '.join(EDITABLE_FIELDS)}")
+        stored: Any
+        if field_name == "occurred_at":
+            column, stored = "occurred_at", check_datetime(field_name, value)
+        elif field_name == "kind":
+            column, stored = "kind", check_kind(value)
+        else:
+            column, stored = f"{field_name}_enc", self._enc(check_text(field_name, value))
+        user_key = self._uk(user_id)
+        with self._sessions.begin() as session:
+            row = self._owned_note(session, user_key, note_id)
+            if row is None:
+                return None
+            setattr(row, column, stored)
+            if field_name == "occurred_at":
+                row.time_precision = check_precision(time_precision)
+            row.updated_at = utcnow()
+            session.flush()
+            return self._notes(session, user_key, [row], all_of_user=False)[0]
+
+    def delete_note(self, user_id: str | int, note_id: int) -> bool:
+        """Delete a note and its attachments; False when the user has no such note."""
+        user_key = self._uk(user_id)
+        with self._sessions.begin() as session:
+            session.execute(
+                delete(AttachmentRow)
+                .where(AttachmentRow.note_id == note_id, AttachmentRow.user_key == user_key)
+                .execution_options(synchronize_session=False)
+            )
+            result = session.execute(
+                delete(NoteRow)
+                .where(NoteRow.id == note_id, NoteRow.user_key == user_key)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(result.rowcount)
+
+    def latest_note(self, user_id: str | int) -> Note | None:
+        """The note written most recently (by when it was saved, not when it happened)."""
+        user_key = self._uk(user_id)
+        with self._sessions() as session:
+            row = session.scalar(
+                select(NoteRow)
+                .where(NoteRow.user_key == user_key)
+                .order_by(NoteRow.created_at.desc(), NoteRow.id.desc())
+                .limit(1)
+            )
+            return None if row is None else self._notes(session, user_key, [row], all_of_user=False)[0]
+
+    def all_notes(self, user_id: str | int) -> list[Note]:
+        """Every note of the user, the earliest incident first (for export)."""
+        user_key = self._uk(user_id)
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(NoteRow)
+                .where(NoteRow.user_key == user_key)
+                .order_by(NoteRow.occurred_at.asc(), NoteRow.id.asc())
+            ).all()
+            return self._notes(session, user_key, rows, all_of_user=True)
