@@ -18,13 +18,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from pypdf import PdfReader
 
-import nlu.dates as dates
+import guidance.dates as dates
 from bot.desk import PENDING_EDIT, DiaryDesk
 from bot.diary.crypto import Cipher
 from bot.diary.export import export_csv, export_pdf
 from bot.diary.store import DiaryStore, NoteFields, migrate
+from guidance.dates import echo, find_when, read_when, saved_as
 from guidance.facts import Facts
-from nlu.dates import FutureDate, When, echo, find_when, read_when, saved_as
+from guidance.when import FutureDate, When
 
 UK = ZoneInfo("Europe/London")
 THU_2330 = datetime(2026, 11, 26, 23, 30, tzinfo=UK)  # a Thursday, GMT (UTC+0)

@@ -53,7 +53,7 @@ import yaml
 from bot.diary.errors import DiaryValueError
 from bot.diary.kinds import kind_keys, kind_label, kind_labels, kind_or_fallback
 from bot.diary.store import TEXT_FIELDS, Note
-from nlu.dates import echo_when
+from guidance.dates import echo_when
 
 log = logging.getLogger(__name__)
 

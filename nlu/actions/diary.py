@@ -14,9 +14,10 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from guidance.dates import echo, echo_slot, read_when, saved_as
+from guidance.when import FutureDate
 from nlu.actions import domain_copy, forms
 from nlu.actions.answers import BEHAVIOURS, extract_behaviours
-from nlu.dates import FutureDate, echo, echo_slot, read_when, saved_as
 
 NOTE_SLOTS = ("note_when", "note_where", "note_what", "note_how", "note_appearance",
               "note_witnesses", "note_feelings", "note_evidence", "note_police_ref")

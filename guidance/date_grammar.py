@@ -1,98 +1,20 @@
-"""Reading "when did it happen?" in natural language, UK style (day first), and showing it back.
+"""The grammar of "when did it happen?": the day and time parts of the words, UK style.
 
-Used by the guided note's validator, by the bot when a note's date is edited and by
-``/note ...`` (a time written inside the note).  :func:`read_when` gives a :class:`When`:
-
-* ``at``: the moment, an aware datetime in UK time;
-* ``precision``: ``exact`` ("at 11pm"), ``about`` ("about 11", "2 hours ago"), a part of
-  the day (``morning``/``afternoon``/``evening``/``night``: "Tuesday evening", no clock
-  time) or ``date`` ("yesterday", "20/11": the time was not given; the note is sorted by
-  midnight but never shown as 00:00);
-* ``alternative``: the other reading when the words have two ("03/04" is 3 April, or
-  4 March; "yesterday at 8" is 08:00, or 20:00); the caller asks which.
-
-:func:`echo` shows it back ("Thu 26 Nov, about 23:00", "Thu 26 Nov, time not given");
-the words live in ``data/dates.yml``.  A time in the future raises :class:`FutureDate`.
+:func:`find` finds the parts ("last night", "Tuesday", "20/11", "about 11", "half 7",
+"in the evening"), :func:`resolve` turns them into a :class:`~guidance.when.When`.
+:mod:`guidance.dates` reads whole answers with them (and "2 hours ago", and dateparser
+for the rest).
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, tzinfo
-from functools import lru_cache
-from pathlib import Path
-from typing import Any, Optional
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Optional
 from zoneinfo import ZoneInfo
 
-import dateparser
-import yaml
+from guidance.when import FUTURE_TOLERANCE, When, dates_file, local_time
 
-DATES_PATH = Path(__file__).resolve().parent.parent / "data" / "dates.yml"
-FUTURE_TOLERANCE = timedelta(minutes=5)
-# A time alone inside a quick note ("outside at 7pm") is the last 7pm if that was this recently.
-BARE_TIME_WINDOW = timedelta(hours=12)
-MAX_AGO_DAYS = 36500
-PRECISIONS = ("exact", "about", "morning", "afternoon", "evening", "night", "date")
-PARTS = ("morning", "afternoon", "evening", "night")
-
-
-class FutureDate(ValueError):
-    """The time given is in the future: a log records what has happened."""
-
-
-@dataclass(frozen=True)
-class When:
-    at: datetime
-    precision: str = "exact"
-    alternative: Optional[datetime] = None
-    alternative_precision: Optional[str] = None
-
-    @property
-    def time_given(self) -> bool:
-        return self.precision in ("exact", "about")
-
-    @property
-    def approximate(self) -> bool:
-        return self.precision != "exact"
-
-    @property
-    def ambiguous(self) -> bool:
-        return self.alternative is not None
-
-    def to_slot(self) -> str:
-        """For a Rasa slot or JSON: ``ISO`` (exact) or ``ISO|precision``."""
-        iso = self.at.isoformat()
-        return iso if self.precision == "exact" else f"{iso}|{self.precision}"
-
-    @classmethod
-    def from_slot(cls, value: str) -> When:
-        """Back from :meth:`to_slot`; a plain ISO string (older slots) is exact."""
-        iso, _, precision = str(value).partition("|")
-        return cls(datetime.fromisoformat(iso), precision if precision in PRECISIONS else "exact")
-
-
-@lru_cache(maxsize=1)
-def _raw() -> dict[str, Any]:
-    return yaml.safe_load(DATES_PATH.read_text("utf-8"))
-
-
-@lru_cache(maxsize=1)
-def _config() -> tuple[ZoneInfo, list[tuple[re.Pattern[str], str]]]:
-    raw = _raw()
-    rewrites = [(re.compile(p, re.IGNORECASE), r) for p, r in raw["rewrites"]]
-    return ZoneInfo(raw["timezone"]), rewrites
-
-
-def local_zone() -> ZoneInfo:
-    return _config()[0]
-
-
-def current_time(zone: tzinfo) -> datetime:
-    """Now (one place, so tests can fix it)."""
-    return datetime.now(zone)
-
-
-# ---------------------------------------------------------------------------- patterns
 _MONTHS = {m: i + 1 for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}
 _MONTH = r"(?P<{0}>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|" \
@@ -101,7 +23,7 @@ _WEEKDAYS = {"monday": 0, "mon": 0, "tuesday": 1, "tues": 1, "tue": 1, "wednesda
              "wed": 2, "thursday": 3, "thurs": 3, "thur": 3, "thu": 3, "friday": 4, "fri": 4,
              "saturday": 5, "sunday": 6}
 _WEEKDAY = r"(?P<wd>" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True)) + r")"
-_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
             "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
             "a couple of": 2, "couple of": 2, "a couple": 2, "a few": 3, "few": 3}
 _PART = r"(?P<part>morning|afternoon|evening|night|lunch ?time|lunch)"
@@ -130,33 +52,29 @@ _CLOCK = re.compile(
     r"(?<![\d/\-.:])(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*"
     r"(?P<ap>a\.?m\.?|p\.?m\.?)?(?P<oc>\s*o'?\s*clock)?(?P<ish>\s*-?ish)?(?![\d/:]|\.\d)")
 _HALF_PAST = re.compile(r"\b(?P<q>half|quarter)\s+(?P<rel>past|to)\s+(?P<h>\d{1,2}|"
-                        + "|".join(k for k in _NUMBERS if " " not in k and k not in ("a", "an", "few"))
+                        + "|".join(k for k in NUMBERS if " " not in k and k not in ("a", "an", "few"))
                         + r")\b|\bhalf\s+(?P<h2>\d{1,2})\b")
 _NOON = re.compile(r"\b(?P<w>midday|noon|midnight)\b")
 _PART_ALONE = re.compile(r"\b(?:in\s+the\s+|at\s+|during\s+the\s+)?" + _PART + r"\b")
-_AGO = re.compile(r"\b(?P<n>\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+AGO = re.compile(r"\b(?P<n>\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                   r"a couple of|couple of|a couple|a few|few)\s*(?P<half>and a half\s+)?"
                   r"(?P<u>mins?|minutes?|hrs?|hours?|days?|weeks?)\s+ago\b")
-_HALF_HOUR_AGO = re.compile(r"\bhalf\s+an?\s+hour\s+ago\b")
-_NOW = re.compile(r"^(?:just\s+now|right\s+now|now|just\s+then|a\s+moment\s+ago|moments\s+ago|"
+HALF_HOUR_AGO = re.compile(r"\bhalf\s+an?\s+hour\s+ago\b")
+NOW = re.compile(r"^(?:just\s+now|right\s+now|now|just\s+then|a\s+moment\s+ago|moments\s+ago|"
                   r"a\s+minute\s+ago|it'?s\s+happening\s+now|happening\s+now)$")
-_FUTURE_WORDS = re.compile(r"\b(?:tomorrow|tmr|tmrw|next\s+(?:week|month|year|\w+day)|later\s+today|"
+FUTURE_WORDS = re.compile(r"\b(?:tomorrow|tmr|tmrw|next\s+(?:week|month|year|\w+day)|later\s+today|"
                            r"in\s+(?:\d+|an?|a\s+few)\s+(?:mins?|minutes?|hours?|days?|weeks?))\b")
-_NOW_INSIDE = re.compile(r"\b(?:just\s+now|right\s+now|a\s+moment\s+ago|moments\s+ago)\b")
+NOW_INSIDE = re.compile(r"\b(?:just\s+now|right\s+now|a\s+moment\s+ago|moments\s+ago)\b")
 
 
-def _hedged(text: str) -> bool:
-    words = [h for h in _raw()["hedges"]]
+def is_hedged(text: str) -> bool:
+    words = [h for h in dates_file()["hedges"]]
     pattern = r"(?:\b(?:" + "|".join(re.escape(w) for w in words) + r")\b|\d-?ish\b)"
     return bool(re.search(pattern, text))
 
 
-def _local(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(hour % 24, minute), tzinfo=zone) + timedelta(days=hour // 24)
-
-
 @dataclass
-class _Found:
+class Found:
     day_kind: Optional[str] = None
     day: Optional[date] = None
     day_alt: Optional[date] = None
@@ -191,10 +109,10 @@ def _dated(d: int, m: int, y: Optional[str], now: datetime) -> Optional[date]:
         return None
 
 
-def _find(text: str, now: datetime, strict: bool) -> _Found:
+def find(text: str, now: datetime, strict: bool) -> Found:
     """The date and time parts in ``text`` (lower case).  ``strict``: inside free text
     (a quick note), where a bare number or weekday abbreviation must not count."""
-    found = _Found()
+    found = Found()
     spans: list[tuple[int, int]] = []
     today = now.date()
     for kind, pattern in _DAY_PATTERNS:
@@ -233,7 +151,7 @@ def _find(text: str, now: datetime, strict: bool) -> _Found:
             found.night_base = today - timedelta(days=1)
             found.part = "night"
         elif kind == "tonight":
-            night_ends = int(_raw()["night_ends"])
+            night_ends = int(dates_file()["night_ends"])
             found.night_base = today if now.hour >= night_ends else today - timedelta(days=1)
             found.part = "night"
         elif kind == "this_part":
@@ -269,7 +187,7 @@ def _part_name(word: str) -> str:
     return "afternoon" if word.startswith("lunch") else word
 
 
-def _find_time(text: str, found: _Found, spans: list[tuple[int, int]], strict: bool) -> None:
+def _find_time(text: str, found: Found, spans: list[tuple[int, int]], strict: bool) -> None:
     def free(match: re.Match[str]) -> bool:
         return not any(s <= match.start() < e or s < match.end() <= e for s, e in spans)
 
@@ -283,7 +201,7 @@ def _find_time(text: str, found: _Found, spans: list[tuple[int, int]], strict: b
     half = next((m for m in _HALF_PAST.finditer(text) if free(m)), None)
     if found.hour is None and half:
         raw_h = half.group("h") or half.group("h2")
-        hour = int(raw_h) if raw_h.isdigit() else _NUMBERS.get(raw_h, 0)
+        hour = int(raw_h) if raw_h.isdigit() else NUMBERS.get(raw_h, 0)
         if half.group("h2"):  # "half 11" (UK): half past 11
             found.hour, found.minute = hour, 30
         else:
@@ -325,7 +243,7 @@ def _find_time(text: str, found: _Found, spans: list[tuple[int, int]], strict: b
         spans.append(part.span())
 
 
-def _hour_readings(found: _Found) -> list[tuple[int, bool]]:
+def _hour_readings(found: Found) -> list[tuple[int, bool]]:
     """The 24-hour clock readings of the hour said, best first, with the day offset
     (+1: after midnight of a named night) folded into hours >= 24."""
     h = found.hour
@@ -336,7 +254,7 @@ def _hour_readings(found: _Found) -> list[tuple[int, bool]]:
     if found.meridiem == "pm":
         return [(h % 12 + 12, True)]
     if found.meridiem == "24h":
-        if found.part == "night" and h < int(_raw()["night_ends"]) + 1:
+        if found.part == "night" and h < int(dates_file()["night_ends"]) + 1:
             return [(h + 24, True)]
         return [(h, True)]
     part = found.part
@@ -347,7 +265,7 @@ def _hour_readings(found: _Found) -> list[tuple[int, bool]]:
     if part == "night":
         if h == 12:
             return [(24, True)]
-        if h <= int(_raw()["night_ends"]):
+        if h <= int(dates_file()["night_ends"]):
             return [(h + 24, True)]
         return [(h + 12 if h < 12 else h, True)]
     if h == 12:
@@ -358,13 +276,13 @@ def _hour_readings(found: _Found) -> list[tuple[int, bool]]:
     return [(h + 12, True), (h, False)] if h <= 6 else [(h, True), (h + 12, False)]
 
 
-def _combine(found: _Found, now: datetime, zone: ZoneInfo, hedged: bool) -> Optional[When]:
+def _combine(found: Found, now: datetime, zone: ZoneInfo, hedged: bool) -> Optional[When]:
     """A :class:`When` from what :func:`_find` found, or None when nothing was."""
     day_given = found.day is not None
     day = found.day or now.date()
     if found.hour is not None:
         readings = _hour_readings(found)
-        moments = [_local(day, hour, found.minute, zone) for hour, _ in readings]
+        moments = [local_time(day, hour, found.minute, zone) for hour, _ in readings]
         precision = "about" if hedged else "exact"
         if not day_given:
             # A time alone ("at 11pm"): the last time it was that o'clock.
@@ -382,24 +300,24 @@ def _combine(found: _Found, now: datetime, zone: ZoneInfo, hedged: bool) -> Opti
             return When(moments[0], precision, moments[1], precision)
         alt = None
         if found.day_alt is not None:
-            alt = _local(found.day_alt, readings[0][0], found.minute, zone)
+            alt = local_time(found.day_alt, readings[0][0], found.minute, zone)
         return When(moments[0], precision, alt, precision if alt else None)
     if found.part is not None:
-        parts = _raw()["parts_of_day"]
+        parts = dates_file()["parts_of_day"]
         start, shown = int(parts[found.part]["start"]), int(parts[found.part]["shown_at"])
-        at = _local(day, shown, 0, zone)
-        if at > now and _local(day, start, 0, zone) <= now + FUTURE_TOLERANCE:
+        at = local_time(day, shown, 0, zone)
+        if at > now and local_time(day, start, 0, zone) <= now + FUTURE_TOLERANCE:
             at = now.replace(second=0, microsecond=0)  # "this evening", said early in the evening
-        alt = _local(found.day_alt, shown, 0, zone) if found.day_alt else None
+        alt = local_time(found.day_alt, shown, 0, zone) if found.day_alt else None
         return When(at, found.part, alt, found.part if alt else None)
     if day_given:
-        at = _local(day, 0, 0, zone)
-        alt = _local(found.day_alt, 0, 0, zone) if found.day_alt else None
+        at = local_time(day, 0, 0, zone)
+        alt = local_time(found.day_alt, 0, 0, zone) if found.day_alt else None
         return When(at, "date", alt, "date" if alt else None)
     return None
 
 
-def _resolve(found: _Found, now: datetime, zone: ZoneInfo, hedged: bool) -> Optional[When]:
+def resolve(found: Found, now: datetime, zone: ZoneInfo, hedged: bool) -> Optional[When]:
     """:func:`_combine`; a weekday whose time today is still to come is last week's, and
     "last night at 2am" said at half past midnight is the night before."""
     when = _combine(found, now, zone, hedged)
@@ -408,173 +326,3 @@ def _resolve(found: _Found, now: datetime, zone: ZoneInfo, hedged: bool) -> Opti
         found.day -= timedelta(days=shift)
         when = _combine(found, now, zone, hedged)
     return when
-
-
-def _relative(text: str, now: datetime) -> Optional[When]:
-    if _HALF_HOUR_AGO.search(text):
-        return When((now - timedelta(minutes=30)).replace(second=0, microsecond=0), "about")
-    match = _AGO.search(text)
-    if not match:
-        return None
-    raw = match.group("n")
-    n = float(raw) if raw.isdigit() else float(_NUMBERS.get(raw, 1))
-    if n > MAX_AGO_DAYS:  # "999999 days ago": not a date anyone can mean (and beyond datetime)
-        return None
-    if match.group("half"):
-        n += 0.5
-    unit = match.group("u")
-    if unit.startswith("min"):
-        hedged = raw in ("a few", "few", "a couple of", "couple of", "a couple") or _hedged(text)
-        return When((now - timedelta(minutes=n)).replace(second=0, microsecond=0),
-                    "about" if hedged else "exact")
-    if unit.startswith(("h", "hr")):
-        return When((now - timedelta(hours=n)).replace(second=0, microsecond=0), "about")
-    days = n * (7 if unit.startswith("week") else 1)
-    if days > MAX_AGO_DAYS:
-        return None
-    day = (now - timedelta(days=days)).date()
-    return When(_local(day, 0, 0, now.tzinfo), "date")  # type: ignore[arg-type]
-
-
-def _checked(when: Optional[When], now: datetime, text: str) -> Optional[When]:
-    if when is None:
-        return None
-    if when.at > now + FUTURE_TOLERANCE:
-        # An ambiguous reading in the future: the other one (a 03/04 still to come is 4 March).
-        if when.alternative is not None and when.alternative <= now + FUTURE_TOLERANCE:
-            return When(when.alternative, when.alternative_precision or when.precision)
-        if when.precision == "date" and when.at.date() <= now.date():
-            return when
-        raise FutureDate(text)
-    if when.alternative is not None and when.alternative > now + FUTURE_TOLERANCE:
-        return replace(when, alternative=None, alternative_precision=None)
-    return when
-
-
-def read_when(text: str, now: Optional[datetime] = None) -> Optional[When]:
-    """What ``text`` (an answer to "when did it happen?") names; None when it can't be read.
-
-    Raises :class:`FutureDate` for a time in the future.
-    """
-    zone, rewrites = _config()
-    now = (now or current_time(zone)).astimezone(zone)
-    cleaned = re.sub(r"\s+", " ", text.strip().lower()).strip(" .!?,")
-    if not cleaned:
-        return None
-    if _NOW.match(cleaned):
-        return When(now.replace(microsecond=0), "exact")
-    if _FUTURE_WORDS.search(cleaned):
-        raise FutureDate(cleaned)
-    relative = _relative(cleaned, now)
-    if relative is not None:
-        return _checked(relative, now, cleaned)
-    found = _find(cleaned, now, strict=False)
-    when = _resolve(found, now, zone, _hedged(cleaned))
-    if when is not None:
-        return _checked(when, now, cleaned)
-    return _checked(_dateparser(cleaned, now, zone, rewrites), now, cleaned)
-
-
-def _dateparser(cleaned: str, now: datetime, zone: ZoneInfo,
-                rewrites: list[tuple[re.Pattern[str], str]]) -> Optional[When]:
-    for pattern, replacement in rewrites:
-        cleaned = pattern.sub(replacement, cleaned)
-    cleaned = re.sub(r"\s+", " ", cleaned).strip()
-    if not cleaned:
-        return None
-    parsed = dateparser.parse(
-        cleaned,
-        languages=["en"],
-        settings={
-            "DATE_ORDER": "DMY",
-            "PREFER_DATES_FROM": "past",
-            "RELATIVE_BASE": now.replace(tzinfo=None),
-            "TIMEZONE": str(zone),
-            "TO_TIMEZONE": str(zone),
-            "RETURN_AS_TIMEZONE_AWARE": True,
-        },
-    )
-    if parsed is None:
-        return None
-    if re.search(r"\d[:.]\d\d|\d\s*(am|pm)\b", cleaned):
-        return When(parsed.astimezone(zone), "exact")
-    # No clock time in the words ("last week", "a fortnight ago"): the day only.
-    return When(_local(parsed.astimezone(zone).date(), 0, 0, zone), "date")
-
-
-def parse_when(text: str, now: Optional[datetime] = None) -> Optional[datetime]:
-    """The moment ``text`` names, as an aware datetime; None when it can't be read.
-
-    (The moment only: :func:`read_when` also says whether a time was given.)
-    Raises :class:`FutureDate` for a time in the future.
-    """
-    when = read_when(text, now)
-    return None if when is None else when.at
-
-
-def find_when(text: str, now: Optional[datetime] = None) -> Optional[When]:
-    """A date or time written inside free text ("/note he was outside at 7pm"), or None.
-
-    Only clear forms count (a weekday written out, "at 7", "7pm", "19:30", "yesterday",
-    "2 hours ago"); one in the future is ignored (the note keeps the time it was sent).
-    """
-    zone, _ = _config()
-    now = (now or current_time(zone)).astimezone(zone)
-    cleaned = re.sub(r"\s+", " ", text.lower())
-    if _NOW_INSIDE.search(cleaned) or _FUTURE_WORDS.search(cleaned):
-        return None
-    try:
-        relative = _relative(cleaned, now)
-        if relative is not None:
-            return _checked(relative, now, cleaned)
-        found = _find(cleaned, now, strict=True)
-        if found.day is None and found.hour is None and found.night_base is None:
-            return None  # a part of the day alone ("in the morning") is too loose inside a sentence
-        if found.hour is None and found.part is None and found.day == now.date():
-            return None  # "earlier today": the time it was sent says more
-        window = " ".join(cleaned[max(0, s - 20):e + 20] for s, e in found.spans)
-        when = _checked(_resolve(found, now, zone, _hedged(window)), now, cleaned)
-        if when is not None and found.day is None and now - when.at > BARE_TIME_WINDOW:
-            return None  # "he'll come back at 11pm" written at 22:30 is not last night's 11pm
-        return when
-    except FutureDate:
-        return None
-
-
-# ---------------------------------------------------------------------------- showing back
-def _day_text(local: datetime, now: datetime) -> str:
-    text = f"{local:%a} {local.day} {local:%b}"
-    return text if local.year == now.year else f"{text} {local.year}"
-
-
-def echo_when(at: datetime, precision: str = "exact", now: Optional[datetime] = None,
-              zone: Optional[tzinfo] = None, always_year: bool = False) -> str:
-    """``at`` as a person reads it back: "Thu 26 Nov, about 23:00", "Thu 26 Nov, time not given".
-
-    The year is added when it is not this year's (or always, for an exported log).
-    """
-    zone = zone or local_zone()
-    now = (now or current_time(zone)).astimezone(zone)
-    local = at.astimezone(zone)
-    template = _raw()["echo"].get(precision if precision in PRECISIONS else "exact")
-    day = f"{local:%a} {local.day} {local:%b %Y}" if always_year else _day_text(local, now)
-    return str(template).format(day=day, time=f"{local:%H:%M}")
-
-
-def echo(when: When, now: Optional[datetime] = None) -> str:
-    return echo_when(when.at, when.precision, now)
-
-
-def saved_as(when: When, now: Optional[datetime] = None) -> str:
-    """The step's echo: "Saved as Thu 26 Nov, about 23:00." and, when the words could
-    be read two ways, the check question naming the other reading."""
-    text = str(_raw()["echo"]["saved_as"]).format(when=echo(when, now))
-    if when.alternative is not None:
-        other = echo_when(when.alternative, when.alternative_precision or when.precision, now)
-        text += " " + str(_raw()["echo"]["check"]).format(alternative=other)
-    return text
-
-
-def echo_slot(value: Optional[str], now: Optional[datetime] = None) -> Optional[str]:
-    """:func:`echo` of a slot value written by :meth:`When.to_slot` (None stays None)."""
-    return None if not value else echo(When.from_slot(value), now)

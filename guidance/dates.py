@@ -1,0 +1,221 @@
+"""Reading "when did it happen?" in natural language, UK style (day first), and showing it back.
+
+Used by the guided note's validator, by the bot when a note's date is edited and by
+``/note ...`` (a time written inside the note).  :func:`read_when` gives a
+:class:`~guidance.when.When` (the moment, how exact it was given, and the other reading
+when the words have two); the grammar of the common forms is :mod:`guidance.date_grammar`.
+
+:func:`echo` shows it back ("Thu 26 Nov, about 23:00", "Thu 26 Nov, time not given");
+the words live in ``data/dates.yml``.  A time in the future raises
+:class:`~guidance.when.FutureDate`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime, timedelta, tzinfo
+from typing import Optional
+from zoneinfo import ZoneInfo
+
+import dateparser
+
+from guidance.copy import fill
+from guidance.date_grammar import (
+    AGO,
+    FUTURE_WORDS,
+    HALF_HOUR_AGO,
+    NOW,
+    NOW_INSIDE,
+    NUMBERS,
+    find,
+    is_hedged,
+    resolve,
+)
+from guidance.when import (
+    BARE_TIME_WINDOW,
+    FUTURE_TOLERANCE,
+    MAX_AGO_DAYS,
+    PRECISIONS,
+    FutureDate,
+    When,
+    date_config,
+    dates_file,
+    local_time,
+    local_zone,
+)
+
+
+def current_time(zone: tzinfo) -> datetime:
+    """Now (one place, so tests can fix it)."""
+    return datetime.now(zone)
+
+
+# ---------------------------------------------------------------------------- reading
+def _relative(text: str, now: datetime) -> Optional[When]:
+    if HALF_HOUR_AGO.search(text):
+        return When((now - timedelta(minutes=30)).replace(second=0, microsecond=0), "about")
+    match = AGO.search(text)
+    if not match:
+        return None
+    raw = match.group("n")
+    n = float(raw) if raw.isdigit() else float(NUMBERS.get(raw, 1))
+    if n > MAX_AGO_DAYS:  # "999999 days ago": not a date anyone can mean (and beyond datetime)
+        return None
+    if match.group("half"):
+        n += 0.5
+    unit = match.group("u")
+    if unit.startswith("min"):
+        hedged = raw in ("a few", "few", "a couple of", "couple of", "a couple") or is_hedged(text)
+        return When((now - timedelta(minutes=n)).replace(second=0, microsecond=0),
+                    "about" if hedged else "exact")
+    if unit.startswith(("h", "hr")):
+        return When((now - timedelta(hours=n)).replace(second=0, microsecond=0), "about")
+    days = n * (7 if unit.startswith("week") else 1)
+    if days > MAX_AGO_DAYS:
+        return None
+    day = (now - timedelta(days=days)).date()
+    return When(local_time(day, 0, 0, now.tzinfo), "date")  # type: ignore[arg-type]
+
+
+def _checked(when: Optional[When], now: datetime, text: str) -> Optional[When]:
+    if when is None:
+        return None
+    if when.at > now + FUTURE_TOLERANCE:
+        # An ambiguous reading in the future: the other one (a 03/04 still to come is 4 March).
+        if when.alternative is not None and when.alternative <= now + FUTURE_TOLERANCE:
+            return When(when.alternative, when.alternative_precision or when.precision)
+        if when.precision == "date" and when.at.date() <= now.date():
+            return when
+        raise FutureDate(text)
+    if when.alternative is not None and when.alternative > now + FUTURE_TOLERANCE:
+        return replace(when, alternative=None, alternative_precision=None)
+    return when
+
+
+def read_when(text: str, now: Optional[datetime] = None) -> Optional[When]:
+    """What ``text`` (an answer to "when did it happen?") names; None when it can't be read.
+
+    Raises :class:`FutureDate` for a time in the future.
+    """
+    zone, rewrites = date_config()
+    now = (now or current_time(zone)).astimezone(zone)
+    cleaned = re.sub(r"\s+", " ", text.strip().lower()).strip(" .!?,")
+    if not cleaned:
+        return None
+    if NOW.match(cleaned):
+        return When(now.replace(microsecond=0), "exact")
+    if FUTURE_WORDS.search(cleaned):
+        raise FutureDate(cleaned)
+    relative = _relative(cleaned, now)
+    if relative is not None:
+        return _checked(relative, now, cleaned)
+    found = find(cleaned, now, strict=False)
+    when = resolve(found, now, zone, is_hedged(cleaned))
+    if when is not None:
+        return _checked(when, now, cleaned)
+    return _checked(_dateparser(cleaned, now, zone, rewrites), now, cleaned)
+
+
+def _dateparser(cleaned: str, now: datetime, zone: ZoneInfo,
+                rewrites: list[tuple[re.Pattern[str], str]]) -> Optional[When]:
+    for pattern, replacement in rewrites:
+        cleaned = pattern.sub(replacement, cleaned)
+    cleaned = re.sub(r"\s+", " ", cleaned).strip()
+    if not cleaned:
+        return None
+    parsed = dateparser.parse(
+        cleaned,
+        languages=["en"],
+        settings={
+            "DATE_ORDER": "DMY",
+            "PREFER_DATES_FROM": "past",
+            "RELATIVE_BASE": now.replace(tzinfo=None),
+            "TIMEZONE": str(zone),
+            "TO_TIMEZONE": str(zone),
+            "RETURN_AS_TIMEZONE_AWARE": True,
+        },
+    )
+    if parsed is None:
+        return None
+    if re.search(r"\d[:.]\d\d|\d\s*(am|pm)\b", cleaned):
+        return When(parsed.astimezone(zone), "exact")
+    # No clock time in the words ("last week", "a fortnight ago"): the day only.
+    return When(local_time(parsed.astimezone(zone).date(), 0, 0, zone), "date")
+
+
+def parse_when(text: str, now: Optional[datetime] = None) -> Optional[datetime]:
+    """The moment ``text`` names, as an aware datetime; None when it can't be read.
+
+    (The moment only: :func:`read_when` also says whether a time was given.)
+    Raises :class:`FutureDate` for a time in the future.
+    """
+    when = read_when(text, now)
+    return None if when is None else when.at
+
+
+def find_when(text: str, now: Optional[datetime] = None) -> Optional[When]:
+    """A date or time written inside free text ("/note he was outside at 7pm"), or None.
+
+    Only clear forms count (a weekday written out, "at 7", "7pm", "19:30", "yesterday",
+    "2 hours ago"); one in the future is ignored (the note keeps the time it was sent).
+    """
+    zone, _ = date_config()
+    now = (now or current_time(zone)).astimezone(zone)
+    cleaned = re.sub(r"\s+", " ", text.lower())
+    if NOW_INSIDE.search(cleaned) or FUTURE_WORDS.search(cleaned):
+        return None
+    try:
+        relative = _relative(cleaned, now)
+        if relative is not None:
+            return _checked(relative, now, cleaned)
+        found = find(cleaned, now, strict=True)
+        if found.day is None and found.hour is None and found.night_base is None:
+            return None  # a part of the day alone ("in the morning") is too loose inside a sentence
+        if found.hour is None and found.part is None and found.day == now.date():
+            return None  # "earlier today": the time it was sent says more
+        window = " ".join(cleaned[max(0, s - 20):e + 20] for s, e in found.spans)
+        when = _checked(resolve(found, now, zone, is_hedged(window)), now, cleaned)
+        if when is not None and found.day is None and now - when.at > BARE_TIME_WINDOW:
+            return None  # "he'll come back at 11pm" written at 22:30 is not last night's 11pm
+        return when
+    except FutureDate:
+        return None
+
+
+# ---------------------------------------------------------------------------- showing back
+def _day_text(local: datetime, now: datetime) -> str:
+    text = f"{local:%a} {local.day} {local:%b}"
+    return text if local.year == now.year else f"{text} {local.year}"
+
+
+def echo_when(at: datetime, precision: str = "exact", now: Optional[datetime] = None,
+              zone: Optional[tzinfo] = None, always_year: bool = False) -> str:
+    """``at`` as a person reads it back: "Thu 26 Nov, about 23:00", "Thu 26 Nov, time not given".
+
+    The year is added when it is not this year's (or always, for an exported log).
+    """
+    zone = zone or local_zone()
+    now = (now or current_time(zone)).astimezone(zone)
+    local = at.astimezone(zone)
+    template = dates_file()["echo"].get(precision if precision in PRECISIONS else "exact")
+    day = f"{local:%a} {local.day} {local:%b %Y}" if always_year else _day_text(local, now)
+    return fill(str(template), day=day, time=f"{local:%H:%M}")
+
+
+def echo(when: When, now: Optional[datetime] = None) -> str:
+    return echo_when(when.at, when.precision, now)
+
+
+def saved_as(when: When, now: Optional[datetime] = None) -> str:
+    """The step's echo: "Saved as Thu 26 Nov, about 23:00." and, when the words could
+    be read two ways, the check question naming the other reading."""
+    text = fill(str(dates_file()["echo"]["saved_as"]), when=echo(when, now))
+    if when.alternative is not None:
+        other = echo_when(when.alternative, when.alternative_precision or when.precision, now)
+        text += " " + fill(str(dates_file()["echo"]["check"]), alternative=other)
+    return text
+
+
+def echo_slot(value: Optional[str], now: Optional[datetime] = None) -> Optional[str]:
+    """:func:`echo` of a slot value written by :meth:`When.to_slot` (None stays None)."""
+    return None if not value else echo(When.from_slot(value), now)
