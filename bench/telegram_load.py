@@ -1,6 +1,6 @@
 """End-to-end latency and throughput through the Telegram Bot API emulator, N users at once.
 
-Reuses the end-to-end harness (``tests/e2e/harness.py``): the telegram-test-api
+Drives the Telegram the end-to-end tests use (``bench/emulator``): the telegram-test-api
 emulator (node), the mending :class:`BotApiProxy`, :class:`TelegramUser`; the
 bot runs in this process (``TelegramService``, long polling, as ``python -m bot
 run`` does) in front of the real core.  All traffic stays on 127.0.0.1.
@@ -40,7 +40,7 @@ import aiohttp
 from aiohttp import web
 
 from bench.common import load_average, log, summary_ms
-from tests.e2e.harness import (
+from bench.emulator import (
     BotApiProxy,
     BotMessage,
     Emulator,
