@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.diary.export import _font_paths, export_copy, pdf_text
+from bot.diary.export import export_copy, font_paths, pdf_text
 
 
 def plan_heading(title: str) -> str:
@@ -22,7 +22,7 @@ def write_plan_pdf(path: Path, title: str, steps: list[tuple[str, str, bool]], h
 
     title = plan_heading(title)
     pdf = FPDF(format="A4")
-    for style, font in _font_paths().items():
+    for style, font in font_paths().items():
         pdf.add_font("DejaVu", style, str(font))
     pdf.set_margins(18, 18, 18)
     pdf.set_title(title)

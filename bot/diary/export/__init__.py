@@ -1,0 +1,43 @@
+"""Export a user's incident log: a PDF to hand to the police, and a CSV.
+
+Exported files are created readable by their owner only: they hold everything the
+user wrote.  The words of both exports live in ``bot/diary/export.yml``; kind
+labels in ``kinds.yml``.
+
+=============  ==============================================================
+``common``     the exports' words, time zones, times, file lists, bidi controls
+``chart``      incidents per week stacked by kind, as a PNG
+``typeset``    text in the PDF font: missing glyphs, right-to-left scripts
+``pdf``        the incident log as a PDF (cover, chart, every incident)
+``csv_file``   the incident log as a CSV, safe to open in a spreadsheet
+``sweep``      export folders a crash left behind, removed at start-up
+=============  ==============================================================
+"""
+
+from __future__ import annotations
+
+from bot.diary.export.chart import WeeklyCounts, render_chart_png, weekly_counts
+from bot.diary.export.common import BIDI_CONTROLS, COPY_FILE, DEFAULT_TIMEZONE, export_copy, strip_bidi
+from bot.diary.export.csv_file import CSV_COLUMNS, csv_cell, export_csv
+from bot.diary.export.pdf import export_pdf
+from bot.diary.export.sweep import SWEEP_GRACE_SECONDS, sweep_export_folders
+from bot.diary.export.typeset import font_paths, pdf_text
+
+__all__ = [
+    "BIDI_CONTROLS",
+    "COPY_FILE",
+    "CSV_COLUMNS",
+    "DEFAULT_TIMEZONE",
+    "SWEEP_GRACE_SECONDS",
+    "WeeklyCounts",
+    "csv_cell",
+    "export_copy",
+    "export_csv",
+    "export_pdf",
+    "font_paths",
+    "pdf_text",
+    "render_chart_png",
+    "strip_bidi",
+    "sweep_export_folders",
+    "weekly_counts",
+]
