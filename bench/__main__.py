@@ -49,7 +49,7 @@ async def performance(quick: bool, conversations: int) -> dict[str, Any]:
         results["tensorflow_imported"] = "tensorflow" in sys.modules
         try:
             results["in_process"] = await inprocess.run(core, conversations)
-            results["profile_before"] = await profiling.profile_bot_path(core, 2)
+            results["profile"] = await profiling.profile_bot_path(core, 2)
             levels = [1, 10, 50] if quick else [1, 10, 50, 200]
             telegram = await telegram_load.run(core, levels)
             if not quick and "skipped" not in telegram:

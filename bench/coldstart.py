@@ -20,7 +20,8 @@ from bench.common import PYTHON, ROOT, Diary, child_env, log, temp_dir
 
 BOT_CHAT = ["-m", "bot", "chat", "--jsonl", "--user", "bench-cold-start"]
 
-#: Timestamps of the start-up phases, in a child process (what dominates a cold start).
+#: Timestamps of the start-up phases, in a child process (what dominates a cold start), importing
+#: in the order ``python -m bot`` does (skops.io first, see bot/__main__.py).
 PHASES = r"""
 import asyncio, json, os, sys, time, warnings
 t0 = time.perf_counter()
@@ -30,14 +31,14 @@ def mark(name):
     marks.append([name, round(time.perf_counter() - t0, 2)])
 from bot.settings import Settings
 mark("python and bot.settings")
+import skops.io
+mark("import skops.io (first, as python -m bot does: it scans sys.modules per numpy/scipy ufunc)")
 import tensorflow
 mark("import tensorflow")
 import rasa.core.agent
 mark("import rasa (the rest)")
 import bot.app
 mark("import bot.app (diary, dates, guard)")
-import skops.io
-mark("import skops.io (the model loader does this; it scans sys.modules per numpy/scipy ufunc)")
 import bot.engine as engine
 warm = engine.InProcessEngine._warm_up
 async def timed_warm_up(self):
