@@ -37,11 +37,11 @@ from bot.diary.store import (
 )
 from bot.plan_pdf import write_plan_pdf
 from bot.replies import Button, Document, Reply
+from guidance.advice import place_of, plan_report_text, route, where_question
 from guidance.dates import echo_when, find_when, read_when, saved_as
 from guidance.facts import Facts
+from guidance.risk import assess, plan_steps, risk_copy
 from guidance.when import FutureDate, When, local_zone
-from nlu.actions.advice import place_of, plan_report_text, route, where_question
-from nlu.actions.risk import assess, plan_steps, risk_copy
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from nlu.actions.advice import ActionEmergency, ActionSafetyAdvice, order_advice
+from guidance.advice import order_advice
+from nlu.actions.advice import ActionEmergency, ActionSafetyAdvice
 from nlu.actions.answers import extract_behaviours, interpret_sign, says_done
 from nlu.actions.check import ActionAskBehavioursDone, ActionFourSummary, ValidateFourCheckForm
 from nlu.actions.diary import ActionExportNotes, ActionForget

@@ -1,5 +1,5 @@
 """How the forms read a message that is not a plain answer (nlu/actions/forms.py), and the
-route each place gets (nlu/actions/advice.py, data/facts.yml jurisdictions).  No model:
+route each place gets (guidance/advice.py, data/facts.yml jurisdictions).  No model:
 the readers are pure functions; tests/test_forms_like_a_person.py runs them through the
 real bot."""
 from __future__ import annotations
@@ -8,10 +8,10 @@ from typing import Optional
 
 import pytest
 
+from guidance.advice import PLACES, route, where_question
 from guidance.facts import Facts
+from guidance.risk import RISK_SLOTS
 from nlu.actions import forms
-from nlu.actions.advice import PLACES, route, where_question
-from nlu.actions.risk import RISK_SLOTS
 
 FACTS = Facts.load()
 SIGNS = ["sign_fixated", "sign_obsessive", "sign_unwanted", "sign_repeated"]

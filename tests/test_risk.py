@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from nlu.actions.risk import RISK_SLOTS, URGENT, assess, plan_steps
+from guidance.risk import RISK_SLOTS, URGENT, assess, plan_steps
 
 OTHER = [s for s in RISK_SLOTS if s not in URGENT]
 

@@ -12,6 +12,7 @@ from typing import Any, Optional
 
 import yaml
 
+from guidance.copy import fill
 from guidance.facts import Facts
 
 TELEGRAM_COPY_PATH = Path(__file__).resolve().parents[2] / "data" / "telegram.yml"
@@ -52,5 +53,4 @@ class TelegramCopy:
         return self.unsupported.get(kind) or self.unsupported[UNSUPPORTED_FALLBACK]
 
     def chosen_line(self, title: str) -> str:
-        # str.replace, not str.format: a title may hold braces.
-        return self.chosen.replace("{choice}", title)
+        return fill(self.chosen, choice=title)

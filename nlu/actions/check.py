@@ -8,6 +8,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from guidance import copy
 from nlu.actions import domain_copy, forms
 from nlu.actions.answers import (
     BEHAVIOURS,
@@ -34,7 +35,7 @@ def _restart_requested(text: str) -> bool:
 
 
 def _restart(dispatcher: CollectingDispatcher) -> dict[str, Any]:
-    dispatcher.utter_message(text=domain_copy.text("check_restarted"))
+    dispatcher.utter_message(text=copy.text("check_restarted"))
     return {slot: None for slot in (*SIGN_SLOTS, "behaviours", "behaviours_done")}
 
 
@@ -42,11 +43,11 @@ def _answer_aside(dispatcher: CollectingDispatcher, tracker: Tracker, domain: di
                   slot: str, text: str, intent: Optional[str], confidence: float) -> bool:
     """Answer "what do you mean?" or a question asked mid-check; True if answered."""
     if intent == "explain":
-        dispatcher.utter_message(text=domain_copy.text(f"explain_{slot}"))
+        dispatcher.utter_message(text=copy.text(f"explain_{slot}"))
         return True
     if forms.is_question(text, intent, confidence) or (
             intent in forms.question_intents() and confidence >= 0.6):
-        forms.answer_question(dispatcher, tracker, domain, domain_copy.text("back_to_check"))
+        forms.answer_question(dispatcher, tracker, domain, copy.text("back_to_check"))
         return True
     return False
 
@@ -65,16 +66,16 @@ def _correction(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str,
     answer = forms.last_answer(body) or interpret_sign(target, body, None, 0.0)
     if answer is None:
         return None
-    shown = domain_copy.copy("form_answer_names")["custom"][answer]
-    dispatcher.utter_message(text=domain_copy.text("form_corrected").format(
-        question=sign_name(target), answer=shown))
+    shown = copy.entry("form_answer_names")["custom"][answer]
+    dispatcher.utter_message(text=copy.text(
+        "form_corrected", question=sign_name(target), answer=shown))
     return {target: answer, slot: None}
 
 
 def behaviour_titles() -> dict[str, str]:
     """Behaviour key -> its button title, read from the behaviours question."""
     titles: dict[str, str] = {}
-    for button in domain_copy.buttons("ask_behaviours_done"):
+    for button in copy.buttons("ask_behaviours_done"):
         found = _BEHAVIOUR_IN_PAYLOAD.search(str(button.get("payload", "")))
         if found:
             titles[found.group(1)] = str(button["title"])
@@ -118,9 +119,9 @@ class ValidateFourCheckForm(domain_copy.PauseFirst, forms.StopFirst, FormValidat
         if answer:
             return {slot: answer}
         if intent == "emergency":  # Rasa reads danger where the guard did not: 999 first
-            dispatcher.utter_message(text=domain_copy.text("danger_reminder"))
+            dispatcher.utter_message(text=copy.text("danger_reminder"))
         if not _answer_aside(dispatcher, tracker, domain, slot, text, intent, confidence):
-            dispatcher.utter_message(text=domain_copy.text("not_understood_answer"))
+            dispatcher.utter_message(text=copy.text("not_understood_answer"))
         return {slot: None}
 
     async def validate_sign_fixated(self, value: Any, dispatcher: CollectingDispatcher,
@@ -159,7 +160,7 @@ class ValidateFourCheckForm(domain_copy.PauseFirst, forms.StopFirst, FormValidat
         if is_payload(text):
             if intent == "deny":
                 return {"behaviours": chosen, "behaviours_done": "yes"}
-            dispatcher.utter_message(text=domain_copy.text("not_understood_behaviours"))
+            dispatcher.utter_message(text=copy.text("not_understood_behaviours"))
             return {"behaviours_done": None}
         corrected = _correction(dispatcher, tracker, "behaviours_done", text)
         if corrected:
@@ -174,7 +175,7 @@ class ValidateFourCheckForm(domain_copy.PauseFirst, forms.StopFirst, FormValidat
         if says_done(text) or (intent == "deny" and confidence >= 0.5):
             return {"behaviours": chosen, "behaviours_done": "yes"}
         if not _answer_aside(dispatcher, tracker, domain, "behaviours_done", text, intent, confidence):
-            dispatcher.utter_message(text=domain_copy.text("not_understood_behaviours"))
+            dispatcher.utter_message(text=copy.text("not_understood_behaviours"))
         return {"behaviours_done": None}
 
 
@@ -188,20 +189,20 @@ class ActionAskBehavioursDone(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         chosen = list(tracker.get_slot("behaviours") or [])
         if not chosen:
-            dispatcher.utter_message(text=domain_copy.text("ask_behaviours_done"),
-                                     buttons=domain_copy.buttons("ask_behaviours_done"))
+            dispatcher.utter_message(text=copy.text("ask_behaviours_done"),
+                                     buttons=copy.buttons("ask_behaviours_done"))
             return []
         titles = behaviour_titles()
         buttons = []
-        for button in domain_copy.buttons("ask_behaviours_done"):
+        for button in copy.buttons("ask_behaviours_done"):
             found = _BEHAVIOUR_IN_PAYLOAD.search(str(button.get("payload", "")))
             if not found:
                 continue  # "None of these" makes no sense once something is chosen
             mark = "✓ " if found.group(1) in chosen else ""
             buttons.append({"title": f"{mark}{button['title']}", "payload": button["payload"]})
-        buttons.extend(domain_copy.buttons("behaviours_chosen"))
+        buttons.extend(copy.buttons("behaviours_chosen"))
         noted = "; ".join(titles.get(b, b) for b in chosen)
-        text = domain_copy.text("behaviours_chosen").format(chosen=noted)
+        text = copy.text("behaviours_chosen", chosen=noted)
         dispatcher.utter_message(text=text, buttons=buttons)
         return []
 
@@ -234,13 +235,13 @@ class ActionFourSummary(Action):
         meaning_key = ("summary_meaning_all" if len(yes) == 4
                        else "summary_meaning_some" if yes or unsure
                        else "summary_meaning_none")
-        text = domain_copy.text("summary").format(
-            count=len(yes), named=named, behaviour_line=behaviour_line,
-            meaning=domain_copy.text(meaning_key),
+        text = copy.text(
+            "summary", count=len(yes), named=named, behaviour_line=behaviour_line,
+            meaning=copy.text(meaning_key),
         )
-        buttons = domain_copy.buttons("summary")
+        buttons = copy.buttons("summary")
         if len(yes) >= 3:  # offer the risk self-check after a strong pattern
-            buttons = domain_copy.buttons("summary_risk") + buttons
+            buttons = copy.buttons("summary_risk") + buttons
         dispatcher.utter_message(text=text, buttons=buttons)
         dispatcher.utter_message(json_message={"diary": {"op": "log_mention"}})
         answers = {slot: tracker.get_slot(slot) for slot in SIGN_SLOTS}

@@ -14,6 +14,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from guidance import copy
 from guidance.dates import echo, echo_slot, read_when, saved_as
 from guidance.when import FutureDate
 from nlu.actions import domain_copy, forms
@@ -59,7 +60,7 @@ def mentions_deleting(text: str) -> bool:
 
 def kind_titles() -> dict[str, str]:
     titles = {}
-    for button in domain_copy.buttons("ask_note_how"):
+    for button in copy.buttons("ask_note_how"):
         found = _KIND_IN_PAYLOAD.search(str(button.get("payload", "")))
         if found:
             titles[found.group(1)] = str(button["title"])
@@ -93,7 +94,7 @@ def note_fields(slots: dict[str, Any]) -> dict[str, Optional[str]]:
 
 def describe_note(fields: dict[str, Optional[str]]) -> str:
     """The note laid out for the user to check before saving."""
-    labels = domain_copy.copy("note_field_labels")["custom"]
+    labels = copy.entry("note_field_labels")["custom"]
     skipped = labels["skipped"]
     when = fields.get("occurred_at")
     when_text = echo_slot(when) if when else skipped
@@ -121,7 +122,7 @@ class ActionResetNote(Action):
 
 
 def field_label(slot: str) -> str:
-    return str(domain_copy.copy("note_field_labels")["custom"].get(slot.removeprefix("note_"), slot))
+    return str(copy.entry("note_field_labels")["custom"].get(slot.removeprefix("note_"), slot))
 
 
 def _step_payload(text: str) -> Optional[str]:
@@ -156,7 +157,7 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
         if waiting and (text == "/affirm" or said == "yes"):
             return dict(LEAVE), text
         if step == "keep" or (waiting and (text == "/deny" or said == "no")):
-            dispatcher.utter_message(text=domain_copy.text("note_kept"))
+            dispatcher.utter_message(text=copy.text("note_kept"))
             return {slot: None, REVIEW: None}, text
         if step in NOTE_SLOTS:  # "Change the time" and the like: ask that field again
             return {step: None, slot: None, REVIEW: None}, text
@@ -166,7 +167,7 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
             return {slot: None, REVIEW: "discard"}, text
         reset = {REVIEW: None} if tracker.get_slot(REVIEW) else {}
         if forms.is_question(text, intent, confidence):
-            forms.answer_question(dispatcher, tracker, domain, domain_copy.text("back_to_note"))
+            forms.answer_question(dispatcher, tracker, domain, copy.text("back_to_note"))
             return {slot: None, **reset}, text
         return ValidateNoteForm._correct(slot, text, dispatcher, tracker, reset)
 
@@ -196,8 +197,8 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
             if forms.adds(body) and before not in (None, SKIPPED):
                 value = f"{before}; {body}"[:MAX_FIELD_CHARS]
             shown = value
-        dispatcher.utter_message(text=domain_copy.text("note_corrected").format(
-            field=field_label(field), value=shown))
+        dispatcher.utter_message(text=copy.text(
+            "note_corrected", field=field_label(field), value=shown))
         return {field: value, slot: None, **reset}, text
 
     def _text_step(self, slot: str, value: Any, dispatcher: CollectingDispatcher,
@@ -211,18 +212,18 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
         if slot in OPTIONAL and (text == "/deny" or _SKIP_WORDS.match(text)):
             return {slot: SKIPPED}
         if slot not in OPTIONAL and text.strip().lower() in ("skip", "/deny"):
-            dispatcher.utter_message(text=domain_copy.text("note_empty"))
+            dispatcher.utter_message(text=copy.text("note_empty"))
             return {slot: None}
         if text.startswith("/") or not text.strip():
-            dispatcher.utter_message(text=domain_copy.text("note_empty"))
+            dispatcher.utter_message(text=copy.text("note_empty"))
             return {slot: None}
         if len(text) > MAX_FIELD_CHARS:
-            dispatcher.utter_message(text=domain_copy.text("note_too_long").format(limit=MAX_FIELD_CHARS))
+            dispatcher.utter_message(text=copy.text("note_too_long", limit=MAX_FIELD_CHARS))
             return {slot: None}
         if intent == "emergency":
             # The bot's guard catches danger now before this; here the words are
             # kept as written (a note describes what happened) with the 999 line.
-            dispatcher.utter_message(text=domain_copy.text("note_danger_reminder"))
+            dispatcher.utter_message(text=copy.text("note_danger_reminder"))
         return {slot: text}
 
     async def validate_note_when(self, value: Any, dispatcher: CollectingDispatcher,
@@ -237,14 +238,14 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
         try:
             when = read_when(text)
         except FutureDate:
-            dispatcher.utter_message(text=domain_copy.text("note_when_future"))
+            dispatcher.utter_message(text=copy.text("note_when_future"))
             return {"note_when": None}
         if when is None:
-            dispatcher.utter_message(text=domain_copy.text("note_when_unclear"))
+            dispatcher.utter_message(text=copy.text("note_when_unclear"))
             return {"note_when": None}
-        change = "" if when.ambiguous else f" {domain_copy.text('note_when_change')}"
+        change = "" if when.ambiguous else f" {copy.text('note_when_change')}"
         dispatcher.utter_message(text=f"{saved_as(when)}{change}",
-                                 buttons=domain_copy.buttons("note_when_change"))
+                                 buttons=copy.buttons("note_when_change"))
         return {"note_when": when.to_slot()}
 
     async def validate_note_where(self, value: Any, dispatcher: CollectingDispatcher,
@@ -313,7 +314,7 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
             return {"note_confirm": None, step: None, REVIEW: None}
         question = forms.is_question(text, intent, confidence)
         if question:
-            forms.answer_question(dispatcher, tracker, domain, domain_copy.text("back_to_note"))
+            forms.answer_question(dispatcher, tracker, domain, copy.text("back_to_note"))
             return {"note_confirm": None, REVIEW: None}
         corrected, _ = self._correct("note_confirm", text, dispatcher, tracker, {REVIEW: None})
         if corrected:
@@ -325,7 +326,7 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
         if text in ("/deny", "/stop") or words_say == "no" or forms.means_stop(text, intent, confidence) \
                 or _SKIP_WORDS.match(text) or (intent in ("deny", "stop") and not question):
             return {"note_confirm": None, REVIEW: "discard"}
-        dispatcher.utter_message(text=domain_copy.text("note_confirm_unclear"))
+        dispatcher.utter_message(text=copy.text("note_confirm_unclear"))
         return {"note_confirm": None, REVIEW: None}
 
 
@@ -370,12 +371,12 @@ class ActionAskNoteConfirm(Action):
         if review == "choose":
             buttons = [{"title": field_label(slot), "payload": f'/affirm{{"note_step": "{slot}"}}'}
                        for slot in NOTE_SLOTS]
-            buttons += domain_copy.buttons("note_choose_field")
-            dispatcher.utter_message(text=domain_copy.text("note_choose_field"), buttons=buttons)
+            buttons += copy.buttons("note_choose_field")
+            dispatcher.utter_message(text=copy.text("note_choose_field"), buttons=buttons)
             return []
         fields = note_fields(tracker.current_slot_values())
-        text = domain_copy.text("ask_note_confirm").replace("{note}", describe_note(fields))
-        dispatcher.utter_message(text=text, buttons=domain_copy.buttons("ask_note_confirm"))
+        text = copy.text("ask_note_confirm", note=describe_note(fields))
+        dispatcher.utter_message(text=text, buttons=copy.buttons("ask_note_confirm"))
         return []
 
 

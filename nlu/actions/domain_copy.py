@@ -1,23 +1,21 @@
-"""Copy for custom actions: ``data/copy.yml`` for what only actions show, and the
-domain's responses for answers that rules also give.
+"""The Rasa side of copy: sending a copy entry, a form's questions, the domain's responses
+for questions asked inside a form, and pausing a form.
 
-Copy lives in data files, never in Python; actions that rearrange it (reorder
-buttons, tick chosen options, fill counts) read it from here.
+The copy itself (``data/copy.yml``, one ``[[name]]`` placeholder style) is read by
+:mod:`guidance.copy`; actions that rearrange it (reorder buttons, tick chosen options,
+fill counts) read it there.
 """
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import ActionExecutionRejection
 
-COPY_PATH = Path(__file__).resolve().parents[2] / "data" / "copy.yml"
+from guidance import copy
 
 QUESTION_RESPONSES = {
     "ask_signposts": "utter_signposts",
@@ -36,6 +34,8 @@ QUESTION_RESPONSES = {
     "ask_law": "utter_law",
     "ask_about_bot": "utter_about_bot",
 }
+# Questions whose answer depends on where the person is: the topic of guidance.advice.route.
+ROUTED = {"ask_report": "report", "ask_law": "law"}
 
 
 # A paused form (see nlu/actions/pause.py): which form, at which step, and the
@@ -86,24 +86,6 @@ class PauseFirst:
         return await super().run(dispatcher, tracker, domain)  # type: ignore[misc]
 
 
-@lru_cache(maxsize=1)
-def _copy() -> dict[str, Any]:
-    return dict(yaml.safe_load(COPY_PATH.read_text("utf-8"))["responses"])
-
-
-def copy(name: str) -> dict[str, Any]:
-    """Text and buttons of copy entry ``name`` from data/copy.yml (first variation)."""
-    return dict(_copy()[name][0])
-
-
-def text(name: str) -> str:
-    return str(copy(name).get("text", ""))
-
-
-def buttons(name: str) -> list[dict[str, Any]]:
-    return [dict(b) for b in copy(name).get("buttons", [])]
-
-
 def domain_response(domain: dict[str, Any], name: str) -> dict[str, Any]:
     variations = domain.get("responses", {}).get(name) or [{}]
     return dict(variations[0])
@@ -117,7 +99,7 @@ def link_buttons(response: dict[str, Any]) -> list[dict[str, Any]]:
 
 def utter(dispatcher: CollectingDispatcher, name: str) -> None:
     """Send copy entry ``name`` as it is written: its text and its buttons."""
-    dispatcher.utter_message(text=text(name), buttons=buttons(name))
+    dispatcher.utter_message(text=copy.text(name), buttons=copy.buttons(name))
 
 
 def make_ask_action(slot: str) -> type:

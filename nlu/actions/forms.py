@@ -29,7 +29,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import ActionExecutionRejection
 
-from nlu.actions import advice, domain_copy
+from guidance import copy
+from guidance.advice import DEFAULT_PLACE, place_of, route
+from nlu.actions import domain_copy
 
 READING_PATH = Path(__file__).resolve().parents[2] / "data" / "form_reading.yml"
 QUESTION_CONFIDENCE = 0.5
@@ -63,7 +65,7 @@ def latest(tracker: Tracker) -> tuple[str, Optional[str], float]:
 
 # -- questions ------------------------------------------------------------------------------
 def question_intents() -> set[str]:
-    return set(domain_copy.QUESTION_RESPONSES) | set(advice.ROUTED)
+    return set(domain_copy.QUESTION_RESPONSES) | set(domain_copy.ROUTED)
 
 
 def _retrieval_answer(tracker: Tracker, intent: Optional[str]) -> Optional[str]:
@@ -105,18 +107,18 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, domain: 
     answered = _retrieval_answer(tracker, intent)
     if answered:
         dispatcher.utter_message(text=answered)
-    elif intent in advice.ROUTED and confidence >= QUESTION_CONFIDENCE:
+    elif intent in domain_copy.ROUTED and confidence >= QUESTION_CONFIDENCE:
         # Reporting and the law depend on where the person is (not asked inside a form:
         # the route that works anywhere until they have told us).
-        place = advice.place_of(tracker.get_slot("where_person")) or advice.DEFAULT_PLACE
-        answer = advice.route(place, advice.ROUTED[intent])
+        place = place_of(tracker.get_slot("where_person")) or DEFAULT_PLACE
+        answer = route(place, domain_copy.ROUTED[intent])
         dispatcher.utter_message(text=answer["text"], buttons=domain_copy.link_buttons(answer))
     elif intent in domain_copy.QUESTION_RESPONSES and confidence >= QUESTION_CONFIDENCE:
         answer = domain_copy.domain_response(domain, domain_copy.QUESTION_RESPONSES[intent])
         dispatcher.utter_message(text=str(answer.get("text", "")),
                                  buttons=domain_copy.link_buttons(answer))
     else:
-        dispatcher.utter_message(text=domain_copy.text("form_question_unknown"))
+        dispatcher.utter_message(text=copy.text("form_question_unknown"))
     dispatcher.utter_message(text=back)
 
 

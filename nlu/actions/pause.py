@@ -22,11 +22,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from guidance import copy
+from guidance.risk import RISK_SLOTS
 from nlu.actions import domain_copy
 from nlu.actions.check import CHECK_SLOTS
 from nlu.actions.diary import MAX_FIELD_CHARS, NOTE_SLOTS
 from nlu.actions.domain_copy import PAUSE_SLOTS
-from nlu.actions.risk import RISK_SLOTS
 
 FORMS = ("four_check_form", "note_form", "risk_form")
 FORM_SLOTS = {
@@ -46,14 +47,14 @@ def _guard_metadata(tracker: Tracker) -> dict[str, Any]:
 
 
 def pause_buttons(form: str, keep: bool) -> list[dict[str, Any]]:
-    buttons = domain_copy.buttons("safety_pause")
+    buttons = copy.buttons("safety_pause")
     if keep and form == "note_form":
-        buttons[1:1] = domain_copy.buttons("safety_pause_keep")
+        buttons[1:1] = copy.buttons("safety_pause_keep")
     return buttons
 
 
 def form_name(form: str) -> str:
-    return str(domain_copy.copy("form_names")["custom"].get(form, form))
+    return str(copy.entry("form_names")["custom"].get(form, form))
 
 
 class ActionPauseForm(Action):
@@ -99,7 +100,7 @@ class ActionPauseForm(Action):
             # The bot has already sent the alert: these buttons join it, nothing else.
             dispatcher.utter_message(json_message={"pause": {"buttons": buttons}})
         else:
-            text = domain_copy.text("safety_pause").format(form=form_name(form))
+            text = copy.text("safety_pause", form=form_name(form))
             dispatcher.utter_message(text=text, buttons=buttons)
         return events
 
@@ -124,7 +125,7 @@ class ActionResumeForm(Action):
             return events
         if intent == "keep_in_note" and step in KEEPABLE and words:
             events.append(SlotSet(step, str(words)[:MAX_FIELD_CHARS]))
-        dispatcher.utter_message(text=domain_copy.text("back_to_form"))
+        dispatcher.utter_message(text=copy.text("back_to_form"))
         return events
 
 

@@ -1,78 +1,22 @@
-"""The risk self-check (S-DASH topics) and the rules that turn answers into advice.
+"""The risk self-check (S-DASH topics) as a Rasa form: the questions, the answers read as a
+person means them, and the result.
 
-The escalation rules are pure functions (``assess``, ``plan_steps``) so that every
-combination that changes the advice can be tested without Rasa.  Copy lives in
-``data/risk.yml``.  This is not a police risk assessment and never says so.
+The escalation rules are :mod:`guidance.risk` (pure, tested over every combination); copy
+lives in ``data/risk.yml``.  This is not a police risk assessment and never says so.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Optional
 
-import yaml
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from guidance import copy
+from guidance.copy import fill
+from guidance.risk import RISK_SLOTS, SKIPPED, assess, risk_copy
 from nlu.actions import domain_copy, forms
 from nlu.actions.answers import INTENT_ANSWERS, is_payload
-
-RISK_PATH = Path(__file__).resolve().parents[2] / "data" / "risk.yml"
-RISK_SLOTS = ("risk_frightened", "risk_history", "risk_property", "risk_visits", "risk_loitering",
-              "risk_threats", "risk_third_parties", "risk_violence", "risk_helpers",
-              "risk_substances", "risk_violent_past")
-# Answers that on their own mean "report it now".
-URGENT = ("risk_threats", "risk_violence", "risk_visits")
-SEVERAL = 3  # this many "yes" answers or more: report and ask about an SPO
-SKIPPED = "skipped"
-
-
-@lru_cache(maxsize=1)
-def risk_copy() -> dict[str, Any]:
-    return dict(yaml.safe_load(RISK_PATH.read_text("utf-8")))
-
-
-@dataclass(frozen=True)
-class Assessment:
-    level: str  # "report_now", "report_spo" or "keep_log"
-    yes_count: int
-    urgent_reasons: tuple[str, ...]
-
-
-def assess(answers: dict[str, Optional[str]]) -> Assessment:
-    """Escalation by the answers: threats, violence or frequent visits mean report now;
-    several yes answers mean report and ask about an SPO; fewer, keep the log and call
-    the helpline.  "Don't know" and skipped answers never lower the advice."""
-    yes = [slot for slot in RISK_SLOTS if answers.get(slot) == "yes"]
-    urgent = tuple(slot for slot in URGENT if slot in yes)
-    if urgent:
-        level = "report_now"
-    elif len(yes) >= SEVERAL:
-        level = "report_spo"
-    else:
-        level = "keep_log"
-    return Assessment(level, len(yes), urgent)
-
-
-def plan_steps(four: Optional[dict[str, Any]], risk: Optional[dict[str, Any]], log_count: int) -> list[str]:
-    """The safety-plan steps that fit what we know, most urgent first."""
-    four = four or {}
-    risk = risk or {}
-    behaviours = set(four.get("behaviours") or [])
-    steps: list[str] = []
-    if risk and assess(risk).level == "report_now":
-        steps.append("report_now")
-    if "following" in behaviours:
-        steps.append("routes")
-    if ("turning_up" in behaviours or risk.get("risk_visits") == "yes"
-            or risk.get("risk_loitering") == "yes" or risk.get("risk_property") == "yes"):
-        steps.append("home")
-    if "monitoring" in behaviours:
-        steps.append("online")
-    steps += ["tell", "record", "report", "helpline"]
-    return steps
 
 
 def _latest(tracker: Tracker) -> tuple[str, Optional[str], float]:
@@ -129,7 +73,7 @@ class ValidateRiskForm(domain_copy.PauseFirst, forms.StopFirst, FormValidationAc
             forms.answer_question(dispatcher, tracker, domain, risk_copy()["back"])
             return {slot: None}
         if intent == "emergency":  # Rasa reads danger where the guard did not: 999 first
-            dispatcher.utter_message(text=domain_copy.text("danger_reminder"))
+            dispatcher.utter_message(text=copy.text("danger_reminder"))
         dispatcher.utter_message(text=risk_copy()["not_understood"])
         return {slot: None}
 
@@ -145,9 +89,9 @@ class ValidateRiskForm(domain_copy.PauseFirst, forms.StopFirst, FormValidationAc
             return None
         value = "unknown" if answer == "unsure" else answer
         number = RISK_SLOTS.index(target) + 1
-        shown = domain_copy.copy("form_answer_names")["custom"][value]
-        dispatcher.utter_message(text=domain_copy.text("form_corrected").format(
-            question=risk_copy()["progress"].format(number=number), answer=shown))
+        shown = copy.entry("form_answer_names")["custom"][value]
+        dispatcher.utter_message(text=copy.text(
+            "form_corrected", question=fill(risk_copy()["progress"], number=number), answer=shown))
         return {target: value, slot: None}
 
 
@@ -170,10 +114,10 @@ def _make_ask(slot: str, number: int) -> type:
 
         async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                       domain: dict[str, Any]) -> list[EventType]:
-            copy = risk_copy()
-            progress = copy["progress"].format(number=number)
-            dispatcher.utter_message(text=f"{progress}\n{copy['questions'][slot]['text']}",
-                                     buttons=copy["buttons"])
+            words = risk_copy()
+            progress = fill(words["progress"], number=number)
+            dispatcher.utter_message(text=f"{progress}\n{words['questions'][slot]['text']}",
+                                     buttons=words["buttons"])
             return []
 
     ActionAskRisk.__name__ = f"ActionAsk{slot.title().replace('_', '')}"
@@ -193,10 +137,10 @@ class ActionRiskResult(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         answers = {slot: tracker.get_slot(slot) for slot in RISK_SLOTS}
         result = assess(answers)
-        copy = risk_copy()["results"]
-        reasons = ", ".join(copy["reasons"][r] for r in result.urgent_reasons)
-        text = copy[result.level].format(reasons=reasons, count=result.yes_count)
-        dispatcher.utter_message(text=text, buttons=copy["buttons"])
+        words = risk_copy()["results"]
+        reasons = ", ".join(words["reasons"][r] for r in result.urgent_reasons)
+        text = fill(words[result.level], reasons=reasons, count=result.yes_count)
+        dispatcher.utter_message(text=text, buttons=words["buttons"])
         dispatcher.utter_message(json_message={"diary": {
             "op": "save_answers", "name": "risk", "value": {**answers, "level": result.level}}})
         return []
