@@ -69,6 +69,24 @@ def tracker_store_of(engine: Any) -> Any:
     return getattr(agent, "tracker_store", None)
 
 
+def concrete_stores(store: Any) -> list[Any]:
+    """The stores behind Rasa's wrappers: ``agent.tracker_store`` is a ``FailSafeTrackerStore``
+    (which may hold a fallback store) around an ``AwaitableTrackerStore`` around the
+    configured one.  Rasa's attributes only, so the bot needs nothing of ``nlu`` for it."""
+    found: list[Any] = []
+    pending = [store]
+    while pending:
+        current = pending.pop()
+        if current is None:
+            continue
+        inner = [getattr(current, "_tracker_store", None), getattr(current, "_fallback_tracker_store", None)]
+        if any(s is not None for s in inner):
+            pending.extend(inner)
+        else:
+            found.append(current)
+    return found
+
+
 async def purge_conversations(engine: Any, hours: float, now: Optional[float] = None) -> int:
     """Forget every conversation whose last event is more than ``hours`` hours before ``now``.
 
@@ -81,9 +99,7 @@ async def purge_conversations(engine: Any, hours: float, now: Optional[float] = 
     cutoff = (time.time() if now is None else now) - hours * 3600
     # the ids the store holds are the engine's conversation ids (pseudonyms), not user ids
     forget = getattr(engine, "forget_conversation", None) or engine.forget
-    from nlu.channels import _stores
-
-    sql = [s for s in _stores(store) if hasattr(s, "idle_conversations")]
+    sql = [s for s in concrete_stores(store) if hasattr(s, "idle_conversations")]
     if sql:  # one query, not every tracker read and decrypted
         idle = [i for s in sql for i in await asyncio.to_thread(s.idle_conversations, cutoff)]
     else:

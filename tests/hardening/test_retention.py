@@ -102,6 +102,36 @@ def test_idle_conversations_are_forgotten_and_active_ones_kept(real: RealBot) ->
     assert real.texts(idle, "hello")[0]
 
 
+async def test_idle_conversations_are_found_behind_rasas_store_wrappers() -> None:
+    """Rasa wraps the configured store (fail-safe, with a fallback, around awaitable): the one
+    query of the SQL store behind them is asked, and only the ids it names are forgotten."""
+
+    class Sql:
+        def __init__(self, idle: list[str]) -> None:
+            self.idle, self.asked = idle, []
+
+        def idle_conversations(self, before: float) -> list[str]:
+            self.asked.append(before)
+            return list(self.idle)
+
+    class Wrapper:
+        def __init__(self, inner: Any, fallback: Any = None) -> None:
+            self._tracker_store, self._fallback_tracker_store = inner, fallback
+
+    primary, fallback = Sql(["old-1", "old-2"]), Sql(["old-3"])
+    forgotten: list[str] = []
+
+    class Engine:
+        _agent = type("Agent", (), {"tracker_store": Wrapper(Wrapper(primary), fallback)})()
+
+        async def forget(self, sender_id: str) -> None:
+            forgotten.append(sender_id)
+
+    assert await purge_conversations(Engine(), hours=2, now=10_000.0) == 3
+    assert sorted(forgotten) == ["old-1", "old-2", "old-3"]
+    assert primary.asked == fallback.asked == [10_000.0 - 2 * 3600]
+
+
 async def test_the_sweeper_runs_at_start_up_then_periodically_and_stops_with_the_core(
         store: DiaryStore) -> None:
     from bot.core import Core
