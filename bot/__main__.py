@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bot.app import build_core
     from bot.console import chat as console_chat
+    from bot.console import export_folder
 
     if args.command == "run" and settings.telegram_bot_token:
         from bot.telegram import run as run_telegram
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     jsonl = getattr(args, "jsonl", False)
     user = getattr(args, "user", "console")
     try:
-        asyncio.run(console_chat(lambda: build_core(settings), user, jsonl))
+        asyncio.run(console_chat(lambda: build_core(settings), user, jsonl, export_folder(settings)))
     except KeyboardInterrupt:
         return 0
     return 0

@@ -121,13 +121,14 @@ async def build_core(settings: Settings) -> Core:
     # the same across key rotation), never by the Telegram id.
     engine = PseudonymousEngine(engine, store.user_key)
     if isinstance(store, UnavailableStore):  # the key does not open the log: guard and dialogue only
-        desk: DiaryDesk = UnavailableDesk(store, facts, engine.forget, export_dir=settings.export_dir)
+        desk: DiaryDesk = UnavailableDesk(store, facts, engine.forget)
     else:
-        desk = DiaryDesk(store, facts, engine.forget, export_dir=settings.export_dir)
+        desk = DiaryDesk(store, facts, engine.forget)
     core = Core(engine, SafetyGuard.from_file(), facts, engine_timeout=settings.engine_timeout,
                 desk=desk)
     desk.background = core.background  # forget retries stop with the core
-    # Exports a crash left on disk (they hold what users wrote, in clear).
+    # Export folders an older version left on disk (they hold what users wrote, in clear);
+    # exports are bytes now, so nothing writes such folders any more (bot/diary/export/sweep.py).
     await asyncio.to_thread(sweep_export_folders, settings.export_dir)
     if isinstance(store, DiaryStore) and await asyncio.to_thread(store.pending_forgets):
         # a "forget me" whose conversation could not be deleted before the last stop

@@ -16,6 +16,14 @@ sends a photo or a file: the same size limit (refused before it is read, as
 Telegram's is before the download) and the same screens.  The kind comes from
 the file's type: an image is a photo, ``audio/ogg`` a voice note, a video a
 video, anything else a document.
+
+Files the bot sends (the export's PDF and CSV, the plan's PDF) come as bytes; with
+no chat to upload them to, the console saves each in the person's export folder
+and says where: ``EXPORT_DIR`` when it is set, else an ``exports`` folder beside a
+SQLite diary (``var/exports`` by default), made ``0700``, each file ``0600``,
+never replacing one already there (``notes-2026-11-28-2.pdf``).  They hold what
+the person wrote, in clear, and stay until the person deletes them: the start-up
+sweep never touches them.  Nothing else is written.
 """
 from __future__ import annotations
 
@@ -23,14 +31,21 @@ import asyncio
 import contextlib
 import json
 import mimetypes
+import os
 import re
 import sys
 from pathlib import Path
-from typing import Optional, TextIO
+from typing import Any, Optional, TextIO
 
 from bot.core import Core
 from bot.diary.store import MAX_ATTACHMENT_BYTES
-from bot.replies import Button, Reply
+from bot.engine import sqlite_path
+from bot.replies import Button, Document, Reply
+from bot.settings import ROOT, Settings
+
+#: Where the console saves the files the bot sends when neither ``EXPORT_DIR`` nor a
+#: SQLite diary says otherwise.
+DEFAULT_EXPORT_DIR = ROOT / "var" / "exports"
 
 _ATTACH = re.compile(r"^/attach(?:\s+(.*))?$", re.DOTALL)
 
@@ -58,8 +73,50 @@ class ButtonMemory:
         return text
 
 
-def format_reply(reply: Reply, start: int) -> tuple[str, int]:
-    """A reply as console text; payload buttons numbered from ``start``."""
+def export_folder(settings: Settings) -> Path:
+    """Where the console saves what the bot sends: ``EXPORT_DIR``, else ``exports`` beside a
+    SQLite diary, else ``var/exports``."""
+    if settings.export_dir is not None:
+        return settings.export_dir
+    diary = sqlite_path(settings.database_url)
+    return diary.parent / "exports" if diary is not None else DEFAULT_EXPORT_DIR
+
+
+def save_document(document: Document, folder: Path) -> Path:
+    """Write the document's bytes to a new file in ``folder`` (0700), readable by its owner only.
+
+    Never replaces a file: a second export of the day is ``notes-2026-11-28-2.pdf``.
+    """
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    name = Path(document.filename).name or "file"
+    stem, suffix = os.path.splitext(name)
+    for number in range(1, 1000):
+        path = folder / (name if number == 1 else f"{stem}-{number}{suffix}")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(document.content)
+        return path.resolve()
+    raise FileExistsError(f"no free file name for {name} in {folder}")
+
+
+def save_documents(replies: list[Reply], folder: Path) -> list[Optional[Path]]:
+    """Each reply's file saved in ``folder`` (None for a reply without one)."""
+    return [None if r.document is None else save_document(r.document, folder) for r in replies]
+
+
+def reply_dict(reply: Reply, saved: Optional[Path]) -> dict[str, Any]:
+    """A reply as a JSON line's item; a file shows its name, size and where it was saved."""
+    data = reply.to_dict()
+    if saved is not None:
+        data["document"]["path"] = str(saved)
+    return data
+
+
+def format_reply(reply: Reply, start: int, saved: Optional[Path] = None) -> tuple[str, int]:
+    """A reply as console text; payload buttons numbered from ``start``; ``saved``: its file."""
     lines = [reply.text] if reply.text else []
     number = start
     for button in reply.buttons:
@@ -69,7 +126,8 @@ def format_reply(reply: Reply, start: int) -> tuple[str, int]:
             lines.append(f"   {number}) {button.title}")
             number += 1
     if reply.document:
-        lines.append(f"   📎 {reply.document.filename}: {reply.document.path}")
+        where = f"saved to {saved}" if saved is not None else "not saved"
+        lines.append(f"   📎 {reply.document.filename}: {where}")
     return "\n".join(lines), number
 
 
@@ -154,28 +212,32 @@ async def _read_line(stream: TextIO) -> Optional[str]:
     return line if line else None
 
 
-async def run_jsonl(core: Core, user_id: str, stdin: TextIO, stdout: TextIO) -> None:
+async def run_jsonl(core: Core, user_id: str, stdin: TextIO, stdout: TextIO,
+                    export_dir: Path = DEFAULT_EXPORT_DIR) -> None:
     memory = ButtonMemory()
     tally = ChatTally()
     while (line := await _read_line(stdin)) is not None:
         text = line.rstrip("\r\n")
         replies = tally.after(core, await answer(core, user_id, memory.resolve(text, by_number=False)))
         memory.remember(replies)
-        stdout.write(json.dumps({"in": text, "out": [r.to_dict() for r in replies]},
-                                ensure_ascii=False) + "\n")
+        saved = await asyncio.to_thread(save_documents, replies, export_dir)
+        out = [reply_dict(reply, path) for reply, path in zip(replies, saved, strict=True)]
+        stdout.write(json.dumps({"in": text, "out": out}, ensure_ascii=False) + "\n")
         stdout.flush()
 
 
-async def run_interactive(core: Core, user_id: str, stdin: TextIO, stdout: TextIO) -> None:
+async def run_interactive(core: Core, user_id: str, stdin: TextIO, stdout: TextIO,
+                          export_dir: Path = DEFAULT_EXPORT_DIR) -> None:
     memory = ButtonMemory()
     stdout.write("Type a message (or a button's number). Ctrl-D to leave.\n")
     tally = ChatTally()
     replies = tally.after(core, await core.handle(user_id, "/start"))
     while True:
         memory.remember(replies)
+        saved = await asyncio.to_thread(save_documents, replies, export_dir)
         number = 1
-        for reply in replies:
-            text, number = format_reply(reply, number)
+        for reply, path in zip(replies, saved, strict=True):
+            text, number = format_reply(reply, number, path)
             stdout.write(f"\n{text}\n")
         stdout.write("\nYou: ")
         stdout.flush()
@@ -190,13 +252,16 @@ async def run_interactive(core: Core, user_id: str, stdin: TextIO, stdout: TextI
         replies = tally.after(core, await answer(core, user_id, memory.resolve(text, by_number=True)))
 
 
-async def chat(core_factory, user_id: str, jsonl: bool) -> None:  # type: ignore[no-untyped-def]
-    """Load the core with stdout pointed at stderr, then chat on the real stdout."""
+async def chat(core_factory, user_id: str, jsonl: bool,  # type: ignore[no-untyped-def]
+               export_dir: Path = DEFAULT_EXPORT_DIR) -> None:
+    """Load the core with stdout pointed at stderr, then chat on the real stdout.
+
+    Files the bot sends are saved in ``export_dir`` (``export_folder(settings)``)."""
     real_stdout = sys.stdout
     with contextlib.redirect_stdout(sys.stderr):
         core: Core = await core_factory()
         if jsonl:
-            await run_jsonl(core, user_id, sys.stdin, real_stdout)
+            await run_jsonl(core, user_id, sys.stdin, real_stdout, export_dir)
         else:
-            await run_interactive(core, user_id, sys.stdin, real_stdout)
+            await run_interactive(core, user_id, sys.stdin, real_stdout, export_dir)
         await core.close()

@@ -15,7 +15,6 @@ import json
 import logging
 import math
 import re
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -35,7 +34,7 @@ from bot.diary.store import (
     Note,
     NoteFields,
 )
-from bot.plan_pdf import write_plan_pdf
+from bot.plan_pdf import render_plan_pdf
 from bot.replies import Button, Document, Reply
 from guidance.advice import place_of, plan_report_text, route, where_question
 from guidance.dates import echo_when, find_when, read_when, saved_as
@@ -143,12 +142,10 @@ class DiaryDesk:
     """Executes diary operations for one user at a time and draws their replies."""
 
     def __init__(self, store: DiaryStore, facts: Facts,
-                 forget_conversation: Callable[[str], Any],
-                 export_dir: Optional[Path] = None) -> None:
+                 forget_conversation: Callable[[str], Any]) -> None:
         self.store = store
         self.facts = facts
         self.forget_conversation = forget_conversation
-        self.export_dir = export_dir
         self.copy: dict[str, Any] = {**DEFAULT_COPY, **yaml.safe_load(COPY_PATH.read_text("utf-8"))}
         self.unsaved = UnsavedNotes()
         #: Tasks the desk starts (forget retries); ``bot.app`` shares the core's list, which
@@ -691,12 +688,10 @@ class DiaryDesk:
         for key in steps:
             title, text = self._step_text(key, log_count, spo, place)
             items.append((title, text, key in done))
-        folder = Path(tempfile.mkdtemp(prefix="plan-", dir=self.export_dir))
+        content = await self._run(render_plan_pdf, self.facts.render(plan["pdf_title"]), items,
+                                  self.facts.help_line)
         # A neutral name: a file list or a preview must not give the person away.
-        path = folder / f"plan-{datetime.now(local_zone()):%Y-%m-%d}.pdf"
-        await self._run(write_plan_pdf, path, self.facts.render(plan["pdf_title"]), items,
-                        self.facts.help_line)
-        document = Document(str(path), path.name, temporary=True)
+        document = Document(content, f"plan-{datetime.now(local_zone()):%Y-%m-%d}.pdf")
         return [Reply(self.facts.render(plan["pdf_caption"]), document=document)]
 
     # -- export and forget -----------------------------------------------------------------
@@ -709,17 +704,16 @@ class DiaryDesk:
         unreadable_line = self._unreadable_text("export_unreadable", unreadable) if unreadable else ""
         if not notes:
             return [Reply(unreadable_line or self._t("export_empty"))]
-        folder = Path(tempfile.mkdtemp(prefix="export-", dir=self.export_dir))
-        stamp = datetime.now(local_zone()).strftime("%Y-%m-%d")
-        pdf = folder / f"notes-{stamp}.pdf"  # neutral names: a file list must not give the person away
-        csv = folder / f"notes-{stamp}.csv"
+        # Made in memory and sent as bytes: what the user wrote is never a file on disk.
         now = datetime.now(timezone.utc)
-        await self._run(lambda: export_pdf(notes, pdf, now, unreadable=unreadable))
-        await self._run(export_csv, notes, csv)
+        pdf = await self._run(lambda: export_pdf(notes, now, unreadable=unreadable))
+        csv = await self._run(export_csv, notes)
+        # Neutral names: a file list or a preview must not give the person away.
+        name = f"notes-{datetime.now(local_zone()):%Y-%m-%d}"
         text = "\n\n".join(t for t in (self._t("exported"), unreadable_line) if t)
-        return [Reply(text, document=Document(str(pdf), pdf.name, temporary=True)),
+        return [Reply(text, document=Document(pdf, f"{name}.pdf")),
                 Reply(self._t("export_clear_offer"), [self.clear_chat_button()],
-                      document=Document(str(csv), csv.name, temporary=True))]
+                      document=Document(csv, f"{name}.csv"))]
 
     async def forget(self, user_id: str) -> list[Reply]:
         """Delete everything of the user, as one operation that completes or is retried until it does.

@@ -16,7 +16,6 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, Optional
 
 from bot.desk import DiaryDesk
@@ -56,9 +55,8 @@ class UnavailableDesk(DiaryDesk):
     """The desk while the log can't be opened: every screen says so; forget says exactly what it did."""
 
     def __init__(self, store: UnavailableStore, facts: Facts,
-                 forget_conversation: Callable[[str], Any],
-                 export_dir: Optional[Path] = None) -> None:
-        super().__init__(store, facts, forget_conversation, export_dir=export_dir)  # type: ignore[arg-type]
+                 forget_conversation: Callable[[str], Any]) -> None:
+        super().__init__(store, facts, forget_conversation)  # type: ignore[arg-type]
 
     def unavailable(self, not_saved: bool = False) -> list[Reply]:
         text = self._t("log_unavailable")

@@ -1,12 +1,12 @@
 """The personal safety plan as a one-file PDF the user can keep or print.
 
 Its first-page heading is neutral (``plan_title`` in ``bot/diary/export.yml``,
-"My plan"), as is its file name (``plan-2026-11-28.pdf``): a preview or a file
-list must not give the person away.  The steps inside say what they are.
+"My plan"), as is the file name the desk gives it (``plan-2026-11-28.pdf``): a
+preview or a file list must not give the person away.  The steps inside say what
+they are.  Like the incident log's exports it is made in memory and returned as
+bytes: the bot never writes it to disk.
 """
 from __future__ import annotations
-
-from pathlib import Path
 
 from bot.diary.export import export_copy, font_paths, pdf_text
 
@@ -16,8 +16,8 @@ def plan_heading(title: str) -> str:
     return str(export_copy().get("plan_title") or title)
 
 
-def write_plan_pdf(path: Path, title: str, steps: list[tuple[str, str, bool]], help_line: str) -> Path:
-    """Write the plan: a (neutral) title, every step with its advice and whether it is done."""
+def render_plan_pdf(title: str, steps: list[tuple[str, str, bool]], help_line: str) -> bytes:
+    """The plan's PDF: a (neutral) title, every step with its advice and whether it is done."""
     from fpdf import FPDF
 
     title = plan_heading(title)
@@ -40,7 +40,4 @@ def write_plan_pdf(path: Path, title: str, steps: list[tuple[str, str, bool]], h
     pdf.ln(4)
     pdf.set_font("DejaVu", "I", 10)
     pdf.multi_cell(0, 5, pdf_text(help_line, "I"), new_x="LMARGIN", new_y="NEXT")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pdf.output(str(path))
-    path.chmod(0o600)
-    return path
+    return bytes(pdf.output())

@@ -5,7 +5,7 @@ so every channel shows the same bot.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 
@@ -31,16 +31,21 @@ class Button:
 
 @dataclass(frozen=True)
 class Document:
-    """A file the bot sends (an export, a plan).  ``path`` is a local file.
+    """A file the bot sends (an export, a plan): its bytes and a neutral file name.
 
-    ``temporary`` files hold what the user wrote in clear: a channel that delivers
-    them elsewhere (Telegram) deletes them once sent.
+    The bytes hold what the user wrote, in clear, so they live in memory only: a
+    channel uploads them (Telegram) or saves them where the person chose (the
+    console); the bot never writes them to disk.  They are left out of ``repr``
+    and ``to_dict``, so a log line or a JSON dump cannot carry them.
     """
 
-    path: str
+    content: bytes = field(repr=False)
     filename: str
     caption: str = ""
-    temporary: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """What the file is, never what it holds: its name, caption and size in bytes."""
+        return {"filename": self.filename, "caption": self.caption, "size": len(self.content)}
 
 
 @dataclass
@@ -58,7 +63,7 @@ class Reply:
         data: dict[str, Any] = {"text": self.text}
         data["buttons"] = [b.to_dict() for b in self.buttons]
         if self.document:
-            data["document"] = asdict(self.document)
+            data["document"] = self.document.to_dict()
         if self.clear_chat:
             data["clear_chat"] = True
         return data

@@ -6,6 +6,7 @@ dialogue engine, so nothing here needs the trained model.  The end-to-end proof
 """
 from __future__ import annotations
 
+import io
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -68,7 +69,7 @@ def store(tmp_path: Path) -> DiaryStore:
 @pytest.fixture
 def core(store: DiaryStore, tmp_path: Path) -> Core:
     engine = WordsEngine()
-    desk = DiaryDesk(store, Facts.load(), engine.forget, export_dir=tmp_path)
+    desk = DiaryDesk(store, Facts.load(), engine.forget)
     return Core(engine, SafetyGuard.from_file(), Facts.load(), engine_timeout=5.0, desk=desk)
 
 
@@ -271,14 +272,14 @@ async def test_the_console_says_what_clearing_would_delete(core: Core) -> None:
 # -- files that don't give the person away -------------------------------------------------
 
 
-def test_the_plan_pdf_has_a_neutral_heading(tmp_path: Path) -> None:
+def test_the_plan_pdf_has_a_neutral_heading() -> None:
     from pypdf import PdfReader
 
-    from bot.plan_pdf import write_plan_pdf
+    from bot.plan_pdf import render_plan_pdf
 
-    path = write_plan_pdf(tmp_path / "plan.pdf", "My safety plan",
-                          [("Keep a record", "Write down every incident.", False)], "Call 999.")
-    reader = PdfReader(str(path))
+    pdf = render_plan_pdf("My safety plan", [("Keep a record", "Write down every incident.", False)],
+                          "Call 999.")
+    reader = PdfReader(io.BytesIO(pdf))
     first_line = reader.pages[0].extract_text().splitlines()[0]
     assert first_line == "My plan" and reader.metadata.title == "My plan"
 

@@ -10,6 +10,7 @@ note's screen, and the export.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -185,7 +186,7 @@ def desk(tmp_path: Path) -> DiaryDesk:
 
     async def forget(user_id: str) -> None: ...
 
-    return DiaryDesk(store, Facts.load(), forget, export_dir=tmp_path)
+    return DiaryDesk(store, Facts.load(), forget)
 
 
 def only_note(desk: DiaryDesk, user: str):  # noqa: ANN201
@@ -271,11 +272,11 @@ def test_the_export_says_time_not_given(tmp_path: Path, fixed_now: datetime) -> 
     store.add_note("u6", NoteFields(occurred_at=uk(2026, 11, 26, 23), what_happened="at the window",
                                     time_precision="about"))
     notes = store.all_notes("u6")
-    pdf = export_pdf(notes, tmp_path / "log.pdf", generated_at=FRI_0030)
-    text = re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in PdfReader(str(pdf)).pages))
+    pdf = export_pdf(notes, generated_at=FRI_0030)
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages))
     assert "Wed 25 Nov 2026, time not given" in text and "Thu 26 Nov 2026, about 23:00" in text
     assert "25 Nov 2026, 00:00" not in text
-    rows = list(csv.DictReader((export_csv(notes, tmp_path / "log.csv")).open(encoding="utf-8")))
+    rows = list(csv.DictReader(io.StringIO(export_csv(notes).decode("utf-8"), newline="")))
     by_what = {r["what_happened"]: r for r in rows}
     assert by_what["flowers left"]["occurred_at"] == "2026-11-25"  # a date, no 00:00
     assert by_what["flowers left"]["time_precision"] == "date"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import sqlite3
+import stat
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,6 +79,9 @@ def test_record_browse_edit_export_forget(diary_chat: tuple[JsonlChat, Path]) ->
     # export: a PDF and a CSV with every incident
     documents = exported_documents(chat)
     assert [d.suffix for d in documents] == [".pdf", ".csv"]
+    # saved where the console said: the exports folder beside the diary, readable by the owner only
+    assert {d.parent for d in documents} == {(folder / "exports").resolve()}
+    assert all(stat.S_IMODE(d.stat().st_mode) == 0o600 for d in documents)
     pdf, csv_path = documents
     assert pdf.read_bytes().startswith(b"%PDF")
     rows = list(csv.DictReader(csv_path.open(encoding="utf-8")))

@@ -9,6 +9,7 @@ stand-in that fails, so nothing here needs the trained model.
 from __future__ import annotations
 
 import csv
+import io
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -65,7 +66,7 @@ class Bot:
         self.folder = folder
         self.store = DiaryStore(url, Cipher.generate())
         self.engine = engine
-        desk = DiaryDesk(self.store, Facts.load(), engine.forget, export_dir=folder)
+        desk = DiaryDesk(self.store, Facts.load(), engine.forget)
         self.core = Core(engine, SafetyGuard.from_file(), Facts.load(), engine_timeout=1.0, desk=desk)
 
     async def ask(self, user: str, text: str) -> list[Reply]:
@@ -111,7 +112,7 @@ async def test_notes_and_export_work_with_the_engine_down(bot: Bot) -> None:
     assert "1 incidents" in (await bot.ask("u1", "/notes@StalkingHelpBot"))[0].text
     documents = await export(bot, "u1")
     assert [Path(d.filename).suffix for d in documents] == [".pdf", ".csv"]
-    pdf = " ".join(p.extract_text() for p in PdfReader(documents[0].path).pages)
+    pdf = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(documents[0].content)).pages)
     assert "he waited outside my work again" in pdf
     # the export button's payload works the same way
     assert len(await export(bot, "u1", "/export_notes")) == 2
@@ -172,9 +173,9 @@ async def test_a_3_mb_photo_and_a_19_9_mb_file_are_kept_and_exported(bot: Bot) -
     kept = {a.filename: bot.store.get_attachment_content("u1", a.id) for n in notes for a in n.attachments}
     assert kept == {"photo.jpg": photo, "dashcam.mp4": video}
     exported = await export(bot, "u1")
-    pdf = " ".join(p.extract_text() for p in PdfReader(exported[0].path).pages)
+    pdf = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(exported[0].content)).pages)
     assert "photo.jpg (photo, 3.0 MB)" in pdf and "dashcam.mp4 (document, 19.9 MB)" in pdf
-    rows = list(csv.DictReader(open(exported[1].path, encoding="utf-8")))
+    rows = list(csv.DictReader(io.StringIO(exported[1].content.decode("utf-8"), newline="")))
     details = " | ".join(r["attachment_details"] for r in rows)
     assert "photo.jpg (photo, 3.0 MB)" in details and "dashcam.mp4 (document, 19.9 MB)" in details
 
@@ -263,3 +264,51 @@ async def test_console_attach_keeps_files_and_refuses_25_mb(bot: Bot, tmp_path: 
     assert (kept.kind, kept.filename, kept.mime_type, kept.telegram_file_id) == (
         "photo", "front door.jpg", "image/jpeg", None)
     assert bot.store.get_attachment_content("u1", kept.id) == photo.read_bytes()
+
+
+# -- the console saves what the bot sends, where it says -----------------------------------
+
+
+async def test_console_saves_exports_where_it_says_and_never_replaces_one(bot: Bot, tmp_path: Path) -> None:
+    import json
+    import re
+    import stat
+
+    from bot.console import format_reply, run_jsonl
+
+    folder = tmp_path / "my exports"
+    lines = ["/note he was at my door", "diary:export_yes", "diary:export_yes"]
+    out = io.StringIO()
+    await run_jsonl(bot.core, "u1", io.StringIO("\n".join(lines) + "\n"), out, folder)
+    answers = [json.loads(line) for line in out.getvalue().splitlines()]
+    documents = [o["document"] for a in answers for o in a["out"] if o.get("document")]
+    names = [Path(d["path"]).name for d in documents]
+    assert [re.sub(r"\d{4}-\d\d-\d\d", "DATE", n) for n in names] == [
+        "notes-DATE.pdf", "notes-DATE.csv", "notes-DATE-2.pdf", "notes-DATE-2.csv"]  # nothing replaced
+    assert [d["filename"] for d in documents][:2] == names[:2]
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for document in documents:
+        path = Path(document["path"])
+        assert path.parent == folder.resolve() and stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert path.stat().st_size == document["size"] and set(document) == {"filename", "caption",
+                                                                              "size", "path"}
+    table = Path(documents[1]["path"]).read_text(encoding="utf-8")
+    assert "he was at my door" in table  # in the saved file, never in the JSON lines
+    assert all("he was at my door" not in json.dumps(a["out"], ensure_ascii=False) for a in answers[1:])
+    # the interactive console says where each file went
+    [reply] = [r for r in await bot.ask("u1", "diary:export_yes") if r.document][:1]
+    text, _ = format_reply(reply, 1, folder / "notes.pdf")
+    assert text.endswith(f"📎 {reply.document.filename}: saved to {folder / 'notes.pdf'}")  # type: ignore[union-attr]
+
+
+def test_console_export_folder_is_export_dir_else_beside_the_diary(tmp_path: Path) -> None:
+    from bot.console import DEFAULT_EXPORT_DIR, export_folder
+    from bot.settings import Settings
+
+    beside = Settings(database_url=f"sqlite:///{tmp_path / 'db' / 'diary.db'}", _env_file=None)
+    assert export_folder(beside) == tmp_path / "db" / "exports"
+    chosen = Settings(database_url=f"sqlite:///{tmp_path / 'diary.db'}", export_dir=tmp_path / "mine",
+                      _env_file=None)
+    assert export_folder(chosen) == tmp_path / "mine"
+    remote = Settings(database_url="postgresql://bot@db/diary", _env_file=None)
+    assert export_folder(remote) == DEFAULT_EXPORT_DIR

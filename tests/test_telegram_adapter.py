@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Optional
@@ -46,8 +47,9 @@ class FakeBot:
             raise AttributeError(name)
 
         async def call(*args: Any, **kwargs: Any) -> Any:
-            if name == "send_document":
-                kwargs["content"] = args[1].read()
+            if name == "send_document":  # sent from memory: the bytes themselves, never a file
+                assert isinstance(args[1], bytes), type(args[1])
+                kwargs["content"] = args[1]
             self.calls.append((name, {"args": args, **kwargs}))
             errors = self.fail.get(name)
             if errors:
@@ -366,16 +368,25 @@ async def test_service_messages_get_no_answer(adapter: TelegramAdapter, bot: Fak
 
 
 async def test_a_document_reply_is_sent_as_a_file(
-    adapter: TelegramAdapter, bot: FakeBot, tmp_path: Path
+    adapter: TelegramAdapter, bot: FakeBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "log.txt"
-    path.write_text("my log")
+    """An export's bytes go to Telegram from memory, under the reply's file name; no file is written."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
     await adapter.send_reply(bot, 42, Reply("Here it is", document=Document(
-        str(path), "incident-log.txt", "Your log <v1>")))
+        b"my log", "notes-2026-11-28.csv", "Your log <v1>")))
     sent = bot.called("send_document")[0]
-    assert sent["content"] == b"my log" and sent["filename"] == "incident-log.txt"
+    assert sent["content"] == b"my log" and sent["filename"] == "notes-2026-11-28.csv"
     assert sent["caption"] == "Your log &lt;v1&gt;"
     assert bot.texts() == ["Here it is"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_document_never_shows_its_bytes() -> None:
+    """A reply in a log line or a JSON dump names the file and its size, never what it holds."""
+    reply = Reply("Here it is", document=Document(b"he followed me", "notes.csv"))
+    assert "followed" not in repr(reply)
+    assert reply.to_dict()["document"] == {"filename": "notes.csv", "caption": "", "size": 14}
 
 
 async def test_command_menu_comes_from_commands_yml(bot: FakeBot) -> None:

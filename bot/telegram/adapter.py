@@ -31,7 +31,6 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, Optional, Protocol, TypeVar
 
 from bot.diary.trail import MessageTrail, batches
@@ -467,18 +466,9 @@ class TelegramAdapter:
                            sent: Optional[list[int]] = None, join: bool = True) -> list[int]:
         """Send the replies, as few messages as they allow (``join``); the ids sent (also in ``sent``)."""
         sent = sent if sent is not None else []
-        try:
-            for reply in (coalesce(replies) if join else replies):
-                await self.send_reply(bot, chat_id, reply, sent)
-            return sent
-        finally:
-            # Exports hold what the user wrote in clear: once sent (or failed), delete them.
-            for reply in replies:
-                if reply.document is not None and reply.document.temporary:
-                    path = Path(reply.document.path)
-                    path.unlink(missing_ok=True)
-                    with contextlib.suppress(OSError):
-                        path.parent.rmdir()  # the export's own temporary folder, once empty
+        for reply in (coalesce(replies) if join else replies):
+            await self.send_reply(bot, chat_id, reply, sent)
+        return sent
 
     async def send_reply(self, bot: Bot, chat_id: int, reply: Reply,
                          sent: Optional[list[int]] = None) -> None:
@@ -535,18 +525,17 @@ class TelegramAdapter:
         assert document is not None
         caption = caption if caption is not None else (document.caption or "")
         long_caption = telegram_length(caption) > MAX_CAPTION
-        path = Path(document.path)
 
         async def send() -> Message:
-            with path.open("rb") as handle:
-                return await bot.send_document(
-                    chat_id,
-                    handle,
-                    filename=document.filename,
-                    caption=None if long_caption or not caption else escape(caption),
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup,
-                )
+            # Uploaded from memory (an export holds what the user wrote): no file on disk.
+            return await bot.send_document(
+                chat_id,
+                document.content,
+                filename=document.filename,
+                caption=None if long_caption or not caption else escape(caption),
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
 
         _note_sent(sent, await self._with_retries(send))
         if long_caption:

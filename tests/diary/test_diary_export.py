@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import os
 import re
-import stat
+import tempfile
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -26,8 +27,12 @@ def note(i: int, when: datetime, kind: str | None = "following", **text: str) ->
     return Note(id=i, occurred_at=when, created_at=when, updated_at=when, kind=kind, **text)
 
 
-def pdf_pages(path: Path) -> list[str]:
-    return [re.sub(r"\s+", " ", page.extract_text() or "") for page in PdfReader(str(path)).pages]
+def pdf_pages(pdf: bytes) -> list[str]:
+    return [re.sub(r"\s+", " ", page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def csv_rows(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
 
 
 # ------------------------------------------------------------------ kinds
@@ -45,12 +50,12 @@ KIND_LABELS = {
 }
 
 
-def test_each_kind_is_labelled_in_words_in_the_csv_and_the_pdf(tmp_path: Path) -> None:
+def test_each_kind_is_labelled_in_words_in_the_csv_and_the_pdf() -> None:
     notes = [note(i, datetime(2024, 3, 1 + i, 12, 0, tzinfo=timezone.utc), kind)
              for i, kind in enumerate(KIND_LABELS)]
-    rows = list(csv.DictReader(export_csv(notes, tmp_path / "log.csv").open(encoding="utf-8", newline="")))
+    rows = csv_rows(export_csv(notes))
     assert [(r["kind"], r["kind_label"]) for r in rows] == list(KIND_LABELS.items())
-    text = " ".join(pdf_pages(export_pdf(notes, tmp_path / "log.pdf", GENERATED)))
+    text = " ".join(pdf_pages(export_pdf(notes, GENERATED)))
     for label in KIND_LABELS.values():
         assert label in text, label
     assert set(kind_labels()) == set(KIND_LABELS)  # a new kind needs its words checked here
@@ -127,15 +132,16 @@ def test_pdf_text_keeps_what_the_font_can_show_and_names_the_rest() -> None:
 # ------------------------------------------------------------------ PDF
 
 
-def test_pdf_of_the_sample(tmp_path: Path) -> None:
-    path = export_pdf(sample_notes(), tmp_path / "log.pdf", GENERATED, user_label="Jane Doe")
-    assert path == tmp_path / "log.pdf"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    reader = PdfReader(str(path))
+def test_pdf_of_the_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    pdf = export_pdf(sample_notes(), GENERATED, user_label="Jane Doe")
+    assert pdf.startswith(b"%PDF-") and list(tmp_path.iterdir()) == []  # made in memory, no file
+    reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) >= 4
     # Neutral title (issue 15): the file's properties and the first page don't give the person away.
     assert reader.metadata is not None and reader.metadata.title == "Notes"
-    pages = pdf_pages(path)
+    pages = pdf_pages(pdf)
     cover = pages[0]
     assert cover.startswith("Notes") and "Prepared by: Jane Doe" in cover
     assert "stalking" not in cover.split("Prepared by")[0].lower()
@@ -169,7 +175,7 @@ def test_pdf_of_the_sample(tmp_path: Path) -> None:
     assert body.index("Incident 1 of 9") < body.index("Incident 2 of 9") < body.index("Incident 9 of 9")
 
 
-def test_pdf_shows_text_as_written_and_survives_any_unicode(tmp_path: Path) -> None:
+def test_pdf_shows_text_as_written_and_survives_any_unicode() -> None:
     when = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)
     weird = note(
         1,
@@ -184,10 +190,8 @@ def test_pdf_shows_text_as_written_and_survives_any_unicode(tmp_path: Path) -> N
         evidence="https://example.invalid/" + "a" * 300,
     )
     arabic_across_a_page_break = note(2, when, "contacting", what_happened="مرحبا، أنا أراقبك " * 400)
-    path = export_pdf(
-        [weird, arabic_across_a_page_break], tmp_path / "weird.pdf", GENERATED, user_label="Zoë 🙂 O’Neill"
-    )
-    pages = pdf_pages(path)
+    pdf = export_pdf([weird, arabic_across_a_page_break], GENERATED, user_label="Zoë 🙂 O’Neill")
+    pages = pdf_pages(pdf)
     for number, page in enumerate(pages, start=1):
         assert f"Notes - page {number} of {len(pages)}" in page
     text = " ".join(pages)
@@ -196,21 +200,20 @@ def test_pdf_shows_text_as_written_and_survives_any_unicode(tmp_path: Path) -> N
     assert "{nb} # heading? \\n" in text  # fpdf2's page-count alias in user text stays as written
 
 
-def test_pdf_with_no_notes(tmp_path: Path) -> None:
-    path = export_pdf([], tmp_path / "empty.pdf", GENERATED)
-    pages = pdf_pages(path)
+def test_pdf_with_no_notes() -> None:
+    pages = pdf_pages(export_pdf([], GENERATED))
     assert len(pages) == 1 and "No incidents have been recorded yet" in pages[0]
 
 
-def test_pdf_needs_an_aware_generated_at(tmp_path: Path) -> None:
+def test_pdf_needs_an_aware_generated_at() -> None:
     with pytest.raises(ValueError):
-        export_pdf([], tmp_path / "x.pdf", datetime(2024, 1, 1))
+        export_pdf([], datetime(2024, 1, 1))
 
 
 # ------------------------------------------------------------------ CSV
 
 
-def test_csv_round_trips(tmp_path: Path) -> None:
+def test_csv_round_trips(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tricky = {
         "place": '12, High Street, "the flat"',
         "what_happened": 'Line one, with comma\nLine "two" 😢\r\nthree; ’ مرحبا',
@@ -219,12 +222,12 @@ def test_csv_round_trips(tmp_path: Path) -> None:
     }
     notes = [note(2, datetime(2024, 6, 1, 20, 15, tzinfo=timezone.utc), "contacting", **tricky)]
     notes += sample_notes()
-    path = export_csv(notes, tmp_path / "log.csv")
-    raw = path.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    raw = export_csv(notes)
+    assert list(tmp_path.iterdir()) == []  # made in memory, no file
     assert not raw.startswith(b"\xef\xbb\xbf")
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = csv_rows(raw)
     assert tuple(rows[0].keys()) == CSV_COLUMNS
     assert len(rows) == len(notes)
     ordered = sorted(notes, key=lambda n: (n.occurred_at, n.id))
@@ -243,27 +246,25 @@ def test_csv_round_trips(tmp_path: Path) -> None:
     assert rows[0]["attachment_names"] == "unnamed photo; evidence-1.pdf"
 
 
-def test_csv_with_no_notes_has_the_header(tmp_path: Path) -> None:
-    path = export_csv([], tmp_path / "empty.csv")
-    assert list(csv.reader(io.StringIO(path.read_text(encoding="utf-8")))) == [list(CSV_COLUMNS)]
+def test_csv_with_no_notes_has_the_header() -> None:
+    assert export_csv([]) == ",".join(f'"{c}"' for c in CSV_COLUMNS).encode() + b"\r\n"
 
 
 # ------------------------------------------------------------------ from the store
 
 
-def test_export_of_what_the_store_returns(store: DiaryStore, tmp_path: Path) -> None:
+def test_export_of_what_the_store_returns(store: DiaryStore) -> None:
     for fields in sample_notes():
         saved = store.add_note("alice", fields.fields())
         if fields.attachments:
             store.add_attachment("alice", saved.id, "photo", "f", "door.jpg", "image/jpeg", b"jpeg")
     store.add_note("bob", NoteFields(occurred_at=GENERATED, what_happened="BOB-ONLY incident"))
     notes = store.all_notes("alice")
-    pdf = export_pdf(notes, tmp_path / "alice.pdf", GENERATED)
-    csv_path = export_csv(notes, tmp_path / "alice.csv")
-    text = " ".join(pdf_pages(pdf))
+    text = " ".join(pdf_pages(export_pdf(notes, GENERATED)))
     assert "Incident 9 of 9" in text and "door.jpg" in text and "BOB-ONLY" not in text
-    assert "BOB-ONLY" not in csv_path.read_text(encoding="utf-8")
-    rows = list(csv.DictReader(csv_path.open(encoding="utf-8", newline="")))
+    table = export_csv(notes)
+    assert b"BOB-ONLY" not in table
+    rows = csv_rows(table)
     assert [r["what_happened"] for r in rows] == [n.what_happened or "" for n in sample_notes()]
     assert dataclasses.asdict(notes[0].fields()) == dataclasses.asdict(sample_notes()[0].fields())
 
@@ -282,7 +283,7 @@ FORMULAS = {
 }
 
 
-def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(tmp_path: Path) -> None:
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised() -> None:
     """OWASP's CSV injection advice: a cell starting with = + - @ tab or CR gets a leading
     single quote (inside the quotes too), and every cell is quoted."""
     notes = [
@@ -290,13 +291,11 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(tmp_path: Path) 
         note(2, datetime(2024, 6, 2, 20, 15, tzinfo=timezone.utc), "contacting",
              what_happened="He said 2+2=4 and left; nothing to neutralise @ here"),
     ]
-    path = export_csv(notes, tmp_path / "log.csv")
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    raw = export_csv(notes).decode("utf-8")
+    rows = list(csv.DictReader(io.StringIO(raw, newline="")))
     for name, value in FORMULAS.items():
         assert rows[0][name] == "'" + value, name  # read back as text, every character kept
     assert rows[1]["what_happened"] == "He said 2+2=4 and left; nothing to neutralise @ here"
-    raw = path.read_text(encoding="utf-8")
     for line in raw.split("\r\n")[1:2]:
         assert line.startswith('"'), "every cell is quoted"
     assert '"\'=HYPERLINK(' in raw and '"\'  =1+1, with a comma' in raw
@@ -305,7 +304,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(tmp_path: Path) 
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 
 
-def test_bidi_controls_cannot_reverse_text_in_the_pdf(tmp_path: Path) -> None:
+def test_bidi_controls_cannot_reverse_text_in_the_pdf() -> None:
     """A right-to-left override in a note would show "0001" as "1000" and "LIAM NHOJ"
     as "JOHN MAIL" in the PDF; the export drops bidi controls, so text reads as written."""
     when = datetime(2024, 3, 4, 10, 0, tzinfo=timezone.utc)
@@ -313,31 +312,28 @@ def test_bidi_controls_cannot_reverse_text_in_the_pdf(tmp_path: Path) -> None:
                    what_happened=("مرحبا He owes me \u202e0001\u202c pounds. "
                                   "Signed: \u202eLIAM NHOJ\u202c end"),
                    place="\u2067right\u2069 and \u202bembed\u202c \u200fmark\u200e")
-    path = export_pdf([hostile], tmp_path / "bidi.pdf", when)
-    text = " ".join(pdf_pages(path))
+    text = " ".join(pdf_pages(export_pdf([hostile], when)))
     assert "0001" in text and "1000" not in text
     assert "LIAM NHOJ" in text and "JOHN MAIL" not in text
     assert not set(BIDI) & set(text)
     assert "right and embed mark" in text
 
 
-def test_bidi_controls_are_dropped_from_the_csv(tmp_path: Path) -> None:
+def test_bidi_controls_are_dropped_from_the_csv() -> None:
     when = datetime(2024, 3, 4, 10, 0, tzinfo=timezone.utc)
     hostile = note(1, when, "following", what_happened="owes me \u202e0001\u202c pounds",
                    place="\u2066=1+1\u2069")
-    path = export_csv([hostile], tmp_path / "bidi.csv")
-    raw = path.read_text(encoding="utf-8")
+    raw = export_csv([hostile]).decode("utf-8")
     assert not set(BIDI) & set(raw)
     row = next(csv.DictReader(io.StringIO(raw)))
     assert row["what_happened"] == "owes me 0001 pounds"
     assert row["place"] == "'=1+1"  # hiding a formula behind an isolate does not help
 
 
-# ------------------------------------------------------------------ export folders left by a crash
+# ------------------------------------------------------------------ export folders older versions left
 
 
 def _leftover(root: Path, name: str, files: dict[str, bytes], age: float) -> Path:
-    import os
     import time
 
     folder = root / name
@@ -351,6 +347,7 @@ def _leftover(root: Path, name: str, files: dict[str, bytes], age: float) -> Pat
 
 
 def test_export_folders_left_by_a_crash_are_swept(tmp_path: Path) -> None:
+    """Folders a crash left while an older version wrote exports to disk (exports are bytes now)."""
     from bot.diary.export import sweep_export_folders
 
     root = tmp_path / "exports"
@@ -360,12 +357,17 @@ def test_export_folders_left_by_a_crash_are_swept(tmp_path: Path) -> None:
                                                   "incident-log-2024-03-04.csv": b"secret"}, 2 * hour)
     half = _leftover(root, "export-zz99yy00", {"incident-log-2024-03-04.pdf": b"%PDF"}, 2 * hour)
     plan = _leftover(root, "plan-q1w2e3r4", {"safety-plan.pdf": b"%PDF"}, 2 * hour)
+    # the neutral names of the last version that wrote folders
+    neutral = _leftover(root, "export-n3utr4l0", {"notes-2026-11-28.pdf": b"%PDF secret",
+                                                  "notes-2026-11-28.csv": b"secret"}, 2 * hour)
+    neutral_plan = _leftover(root, "plan-n3utr4l0", {"plan-2026-11-28.pdf": b"%PDF"}, 2 * hour)
     empty = _leftover(root, "export-emptyfol", {}, 2 * hour)
     in_flight = _leftover(root, "export-justnow1", {"incident-log-2024-03-04.pdf": b"%PDF"}, 5.0)
     not_ours = _leftover(root, "export-other123", {"report.xlsx": b"someone else's"}, 2 * hour)
     unrelated = _leftover(root, "holiday-photos", {"a.jpg": b"jpg"}, 2 * hour)
-    assert sweep_export_folders(root) == 4
+    assert sweep_export_folders(root) == 6
     assert not crashed.exists() and not half.exists() and not plan.exists() and not empty.exists()
+    assert not neutral.exists() and not neutral_plan.exists()
     assert in_flight.exists(), "an export being sent right now (another replica) is left alone"
     assert not_ours.exists() and unrelated.exists()
     assert sweep_export_folders(tmp_path / "missing") == 0
@@ -381,6 +383,9 @@ def test_build_core_sweeps_export_folders_at_start_up(
     root = tmp_path / "exports"
     root.mkdir()
     crashed = _leftover(root, "export-crash001", {"incident-log-2024-03-04.pdf": b"%PDF secret"}, 7200.0)
+    saved = root / "notes-2024-03-04.pdf"  # an export the console saved where the person asked
+    saved.write_bytes(b"%PDF kept")
+    os.utime(saved, (0, 0))
 
     class Engine:
         intents = frozenset()
@@ -402,3 +407,4 @@ def test_build_core_sweeps_export_folders_at_start_up(
 
     asyncio.run(start())
     assert not crashed.exists()
+    assert saved.read_bytes() == b"%PDF kept", "the console's saved exports are the person's to delete"

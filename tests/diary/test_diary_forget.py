@@ -76,7 +76,7 @@ def test_a_failed_conversation_delete_is_said_exactly_and_finished_before_the_ne
         store: DiaryStore, tmp_path: Path) -> None:
     _fill(store)
     conversations = Conversations()
-    desk = DiaryDesk(store, Facts.load(), conversations.forget, export_dir=tmp_path)
+    desk = DiaryDesk(store, Facts.load(), conversations.forget)
     core = Core(Engine(conversations), SafetyGuard.from_file(), Facts.load(), desk=desk)
 
     async def scenario() -> None:
@@ -106,7 +106,7 @@ def test_a_pending_forget_is_retried_until_it_completes(
     monkeypatch.setattr(desk_module, "FORGET_RETRY_DELAYS", (0.05,))
     _fill(store)
     conversations = Conversations()
-    desk = DiaryDesk(store, Facts.load(), conversations.forget, export_dir=tmp_path)
+    desk = DiaryDesk(store, Facts.load(), conversations.forget)
 
     async def scenario() -> None:
         await desk.forget("alice")
@@ -166,7 +166,7 @@ def test_a_store_failure_deletes_nothing_and_says_so(
     _fill(store)
     conversations = Conversations()
     conversations.down = False
-    desk = DiaryDesk(store, Facts.load(), conversations.forget, export_dir=tmp_path)
+    desk = DiaryDesk(store, Facts.load(), conversations.forget)
 
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise OSError("disk gone")
@@ -183,7 +183,7 @@ def test_everything_of_the_user_is_deleted_when_all_works(store: DiaryStore, tmp
     _fill(store)
     conversations = Conversations()
     conversations.down = False
-    desk = DiaryDesk(store, Facts.load(), conversations.forget, export_dir=tmp_path)
+    desk = DiaryDesk(store, Facts.load(), conversations.forget)
     (reply,) = asyncio.run(desk.forget("alice"))
     assert reply.text.startswith("Deleted everything: 2 notes, 1 attachments, 1 saved answers")
     assert conversations.events == ["forget alice"]

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import io
 import re
+import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import text
 
@@ -62,10 +65,10 @@ def test_a_damaged_answer_reads_as_absent(store: DiaryStore) -> None:
 
 
 def test_the_log_and_the_export_still_work_and_say_what_could_not_be_read(
-        store: DiaryStore, tmp_path: Path) -> None:
+        store: DiaryStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ids = _three_notes(store)
     _damage(store, ids[1], "place_enc")
-    desk = DiaryDesk(store, Facts.load(), lambda _user: asyncio.sleep(0), export_dir=tmp_path)
+    desk = DiaryDesk(store, Facts.load(), lambda _user: asyncio.sleep(0))
 
     (listing,) = asyncio.run(desk.page("alice", 0))
     assert "1 note could not be read" in listing.text
@@ -76,12 +79,17 @@ def test_the_log_and_the_export_still_work_and_say_what_could_not_be_read(
     assert "could not be read" in opened.text and "DAMAGED-ONE" not in opened.text
     assert any(b.payload == f"diary:delete:{ids[1]}" for b in opened.buttons)
 
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
     replies = asyncio.run(desk.export("alice"))
     assert "1 note could not be read" in replies[0].text
-    pdf_path = Path(replies[0].document.path)  # type: ignore[union-attr]
-    csv_path = Path(replies[1].document.path)  # type: ignore[union-attr]
-    pdf = " ".join(re.sub(r"\s+", " ", p.extract_text() or "") for p in PdfReader(str(pdf_path)).pages)
+    assert list(spool.iterdir()) == []  # the export is bytes in the reply, never a file
+    pdf_bytes = replies[0].document.content  # type: ignore[union-attr]
+    csv_bytes = replies[1].document.content  # type: ignore[union-attr]
+    pages = PdfReader(io.BytesIO(pdf_bytes)).pages
+    pdf = " ".join(re.sub(r"\s+", " ", p.extract_text() or "") for p in pages)
     assert "Incidents recorded: 2" in pdf and "1 note in the diary could not be read" in pdf
     assert "he followed me" in pdf and "flowers again" in pdf and "DAMAGED-ONE" not in pdf
-    rows = list(csv.DictReader(csv_path.open(encoding="utf-8", newline="")))
+    rows = list(csv.DictReader(io.StringIO(csv_bytes.decode("utf-8"), newline="")))
     assert [r["what_happened"] for r in rows] == ["first: he followed me", "third: flowers again"]

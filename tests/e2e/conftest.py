@@ -223,7 +223,7 @@ async def diary_core(
     files.export_dir.mkdir(mode=0o700)
     settings = files.settings()
     store = await asyncio.to_thread(build_store, settings)
-    desk = DiaryDesk(store, real_core.facts, real_core.engine.forget, export_dir=settings.export_dir)
+    desk = DiaryDesk(store, real_core.facts, real_core.engine.forget)
     core = Core(real_core.engine, real_core.guard, real_core.facts,
                 engine_timeout=real_core.engine_timeout, desk=desk)
     yield DiaryCore(core, files)

@@ -13,6 +13,8 @@ import csv
 import io
 import os
 import re
+import tempfile
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -256,16 +258,35 @@ async def test_record_attach_browse_edit_export_and_forget(
     assert "Your log is empty" in (await user.ask("/notes"))[0].text
 
 
-async def test_exported_files_do_not_stay_on_disk(
+async def test_exported_files_are_never_written_to_disk(
     diary_bot: RunningBot, diary_core: DiaryCore, new_user: UserFactory
 ) -> None:
-    """The PDF and CSV hold everything the user wrote, in clear: once sent, they must go."""
+    """The PDF and CSV hold everything the user wrote, in clear: they go to Telegram from memory,
+    so no file holding them is written, in the export folder, the temp folder or anywhere else."""
     user = new_user(diary_bot)
-    await quick_note(user, "he was waiting by my car again")
+    marker = f"car-{uuid.uuid4().hex}"
+    since = time.time() - 1
+    await quick_note(user, f"he was waiting by my car again {marker}")
     await export(user)
-    assert [Path(d.filename).suffix for d in user.documents()] == [".pdf", ".csv"]
+    pdf, table = user.documents()
+    assert [Path(d.filename).suffix for d in (pdf, table)] == [".pdf", ".csv"]
+    assert pdf.content.startswith(b"%PDF") and marker.encode() in table.content  # what Telegram got
     leftovers = diary_core.files.leftover_exports()
     assert leftovers == [], f"exports left on disk: {[p.name for p in leftovers]}"
+    written = [path for root in (Path(tempfile.gettempdir()), diary_core.files.folder)
+               for folder, _dirs, names in os.walk(root) for path in (Path(folder) / n for n in names)
+               if _holds(path, marker.encode(), since)]
+    assert written == [], f"files holding the export: {written}"
+
+
+def _holds(path: Path, marker: bytes, since: float) -> bool:
+    """A regular file (not a link) of up to 50 MB, changed since ``since``, that holds ``marker``."""
+    try:
+        info = path.lstat()
+        return (path.is_file() and not path.is_symlink() and info.st_mtime >= since
+                and info.st_size < 50 * 2**20 and marker in path.read_bytes())
+    except OSError:
+        return False
 
 
 # -- more of the log's screens ---------------------------------------------------------

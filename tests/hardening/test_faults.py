@@ -324,7 +324,7 @@ async def test_a_value_the_store_refuses_is_not_offered_for_retry(tmp_path: Any)
     url = f"sqlite:///{tmp_path / 'diary.db'}"
     migrate(url)
     store = DiaryStore(url, Cipher.generate())
-    desk = DiaryDesk(store, FACTS, lambda _user: asyncio.sleep(0), export_dir=tmp_path)
+    desk = DiaryDesk(store, FACTS, lambda _user: asyncio.sleep(0))
     naive = NoteFields(occurred_at=datetime(2024, 1, 1), what_happened="x")  # refused: no time zone
     replies = await desk.save("u1", naive)
     assert "NOT saved" in replies[0].text and not replies[0].buttons

@@ -5,7 +5,9 @@ forged payload, a made-up command and a danger message; then it is searched
 for in every log the bot writes (Python logging at DEBUG in-process, structlog,
 and the stderr of a console run with LOG_LEVEL=DEBUG), in the raw database
 files, and in every file written to the temporary folder and the export folder
-while the test ran.  It may only be found in the exports the user was sent.
+while the test ran.  In process (as on Telegram) the exports are bytes in the
+replies and the marker is in no file at all; the console saves the exports the
+user asked for in their export folder, and the marker may be found there only.
 """
 from __future__ import annotations
 
@@ -27,13 +29,14 @@ from bot.replies import Reply
 from tests.conftest import JsonlChat, require_model
 from tests.hardening.conftest import RealBot, child_env
 
-# (text, {button title: payload}, [document paths]) for each message the bot sent
-Shown = list[tuple[str, dict[str, str], list[str]]]
+# (text, {button title: payload}, [documents]) for each message the bot sent: a document is its
+# bytes in process, the path the console saved it to in a console run
+Shown = list[tuple[str, dict[str, str], list[Any]]]
 Ask = Callable[[str], Shown]
 
 
 def shown_from_replies(replies: list[Reply]) -> Shown:
-    return [(r.text, {b.title: b.payload for b in r.buttons}, [r.document.path] if r.document else [])
+    return [(r.text, {b.title: b.payload for b in r.buttons}, [r.document.content] if r.document else [])
             for r in replies]
 
 
@@ -43,7 +46,7 @@ def shown_from_console(answer: dict[str, Any]) -> Shown:
 
 
 def everything_a_user_does(ask: Ask, marker: str) -> list[str]:
-    """Talk, write notes, edit, forge, export; the paths of the exports sent back."""
+    """Talk, write notes, edit, forge, export; the exports sent back (bytes, or the console's paths)."""
     welcome = ask("/start")
     assert welcome[0][0].startswith("Hello. I'm a chatbot"), welcome  # the welcome, not the apology
     ask(f"hello, my name is {marker}")
@@ -74,7 +77,7 @@ def everything_a_user_does(ask: Ask, marker: str) -> list[str]:
                if payload == "diary:export_yes"]
     if confirm:  # the export is confirmed first, with the bot's own button
         exported = ask(confirm[0])
-    exports = [path for _, _, docs in exported for path in docs]
+    exports = [doc for _, _, docs in exported for doc in docs]
     assert len(exports) == 2
     return exports
 
@@ -151,11 +154,11 @@ def test_in_process_logs_db_and_temp_files_never_hold_what_users_wrote(
     assert leaks == []
     raw = b"".join(p.read_bytes() for p in real.db_folder.glob("diary.db*"))
     assert marker.encode() not in raw
-    sent = {Path(p).resolve() for p in exports}
-    csvs = [p for p in sent if p.suffix == ".csv"]
-    assert csvs and all(marker.encode() in p.read_bytes() for p in csvs)  # the export the user asked for
+    csvs = [doc for doc in exports if not doc.startswith(b"%PDF")]
+    assert csvs and all(marker.encode() in doc for doc in csvs)  # the export the user asked for
+    # sent as bytes: not even the exports are files, anywhere
     roots = [Path(tempfile.gettempdir()), real.export_dir, real.folder]
-    assert files_holding(marker.encode(), roots, since, skip=sent) == []
+    assert files_holding(marker.encode(), roots, since, skip=set()) == []
 
 
 def test_rasa_never_logs_below_warning_whatever_the_bots_level(real: RealBot) -> None:
@@ -188,9 +191,10 @@ def test_a_console_at_debug_logs_nothing_users_wrote(tmp_path: Path) -> None:
     assert marker not in log
     raw = b"".join(p.read_bytes() for p in (tmp_path / "db").glob("diary.db*"))
     assert marker.encode() not in raw
-    # console exports stay where the console said they are (the user's own machine and folder)
+    # console exports are saved where the console said, in the user's export folder (EXPORT_DIR)
     sent = {Path(p).resolve() for p in exports}
-    assert all(p.parent.parent == (tmp_path / "exports").resolve() for p in sent)
+    assert {p.parent for p in sent} == {(tmp_path / "exports").resolve()}
+    assert any(marker.encode() in p.read_bytes() for p in sent)
     roots = [Path(tempfile.gettempdir()), tmp_path]
     assert files_holding(marker.encode(), roots, since, skip=sent) == []
 

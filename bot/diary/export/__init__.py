@@ -1,8 +1,12 @@
 """Export a user's incident log: a PDF to hand to the police, and a CSV.
 
-Exported files are created readable by their owner only: they hold everything the
-user wrote.  The words of both exports live in ``bot/diary/export.yml``; kind
-labels in ``kinds.yml``.
+Both are made in memory and returned as bytes (``export_pdf``, ``export_csv``; the
+safety plan's ``bot/plan_pdf.py`` too): they hold everything the user wrote, in
+clear, so the bot never writes them to disk.  A reply carries the bytes with a
+neutral file name (``bot.replies.Document``); Telegram uploads them from memory,
+and only the console, which has no chat to upload to, saves them, in the folder
+the person chose (``bot/console.py``).  The words of both exports live in
+``bot/diary/export.yml``; kind labels in ``kinds.yml``.
 
 =============  ==============================================================
 ``common``     the exports' words, time zones, times, file lists, bidi controls
@@ -10,7 +14,7 @@ labels in ``kinds.yml``.
 ``typeset``    text in the PDF font: missing glyphs, right-to-left scripts
 ``pdf``        the incident log as a PDF (cover, chart, every incident)
 ``csv_file``   the incident log as a CSV, safe to open in a spreadsheet
-``sweep``      export folders a crash left behind, removed at start-up
+``sweep``      export folders older versions left behind, removed at start-up
 =============  ==============================================================
 """
 

@@ -8,10 +8,9 @@ leading single quote, as OWASP advises, and every cell is quoted (``csv_cell``).
 from __future__ import annotations
 
 import csv
-import os
+import io
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
-from pathlib import Path
 
 from bot.diary.export.common import (
     DEFAULT_TIMEZONE,
@@ -61,39 +60,35 @@ def csv_cell(value: object) -> str:
     return text
 
 
-def export_csv(notes: Iterable[Note], path: str | Path, tz: str | tzinfo = DEFAULT_TIMEZONE) -> Path:
-    """Write one row per incident (date order), every field, ISO 8601 times with their UTC offset.
+def export_csv(notes: Iterable[Note], tz: str | tzinfo = DEFAULT_TIMEZONE) -> bytes:
+    """One row per incident (date order), every field, ISO 8601 times with their UTC offset; the bytes.
 
     UTF-8 without a byte-order mark; every cell is quoted, so any CSV reader gets
     the text back, apart from what ``csv_cell`` changes: no bidi controls, and a
     leading single quote on a cell a spreadsheet would otherwise run as a formula.
     """
     zone = zone_of(tz)
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-        writer.writerow(CSV_COLUMNS)
-        for note in in_date_order(n for n in notes if not n.unreadable):  # a damaged row has no text
-            writer.writerow(
-                [
-                    csv_cell(cell)
-                    for cell in (
-                        note.id,
-                        (note.occurred_at.astimezone(zone).date().isoformat() if note.time_precision == "date"
-                         else _iso(note.occurred_at, zone)),
-                        note.time_precision or "exact",
-                        note.kind or "",
-                        kind_label(note.kind) if note.kind else "",
-                        *[getattr(note, name) or "" for name in TEXT_FIELDS],
-                        note.attachment_count,
-                        "; ".join(attachment_names(note)),
-                        "; ".join(attachment_details(note)),
-                        _iso(note.created_at, zone),
-                        _iso(note.updated_at, zone),
-                    )
-                ]
-            )
-    return target
+    handle = io.StringIO(newline="")
+    writer = csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for note in in_date_order(n for n in notes if not n.unreadable):  # a damaged row has no text
+        writer.writerow(
+            [
+                csv_cell(cell)
+                for cell in (
+                    note.id,
+                    (note.occurred_at.astimezone(zone).date().isoformat() if note.time_precision == "date"
+                     else _iso(note.occurred_at, zone)),
+                    note.time_precision or "exact",
+                    note.kind or "",
+                    kind_label(note.kind) if note.kind else "",
+                    *[getattr(note, name) or "" for name in TEXT_FIELDS],
+                    note.attachment_count,
+                    "; ".join(attachment_names(note)),
+                    "; ".join(attachment_details(note)),
+                    _iso(note.created_at, zone),
+                    _iso(note.updated_at, zone),
+                )
+            ]
+        )
+    return handle.getvalue().encode("utf-8")

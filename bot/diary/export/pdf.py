@@ -8,10 +8,8 @@ field labelled.  Times are shown in UK time (Europe/London) unless told otherwis
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, tzinfo
-from pathlib import Path
 from typing import Any
 
 from bot.diary.export.chart import render_chart_png, weekly_counts
@@ -132,13 +130,12 @@ def _incident(pdf: Any, note: Note, number: int, total: int, zone: tzinfo) -> No
 
 def export_pdf(
     notes: Iterable[Note],
-    path: str | Path,
     generated_at: datetime,
     user_label: str | None = None,
     tz: str | tzinfo = DEFAULT_TIMEZONE,
     unreadable: int = 0,
-) -> Path:
-    """Write the incident log of ``notes`` (any order) as a PDF at ``path`` (mode 0600).
+) -> bytes:
+    """The incident log of ``notes`` (any order) as the bytes of a PDF, made in memory.
 
     Notes marked ``unreadable`` (a damaged row) are left out; the cover says how many
     were, counting them with ``unreadable`` (those the caller already left out).
@@ -163,11 +160,4 @@ def export_pdf(
         write(pdf, copy["incidents_heading"], size=14, style="B", height=8)
         for number, note in enumerate(ordered, start=1):
             _incident(pdf, note, number, len(ordered), zone)
-    target = Path(path)
-    data = bytes(pdf.output())
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    return target
+    return bytes(pdf.output())

@@ -1,9 +1,14 @@
-"""Export folders a crash left on disk: found and removed at start-up.
+"""Export folders older versions left on disk: found and removed at start-up.
 
-An export used to be written into a folder of its own (``export-*``, ``plan-*``,
-made by ``tempfile.mkdtemp``) that the channel sending it deleted.
-``sweep_export_folders`` removes those a crash left behind; the bot runs it at
-start-up.
+Before exports were made as bytes, each was written into a folder of its own
+(``export-*``, ``plan-*``, made by ``tempfile.mkdtemp`` in ``EXPORT_DIR`` or the
+system temp folder) that the channel sending it deleted; a crash between writing
+and sending left it behind, holding what the user wrote in clear.  Nothing writes
+such folders any more, so only an older version can have left one:
+``sweep_export_folders`` removes them at start-up.  It can go once no deployment
+has run a version that wrote them (a version from before exports became bytes).
+It never touches the console's saved exports: those are files the person asked
+for, directly in their folder, not ``export-*`` folders.
 """
 
 from __future__ import annotations
@@ -21,9 +26,13 @@ log = logging.getLogger("bot.diary.export")
 
 #: Folders the bot makes for one export (``tempfile.mkdtemp(prefix=...)``: 8 random characters).
 _EXPORT_FOLDER = re.compile(r"^(export|plan)-[a-z0-9_]{8}$")
-#: The files the bot writes into them; a folder holding anything else is not the bot's.
-_EXPORT_FILE = re.compile(r"^(incident-log-[0-9-]+\.(pdf|csv)|safety-plan\.pdf)$")
-#: A folder younger than this may be an export another process is sending right now.
+#: The files older versions wrote into them (the neutral ``notes-<date>``/``plan-<date>`` names,
+#: and the first versions' ``incident-log-<date>``/``safety-plan``); a folder holding anything
+#: else is not the bot's.
+_EXPORT_FILE = re.compile(
+    r"^((incident-log|notes)-[0-9-]+\.(pdf|csv)|plan-[0-9-]+\.pdf|safety-plan\.pdf)$"
+)
+#: A folder younger than this may be an export an older replica is sending right now (an upgrade).
 SWEEP_GRACE_SECONDS = 600.0
 
 
@@ -44,7 +53,7 @@ def _is_leftover_export(folder: Path, now: float, grace: float) -> bool:
 
 
 def sweep_export_folders(root: str | Path | None = None, grace: float = SWEEP_GRACE_SECONDS) -> int:
-    """Delete the export folders a crash left in ``root`` (default: the system temp folder).
+    """Delete the export folders older versions left in ``root`` (default: the system temp folder).
 
     Only folders that are certainly the bot's are removed: named as the bot names
     them, owned by this user, holding nothing but the files an export writes, and
