@@ -277,7 +277,7 @@ def _hour_readings(found: Found) -> list[tuple[int, bool]]:
 
 
 def _combine(found: Found, now: datetime, zone: ZoneInfo, hedged: bool) -> Optional[When]:
-    """A :class:`When` from what :func:`_find` found, or None when nothing was."""
+    """A :class:`When` from what :func:`find` found, or None when nothing was."""
     day_given = found.day is not None
     day = found.day or now.date()
     if found.hour is not None:
