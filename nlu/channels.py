@@ -87,6 +87,8 @@ def delete_conversation(tracker_store: Any, sender_id: str) -> int:
     deleted = 0
     for store in _stores(tracker_store):
         if hasattr(store, "session_scope") and hasattr(store, "SQLEvent"):  # SQLTrackerStore
+            if hasattr(store, "drop_cached"):  # the encrypted store's in-memory copy goes too
+                store.drop_cached(sender_id)
             with store.session_scope() as session:
                 deleted += (
                     session.query(store.SQLEvent)

@@ -48,22 +48,88 @@ No log line of this module holds an event, a key or a conversation id.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Optional
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 
 logger = logging.getLogger(__name__)
 
 KEY_ENV = "TRACKER_KEY"
 _PREFIX = "fernet:"  # marks an encrypted ``data`` value
+
+
+@dataclass
+class _Session:
+    """The decrypted events (JSON) of a conversation's current session, and their row ids."""
+
+    first_id: int
+    last_id: int
+    texts: list[str]
+    #: The timestamp of the last event: a tracker to save must end the session with it.
+    last_stamp: Any = None
+
+    def continued_by(self, tracker: DialogueStateTracker) -> bool:
+        """Whether ``tracker`` is this session plus new events (not a full history, not another)."""
+        n = len(self.texts)
+        return len(tracker.events) >= n > 0 and tracker.events[n - 1].timestamp == self.last_stamp
+
+
+class _Sessions:
+    """At most ``size`` recent conversations' current sessions, each dropped after
+    ``idle_seconds`` without a message (what people wrote is not kept in memory longer)."""
+
+    def __init__(self, size: int, idle_seconds: float) -> None:
+        self.size, self.idle_seconds = max(0, size), idle_seconds
+        self._items: OrderedDict[str, tuple[float, _Session]] = OrderedDict()
+        self._lock = threading.Lock()  # the bot's store calls also run in worker threads
+
+    def get(self, sender_id: str) -> Optional[_Session]:
+        with self._lock:
+            self._expire(time.monotonic())
+            item = self._items.get(sender_id)
+            return item[1] if item else None
+
+    def put(self, sender_id: str, session: _Session) -> None:
+        if not self.size:
+            return
+        with self._lock:
+            now = time.monotonic()
+            self._items[sender_id] = (now, session)
+            self._items.move_to_end(sender_id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+            self._expire(now)
+
+    def drop(self, sender_id: str) -> None:
+        with self._lock:
+            self._items.pop(sender_id, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _expire(self, now: float) -> None:
+        while self._items:
+            oldest = next(iter(self._items))
+            if now - self._items[oldest][0] <= self.idle_seconds:
+                return
+            del self._items[oldest]
 
 
 class TrackerKeyError(RuntimeError):
@@ -93,8 +159,10 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, domain: Any = None, key: Optional[str] = None,
                  discard_unreadable: bool = False, sqlite_wal: bool = True,
-                 retention_hours: Any = None, **kwargs: Any) -> None:
+                 retention_hours: Any = None, cache_conversations: Any = 512,
+                 cache_idle_seconds: Any = 900, **kwargs: Any) -> None:
         self._fernet = parse_keys(key if key else os.environ.get(KEY_ENV))
+        self._sessions = _Sessions(int(cache_conversations), float(cache_idle_seconds))
         self.retention_hours = _hours(retention_hours)
         self._next_expiry = 0.0
         super().__init__(domain, **kwargs)
@@ -116,13 +184,35 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
     # -- encryption --------------------------------------------------------------------
 
     def _seal(self, data: dict[str, Any]) -> str:
-        return _PREFIX + self._fernet.encrypt(json.dumps(data).encode("utf-8")).decode("ascii")
+        return self._seal_text(json.dumps(data))
+
+    def _seal_text(self, text: str) -> str:
+        return _PREFIX + self._fernet.encrypt(text.encode("utf-8")).decode("ascii")
 
     def _open(self, value: Optional[str]) -> dict[str, Any]:
         """The event dict of a stored ``data`` value; InvalidToken when it does not decrypt."""
+        return dict(json.loads(self._open_text(value)))
+
+    def _open_text(self, value: Optional[str]) -> str:
+        """The event JSON of a stored ``data`` value; InvalidToken when it does not decrypt."""
         if not value or not value.startswith(_PREFIX):
             raise InvalidToken  # plain JSON (or nothing) is never accepted as an event
-        return dict(json.loads(self._fernet.decrypt(value[len(_PREFIX):].encode("ascii"))))
+        text = self._fernet.decrypt(value[len(_PREFIX):].encode("ascii")).decode("utf-8")
+        if not isinstance(json.loads(text), dict):
+            raise ValueError("not an event")
+        return text
+
+    def _remember(self, sender_id: str, cached: Optional[_Session], new_events: list[Any],
+                  ids: list[int], texts: list[str]) -> None:
+        """Keep the session just written in memory, so the next message reads no row."""
+        if any(event.type_name == SessionStarted.type_name for event in new_events):
+            self._sessions.drop(sender_id)  # a new session: the next read starts it afresh
+        elif cached is not None:
+            if ids:
+                cached.texts.extend(texts)
+                cached.last_id = ids[-1]
+                cached.last_stamp = json.loads(texts[-1]).get("timestamp")
+            self._sessions.put(sender_id, cached)
 
     def _check_key(self, discard_unreadable: bool) -> None:
         with self.session_scope() as session:
@@ -149,14 +239,19 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
 
     async def _retrieve(self, sender_id: str,
                         fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        cached = None if fetch_events_from_all_sessions else self._cached_session(sender_id)
+        if cached is not None:
+            events = [json.loads(text) for text in cached.texts]
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         with self.session_scope() as session:
             rows = self._event_query(
                 session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
             ).all()
-            events, unreadable = [], []
+            texts, ids, unreadable = [], [], []
             for row in rows:
                 try:
-                    events.append(self._open(row.data))
+                    texts.append(self._open_text(row.data))
+                    ids.append(row.id)
                 except (InvalidToken, ValueError):
                     unreadable.append(row.id)
             if unreadable:
@@ -164,26 +259,72 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
                     synchronize_session=False)
                 session.commit()
                 logger.error("deleted %d conversation events that did not decrypt", len(unreadable))
+        events = [json.loads(text) for text in texts]
+        if not fetch_events_from_all_sessions and self.domain and texts:
+            self._sessions.put(sender_id, _Session(ids[0], ids[-1], texts,
+                                                   events[-1].get("timestamp")))
         if self.domain and events:
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         return None
 
+    # -- the current session of recent conversations, kept in memory -------------------
+
+    def _cached_session(self, sender_id: str) -> Optional[_Session]:
+        """The cached session of ``sender_id`` if the database still holds exactly it.
+
+        One aggregate query (rows of the conversation from the cached first id on: how
+        many, the newest id) instead of reading and decrypting every row: when another
+        process added or deleted rows, the counts differ and the caller reads them all.
+        """
+        cached = self._sessions.get(sender_id)
+        if cached is None or not self.domain:
+            return None
+        table = self.SQLEvent.__table__
+        query = (sa.select(sa.func.count(table.c.id), sa.func.max(table.c.id))
+                 .where(table.c.sender_id == sender_id, table.c.id >= cached.first_id))
+        with self.engine.connect() as connection:
+            count, newest = connection.execute(query).one()
+        if count == len(cached.texts) and newest == cached.last_id:
+            return cached
+        self._sessions.drop(sender_id)
+        return None
+
+    def drop_cached(self, sender_id: str) -> None:
+        """Forget the in-memory copy of one conversation (it is being deleted)."""
+        self._sessions.drop(sender_id)
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
         intents = set(self.domain.intents) if self.domain else set()
+        cached = self._sessions.get(tracker.sender_id)
         with self.session_scope() as session:
-            for event in self._additional_events(session, tracker):
+            if cached is not None and cached.continued_by(tracker):
+                # The tracker was read from the cached session: what follows it is new
+                # (Rasa's own way counts the stored rows with a query).
+                new_events = list(itertools.islice(tracker.events, len(cached.texts), None))
+            else:
+                cached = None
+                new_events = list(self._additional_events(session, tracker))
+            rows, texts = [], []
+            for event in new_events:
                 data = event.as_dict()
+                text = json.dumps(data)
                 intent = (data.get("parse_data") or {}).get("intent", {}).get("name")
-                session.add(self.SQLEvent(
+                row = self.SQLEvent(
                     sender_id=tracker.sender_id,
                     type_name=event.type_name,
                     timestamp=data.get("timestamp"),
                     intent_name=intent if intent in intents else None,
                     action_name=data.get("name") if event.type_name == "action" else None,
-                    data=self._seal(data),
-                ))
+                    data=self._seal_text(text),
+                )
+                session.add(row)
+                rows.append(row)
+                texts.append(text)
+            session.flush()
+            ids = [row.id for row in rows]
             session.commit()
+        self._remember(tracker.sender_id, cached, new_events, ids, texts)
         if self.retention_hours and time.monotonic() >= self._next_expiry:
             self._next_expiry = time.monotonic() + self.expire_every
             try:
@@ -215,6 +356,8 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             deleted = int(session.query(self.SQLEvent).filter(self.SQLEvent.sender_id.in_(ids))
                           .delete(synchronize_session=False))
             session.commit()
+        for sender_id in ids:
+            self._sessions.drop(sender_id)
         return deleted
 
     def expire_idle(self, hours: float, now: Optional[float] = None) -> int:
