@@ -203,14 +203,14 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         return text
 
     def _remember(self, sender_id: str, cached: Optional[_Session], new_events: list[Any],
-                  ids: list[int], texts: list[str]) -> None:
+                  last_id: Optional[int], texts: list[str]) -> None:
         """Keep the session just written in memory, so the next message reads no row."""
         if any(event.type_name == SessionStarted.type_name for event in new_events):
             self._sessions.drop(sender_id)  # a new session: the next read starts it afresh
         elif cached is not None:
-            if ids:
+            if texts:
                 cached.texts.extend(texts)
-                cached.last_id = ids[-1]
+                cached.last_id = int(last_id)  # type: ignore[arg-type]
                 cached.last_stamp = json.loads(texts[-1]).get("timestamp")
             self._sessions.put(sender_id, cached)
 
@@ -310,21 +310,24 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
                 data = event.as_dict()
                 text = json.dumps(data)
                 intent = (data.get("parse_data") or {}).get("intent", {}).get("name")
-                row = self.SQLEvent(
-                    sender_id=tracker.sender_id,
-                    type_name=event.type_name,
-                    timestamp=data.get("timestamp"),
-                    intent_name=intent if intent in intents else None,
-                    action_name=data.get("name") if event.type_name == "action" else None,
-                    data=self._seal_text(text),
-                )
-                session.add(row)
-                rows.append(row)
+                rows.append({
+                    "sender_id": tracker.sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": intent if intent in intents else None,
+                    "action_name": data.get("name") if event.type_name == "action" else None,
+                    "data": self._seal_text(text),
+                })
                 texts.append(text)
-            session.flush()
-            ids = [row.id for row in rows]
-            session.commit()
-        self._remember(tracker.sender_id, cached, new_events, ids, texts)
+            last_id = None
+            if rows:  # one statement for the turn's events, not the ORM's unit of work
+                table = self.SQLEvent.__table__
+                session.execute(table.insert(), rows)
+                if cached is not None:
+                    last_id = session.execute(sa.select(sa.func.max(table.c.id))
+                                              .where(table.c.sender_id == tracker.sender_id)).scalar()
+                session.commit()
+        self._remember(tracker.sender_id, cached, new_events, last_id, texts)
         if self.retention_hours and time.monotonic() >= self._next_expiry:
             self._next_expiry = time.monotonic() + self.expire_every
             try:
