@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import threading
 import time
@@ -149,10 +150,10 @@ def _stats(results: list[dict[str, Any]]) -> dict[str, Any]:
     times = sorted(r["seconds_to_first_reply"] for r in results if r["seconds_to_first_reply"] is not None)
     cpu = sorted(r["cpu_seconds"] for r in results)
     return {
-        "median_seconds": times[len(times) // 2] if times else None,
+        "median_seconds": round(statistics.median(times), 2) if times else None,
         "max_seconds": times[-1] if times else None,
         "min_seconds": times[0] if times else None,
-        "median_cpu_seconds": cpu[len(cpu) // 2] if cpu else None,
+        "median_cpu_seconds": round(statistics.median(cpu), 2) if cpu else None,
         "peak_rss_mib": max(r["peak_rss_mib"] for r in results) if results else None,
         "all_replied": all(r["reply_ok"] and r["exit_code"] == 0 for r in results),
     }

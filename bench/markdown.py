@@ -211,10 +211,12 @@ def _missed(r: dict[str, Any]) -> list[str]:
     profile = _profile(r)
     top = _top_part(profile)
     if profile and not profile.get("skipped") and top:
-        blocks.append(prose("missed_latency", part=top["part"].strip(), share=top["share_pct"],
-                            gc=gc_line(ip.get("garbage_collections"))) + " "
-                      + prose("tensorflow_imported" if r.get("tensorflow_imported")
-                              else "tensorflow_not_imported"))
+        paragraph = [prose("missed_latency", part=top["part"].strip(), share=top["share_pct"])]
+        if ((ip.get("garbage_collections") or {}).get("gen2") or {}).get("count"):
+            paragraph.append(prose("missed_latency_gc", gc=gc_line(ip.get("garbage_collections"))))
+        paragraph.append(prose("tensorflow_imported" if r.get("tensorflow_imported")
+                               else "tensorflow_not_imported"))
+        blocks.append(" ".join(paragraph))
     where = ip.get("where_the_bot_adds") or {}
     if where:
         largest = ", ".join(f"`{row['text']}` +{row['added_wall_ms']} ms"
