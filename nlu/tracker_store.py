@@ -156,6 +156,8 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
 
     #: Seconds between two expiry passes of a store with ``retention_hours``.
     expire_every = 600.0
+    #: The SQLAlchemy engine SQLTrackerStore opens (replaced by a pooled one for SQLite).
+    engine: sa.engine.Engine
 
     def __init__(self, domain: Any = None, key: Optional[str] = None,
                  discard_unreadable: bool = False, sqlite_wal: bool = True,

@@ -11,6 +11,7 @@ A change here needs a new Alembic revision in ``migrations/versions``;
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -49,7 +50,8 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
-Base = declarative_base(metadata=metadata)
+# SQLAlchemy 1.4 ships no types (mypy reads it as Any): the base class is typed as such.
+Base: Any = declarative_base(metadata=metadata)
 
 
 def utcnow() -> datetime:
