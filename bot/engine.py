@@ -7,7 +7,7 @@ The core only sees :class:`DialogueEngine`; a remote Rasa server can take its pl
 
 Conversations of the embedded engine live in Rasa's SQL tracker store on a local
 SQLite file (``var/tracker.db`` by default), through
-:class:`nlu.tracker_store.EncryptedSQLTrackerStore`: the same store as the scaled
+:class:`conversations.tracker_store.EncryptedSQLTrackerStore`: the same store as the scaled
 deployment's PostgreSQL, with every event encrypted.  A restart in the middle of a
 guided note loses nothing, and memory does not grow with the number of
 conversations.  :class:`PseudonymousEngine` puts a keyed pseudonym in place of the
@@ -22,6 +22,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Optional, Protocol
+
+from conversations.stores import concrete_stores, delete_conversation, encrypts_events
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +109,7 @@ def _in_process_endpoint_class() -> type:
     return InProcessActionEndpoint
 
 
-TRACKER_STORE_CLASS = "nlu.tracker_store.EncryptedSQLTrackerStore"
+TRACKER_STORE_CLASS = "conversations.tracker_store.EncryptedSQLTrackerStore"
 
 
 def tracker_key(key: Optional[str], key_file: Optional[Path]) -> tuple[str, bool]:
@@ -153,7 +155,7 @@ class InProcessEngine:
     """Rasa loaded in this process from a trained model archive.
 
     ``tracker_url`` (an SQLAlchemy URL, e.g. ``sqlite:////srv/bot/var/tracker.db``)
-    keeps conversations in :class:`nlu.tracker_store.EncryptedSQLTrackerStore`,
+    keeps conversations in :class:`conversations.tracker_store.EncryptedSQLTrackerStore`,
     encrypted with ``tracker_key`` or the key kept in ``tracker_key_file``; a
     ``tracker_store`` in the endpoints file takes precedence (its key then comes
     from ``TRACKER_KEY``).  Without either, conversations are kept in memory
@@ -201,11 +203,11 @@ class InProcessEngine:
         own_store = endpoints.tracker_store is None and bool(self.tracker_url)
         if own_store:
             endpoints.tracker_store = self._tracker_store_config()
-        from nlu.tracker_store import TrackerKeyError
-
         try:
             self._agent = await load_agent(model_path=str(self.model_path), endpoints=endpoints)
-        except TrackerKeyError as error:
+        except RuntimeError as error:
+            if getattr(error, "tracker_store_key_error", False) is not True:
+                raise
             raise EngineUnavailable(f"the conversation store can't be opened: {error}") from None
         if own_store and not self._keeps_conversations_encrypted():
             # Rasa falls back to memory when a store class fails to import: say so, don't run on it
@@ -218,11 +220,8 @@ class InProcessEngine:
         rasa_speedups.freeze_startup_objects()
 
     def _keeps_conversations_encrypted(self) -> bool:
-        from nlu.channels import _stores
-        from nlu.tracker_store import EncryptedSQLTrackerStore
-
-        stores = _stores(self._agent.tracker_store)
-        return bool(stores) and all(isinstance(s, EncryptedSQLTrackerStore) for s in stores)
+        stores = concrete_stores(self._agent.tracker_store)
+        return bool(stores) and all(encrypts_events(s) for s in stores)
 
     async def _warm_up(self) -> None:
         """Run one message through NLU and policies so the first user is not slow."""
@@ -248,8 +247,6 @@ class InProcessEngine:
         """Delete the user's conversation history from the tracker store."""
         if self._agent is None:
             return
-        from nlu.channels import delete_conversation  # sees through Rasa's store wrappers
-
         async with self._agent.lock_store.lock(user_id):
             delete_conversation(self._agent.tracker_store, user_id)
 

@@ -18,7 +18,7 @@ at any time with /forget).  Conversations expire after a day idle by default.
   idle for a day holds no draft anyone can go back to, only history, and a day
   leaves a margin for a person interrupted mid-note.  This works on the
   tracker store of the embedded engine; a remote Rasa server's
-  ``nlu.tracker_store.EncryptedSQLTrackerStore`` expires its own
+  ``conversations.tracker_store.EncryptedSQLTrackerStore`` expires its own
   conversations (``retention_hours`` in ``deploy/endpoints.scale.yml``).
 
 :class:`RetentionSweeper` runs one sweep at start-up and then every
@@ -35,6 +35,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
 from bot.diary.store import DiaryStore
+from conversations.stores import concrete_stores
 
 logger = logging.getLogger(__name__)
 
@@ -67,24 +68,6 @@ def tracker_store_of(engine: Any) -> Any:
     """The tracker store of an embedded Rasa engine, or None (a remote engine has none here)."""
     agent = getattr(engine, "_agent", None)
     return getattr(agent, "tracker_store", None)
-
-
-def concrete_stores(store: Any) -> list[Any]:
-    """The stores behind Rasa's wrappers: ``agent.tracker_store`` is a ``FailSafeTrackerStore``
-    (which may hold a fallback store) around an ``AwaitableTrackerStore`` around the
-    configured one.  Rasa's attributes only, so the bot needs nothing of ``nlu`` for it."""
-    found: list[Any] = []
-    pending = [store]
-    while pending:
-        current = pending.pop()
-        if current is None:
-            continue
-        inner = [getattr(current, "_tracker_store", None), getattr(current, "_fallback_tracker_store", None)]
-        if any(s is not None for s in inner):
-            pending.extend(inner)
-        else:
-            found.append(current)
-    return found
 
 
 async def purge_conversations(engine: Any, hours: float, now: Optional[float] = None) -> int:

@@ -3,7 +3,7 @@
     .venv/bin/python scripts/measure_conversation_memory.py [--conversations 300]
 
 For each tracker store (Rasa's in-memory one, as the embedded engine had before,
-and ``nlu.tracker_store.EncryptedSQLTrackerStore`` on a throwaway SQLite file,
+and ``conversations.tracker_store.EncryptedSQLTrackerStore`` on a throwaway SQLite file,
 as it has now) a fresh process loads the model, then starts that many
 conversations, each a guided note begun and answered twice (``/note``,
 "yesterday at 5pm", "outside the gym"), the state a person interrupted

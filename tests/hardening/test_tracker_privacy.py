@@ -3,7 +3,7 @@
 * A guided note half-written survives the bot being killed (SIGKILL) and
   restarted: the next answer goes on with the note, and the saved note holds
   the answers given before the restart (Rasa's SQL tracker store on a SQLite
-  file, ``nlu.tracker_store.EncryptedSQLTrackerStore``).
+  file, ``conversations.tracker_store.EncryptedSQLTrackerStore``).
 * The tracker file holds neither what the user wrote nor their user id: every
   event is encrypted, and Rasa knows the user by ``Cipher.user_key`` of the id.
 * ``/forget`` deletes the conversation stored under that pseudonym.
@@ -107,8 +107,8 @@ def test_a_restart_mid_note_keeps_the_draft_and_the_tracker_holds_no_text_or_id(
 
 
 def test_the_embedded_engine_keeps_no_conversation_in_memory(real: RealBot) -> None:
-    from nlu.channels import _stores
-    from nlu.tracker_store import EncryptedSQLTrackerStore
+    from conversations.stores import concrete_stores as _stores
+    from conversations.tracker_store import EncryptedSQLTrackerStore
 
     user = raw_user_id()
     real.ask(user, "/note")
@@ -124,7 +124,7 @@ def test_the_embedded_engine_keeps_no_conversation_in_memory(real: RealBot) -> N
 def make_store(path: Path, **kwargs: object):  # type: ignore[no-untyped-def]
     from rasa.shared.core.domain import Domain
 
-    from nlu.tracker_store import EncryptedSQLTrackerStore
+    from conversations.tracker_store import EncryptedSQLTrackerStore
 
     domain = Domain.from_dict({"intents": ["greet", "record_incident"], "slots": {},
                                "responses": {}, "actions": []})
@@ -172,7 +172,7 @@ async def test_a_forged_intent_name_is_not_kept_in_the_clear(tmp_path: Path) -> 
 
 
 def test_no_key_or_a_malformed_key_refuses_to_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from nlu.tracker_store import TrackerKeyError
+    from conversations.tracker_store import TrackerKeyError
 
     monkeypatch.delenv("TRACKER_KEY", raising=False)
     with pytest.raises(TrackerKeyError, match="set TRACKER_KEY"):
@@ -186,7 +186,7 @@ def test_no_key_or_a_malformed_key_refuses_to_start(tmp_path: Path, monkeypatch:
 
 async def test_a_wrong_key_refuses_to_start_and_a_fresh_key_file_drops_what_nobody_can_read(
         tmp_path: Path) -> None:
-    from nlu.tracker_store import TrackerKeyError
+    from conversations.tracker_store import TrackerKeyError
 
     old = Fernet.generate_key().decode()
     await make_store(tmp_path / "t.db", key=old).save(conversation("p", "hello"))
@@ -207,7 +207,7 @@ async def test_rotation_reads_events_written_with_the_old_key(tmp_path: Path) ->
     await rotated.save(tracker)
     assert user_texts(await make_store(tmp_path / "t.db", key=f"{new},{old}").retrieve("p")) == [
         "before", "after"]
-    from nlu.tracker_store import TrackerKeyError
+    from conversations.tracker_store import TrackerKeyError
 
     with pytest.raises(TrackerKeyError):  # the newest event is written with the new key only
         make_store(tmp_path / "t.db", key=old)
@@ -251,7 +251,7 @@ async def test_the_embedded_engine_does_not_start_on_a_key_that_reads_no_convers
         await engine.start()
     # the same key file, made afresh (the old one lost): what nobody can read is dropped, it starts
     (tmp_path / "tracker.key").unlink()
-    from nlu.tracker_store import EncryptedSQLTrackerStore
+    from conversations.tracker_store import EncryptedSQLTrackerStore
 
     engine._agent = None
     config = engine._tracker_store_config()

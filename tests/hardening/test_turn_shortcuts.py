@@ -1,7 +1,7 @@
 """The per-turn shortcuts of the embedded engine keep the conversation exactly as without them.
 
 * The encrypted tracker store keeps each recent conversation's current session in
-  memory (``nlu.tracker_store._Sessions``), so a turn reads no row: the tracker it
+  memory (``conversations.tracker_store._Sessions``), so a turn reads no row: the tracker it
   gives back must be the one a full read from the database gives, a conversation
   deleted in the database (here, or by another process) must not come back from
   memory, and "delete everything" must drop the in-memory copy too.
@@ -29,8 +29,8 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealBot]:
 
 
 def _store(bot: RealBot) -> Any:
-    from nlu.channels import _stores
-    from nlu.tracker_store import EncryptedSQLTrackerStore
+    from conversations.stores import concrete_stores as _stores
+    from conversations.tracker_store import EncryptedSQLTrackerStore
 
     agent = bot.core.engine.inner._agent
     (store,) = [s for s in _stores(agent.tracker_store) if isinstance(s, EncryptedSQLTrackerStore)]
@@ -101,7 +101,7 @@ def test_rows_added_by_another_process_are_read(bot: RealBot) -> None:
 
 def _stale_copy(store: Any, sender: str, keep: int) -> Any:
     """What this process would remember had it not seen the other's write."""
-    from nlu.tracker_store import _Session
+    from conversations.tracker_store import _Session
 
     with store.session_scope() as session:
         rows = (session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender)

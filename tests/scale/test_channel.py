@@ -25,7 +25,7 @@ async def roundtrip(store: Any) -> None:
     from rasa.shared.core.events import ActionExecuted, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from nlu.channels import delete_conversation
+    from conversations.stores import delete_conversation
 
     gone, kept = f"gone-{uuid.uuid4().hex[:6]}", f"kept-{uuid.uuid4().hex[:6]}"
     for sender in (gone, kept):
@@ -57,7 +57,7 @@ async def test_encrypted_sql(tmp_path: Path) -> None:
     from cryptography.fernet import Fernet
     from rasa.shared.core.domain import Domain
 
-    from nlu.tracker_store import EncryptedSQLTrackerStore
+    from conversations.tracker_store import EncryptedSQLTrackerStore
 
     store = EncryptedSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "t.db"),
                                      key=Fernet.generate_key().decode())
@@ -81,7 +81,7 @@ async def test_redis() -> None:
 
 
 def test_an_unknown_store_is_refused() -> None:
-    from nlu.channels import ForgetNotSupported, delete_conversation
+    from conversations.stores import ForgetNotSupported, delete_conversation
 
     with pytest.raises(ForgetNotSupported):
         delete_conversation(object(), "someone")

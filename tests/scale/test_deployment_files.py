@@ -200,7 +200,7 @@ def raw_yaml(path: Path) -> Any:
 def test_the_scale_endpoints_use_postgres_redis_and_the_action_server() -> None:
     endpoints = raw_yaml(DEPLOY / "endpoints.scale.yml")
     # Rasa's SQL store with every event encrypted, its key from the environment
-    assert endpoints["tracker_store"]["type"] == "nlu.tracker_store.EncryptedSQLTrackerStore"
+    assert endpoints["tracker_store"]["type"] == "conversations.tracker_store.EncryptedSQLTrackerStore"
     assert "key" not in endpoints["tracker_store"]  # TRACKER_KEY, never in a file
     assert endpoints["tracker_store"]["retention_hours"] == "${CONVERSATION_RETENTION_HOURS}"
     assert endpoints["tracker_store"]["dialect"] == "postgresql"

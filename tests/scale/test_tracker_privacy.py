@@ -2,7 +2,7 @@
 
 The bot is built as in production (``bot.app.build_core`` with ``RASA_URL``):
 safety guard, then a keyed pseudonym in place of the user id, then two real
-Rasa servers whose tracker store is ``nlu.tracker_store.EncryptedSQLTrackerStore``
+Rasa servers whose tracker store is ``conversations.tracker_store.EncryptedSQLTrackerStore``
 on PostgreSQL (deploy/endpoints.scale.yml), with the diary in the same database.
 A unique marker goes through a plain message, a danger message (which carries
 the words to Rasa in its metadata) and a whole guided note; then every row of

@@ -37,7 +37,7 @@ unset and expires conversations itself (``bot.retention``), under the locks.
 In an endpoints file (the scaled deployment: ``deploy/endpoints.scale.yml``)::
 
     tracker_store:
-      type: nlu.tracker_store.EncryptedSQLTrackerStore
+      type: conversations.tracker_store.EncryptedSQLTrackerStore
       dialect: postgresql
       url: ${TRACKER_DB_HOST}
       db: ${TRACKER_DB_NAME}
@@ -135,6 +135,9 @@ class _Sessions:
 class TrackerKeyError(RuntimeError):
     """The tracker store has no usable key, or a key that reads none of the stored events."""
 
+    #: What the embedded engine looks for (it does not import this module's classes).
+    tracker_store_key_error = True
+
 
 def parse_keys(value: Optional[str]) -> MultiFernet:
     """``"k1,k2"`` -> a MultiFernet encrypting with k1 and decrypting with both."""
@@ -153,6 +156,9 @@ def parse_keys(value: Optional[str]) -> MultiFernet:
 
 class EncryptedSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` whose ``events.data`` is encrypted (see the module doc)."""
+
+    #: ``conversations.stores.encrypts_events`` reads this.
+    encrypts_events = True
 
     #: Seconds between two expiry passes of a store with ``retention_hours``.
     expire_every = 600.0
