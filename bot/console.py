@@ -34,6 +34,7 @@ import mimetypes
 import os
 import re
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
@@ -252,7 +253,7 @@ async def run_interactive(core: Core, user_id: str, stdin: TextIO, stdout: TextI
         replies = tally.after(core, await answer(core, user_id, memory.resolve(text, by_number=True)))
 
 
-async def chat(core_factory, user_id: str, jsonl: bool,  # type: ignore[no-untyped-def]
+async def chat(core_factory: Callable[[], Awaitable[Core]], user_id: str, jsonl: bool,
                export_dir: Path = DEFAULT_EXPORT_DIR) -> None:
     """Load the core with stdout pointed at stderr, then chat on the real stdout.
 

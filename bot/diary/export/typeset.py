@@ -139,7 +139,7 @@ def new_pdf(title: str, footer: str) -> Any:
     # cannot turn up in what a user wrote (the default "{nb}" could).
     pages_alias = "{pages-" + secrets.token_hex(8) + "}"
 
-    class IncidentLogPDF(FPDF):  # type: ignore[misc]
+    class IncidentLogPDF(FPDF):
         def footer(self) -> None:
             # Runs inside page breaks, in the middle of other text: leave its state alone.
             shaping, self.text_shaping = self.text_shaping, None

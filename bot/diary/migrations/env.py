@@ -13,6 +13,7 @@ logging configuration, and Alembic must not replace it.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -27,7 +28,7 @@ def _url() -> str:
     return url or config.get_main_option("sqlalchemy.url") or ""
 
 
-def _configure(**kwargs: object) -> None:
+def _configure(**kwargs: Any) -> None:
     context.configure(
         target_metadata=metadata,
         render_as_batch=True,  # SQLite cannot ALTER most things: later revisions copy-and-move

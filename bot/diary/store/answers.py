@@ -46,7 +46,7 @@ class AnswersMixin(StoreBase):
                 if dialect == "sqlite":
                     from sqlalchemy.dialects.sqlite import insert
                 else:
-                    from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+                    from sqlalchemy.dialects.postgresql import insert
                 stmt = insert(AnswerRow).values(**values)
                 stmt = stmt.on_conflict_do_update(
                     index_elements=[AnswerRow.user_key, AnswerRow.name],

@@ -21,7 +21,7 @@ class NotesMixin(StoreBase):
         user_key = self._uk(user_id)
         occurred_at = check_datetime("occurred_at", fields.occurred_at)
         kind = check_kind(fields.kind)
-        texts = {name: check_text(name, getattr(fields, name)) for name in TEXT_FIELDS}
+        texts: dict[str, Any] = {name: check_text(name, getattr(fields, name)) for name in TEXT_FIELDS}
         now = utcnow()
         row = self._new_note_row(user_key, fields, now)
         with self._sessions.begin() as session:
