@@ -113,13 +113,13 @@ def open_store(settings: Settings) -> DiaryStore | UnavailableStore:
 
 async def build_core(settings: Settings) -> Core:
     keep_user_text_out_of_logs()
-    engine = build_engine(settings)
-    await engine.start()
+    dialogue = build_engine(settings)
+    await dialogue.start()
     facts = Facts.load()
     store = await asyncio.to_thread(open_store, settings)
     # Rasa knows each user by the diary's own keyed pseudonym (the store's, which stays
     # the same across key rotation), never by the Telegram id.
-    engine = PseudonymousEngine(engine, store.user_key)
+    engine = PseudonymousEngine(dialogue, store.user_key)
     if isinstance(store, UnavailableStore):  # the key does not open the log: guard and dialogue only
         desk: DiaryDesk = UnavailableDesk(store, facts, engine.forget)
     else:
@@ -130,7 +130,8 @@ async def build_core(settings: Settings) -> Core:
     # Export folders an older version left on disk (they hold what users wrote, in clear);
     # exports are bytes now, so nothing writes such folders any more (bot/diary/export/sweep.py).
     await asyncio.to_thread(sweep_export_folders, settings.export_dir)
-    if isinstance(store, DiaryStore) and await asyncio.to_thread(store.pending_forgets):
+    pending_forgets = await asyncio.to_thread(store.pending_forgets) if isinstance(store, DiaryStore) else []
+    if pending_forgets:
         # a "forget me" whose conversation could not be deleted before the last stop
         core.background.append(asyncio.get_running_loop().create_task(
             desk.finish_pending_forgets(), name="pending-forgets"))

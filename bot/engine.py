@@ -38,7 +38,8 @@ class EngineUnavailable(RuntimeError):
 class DialogueEngine(Protocol):
     """What the core needs from a dialogue engine."""
 
-    intents: frozenset[str]
+    @property
+    def intents(self) -> frozenset[str]: ...  # read only: an attribute or a property
 
     async def start(self) -> None: ...
 
@@ -270,7 +271,7 @@ class PseudonymousEngine:
         self._pseudonym = pseudonym
 
     @property
-    def intents(self) -> frozenset[str]:  # type: ignore[override]
+    def intents(self) -> frozenset[str]:
         return self.inner.intents
 
     def conversation_id(self, user_id: str) -> str:

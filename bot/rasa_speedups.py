@@ -130,7 +130,7 @@ def validate_action_results_once() -> None:
         raise error
 
     originals[VALIDATE] = current
-    RemoteAction._validate_action_result = _mark(_validate_action_result)  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = _mark(_validate_action_result)
 
 
 def cache_event_classes() -> None:
@@ -152,7 +152,7 @@ def cache_event_classes() -> None:
         return list(found)
 
     originals[ALL_SUBCLASSES] = original
-    common.all_subclasses = _mark(all_subclasses)  # type: ignore[assignment]
+    common.all_subclasses = _mark(all_subclasses)
 
 
 def apply() -> None:
