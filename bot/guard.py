@@ -41,7 +41,7 @@ from __future__ import annotations
 import logging
 import re
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -85,6 +85,9 @@ class SemanticLayer(Protocol):
 
     def classify(self, text: str) -> tuple[str, str] | None:
         """``(route, label)`` for an alert, or ``None``."""
+
+    def classify_many(self, texts: Sequence[str]) -> tuple[str, str] | None:
+        """The alert for the worst of several texts (the candidate sentences of one message)."""
 
 _SCOPES = ("clause", "rest_of_sentence")
 _MACRO = re.compile(r"\{([A-Z][A-Z0-9_]*)\}")
@@ -215,10 +218,10 @@ class SafetyGuard:
         self._vetoes = tuple(vetoes)
         veto_names = {v.name for v in vetoes}
         for rule in (*self._rules, *self._crisis):
-            unknown = rule.exempt - veto_names
-            if unknown:
+            unknown_vetoes = rule.exempt - veto_names
+            if unknown_vetoes:
                 raise SafetyGuardConfigError(
-                    f"rule {rule.name!r}: exempt_from names unknown vetoes {sorted(unknown)}"
+                    f"rule {rule.name!r}: exempt_from names unknown vetoes {sorted(unknown_vetoes)}"
                 )
         self._sentence_vetoes = tuple(v for v in vetoes if v.scope == "rest_of_sentence")
         self._keep_words = frozenset(k for k in self._words if any(ch.isdigit() for ch in k))
