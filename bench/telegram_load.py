@@ -123,7 +123,9 @@ async def walk(person: Person, proxy: NotifyingProxy, step_timeout: float) -> No
 
 
 async def run_level(core: Any, users: int, step_timeout: float, run_timeout: float,
-                    expected: Optional[list[int]], rate_limiter: bool = True) -> dict[str, Any]:
+                    expected: Optional[list[int]], rate_limiter: bool = True,
+                    ) -> tuple[dict[str, Any], Optional[list[int]]]:
+    """One level: its figures, and the bot messages per step a person who finished got."""
     log(f"telegram: {users} users at once{'' if rate_limiter else ' (rate limiter off)'}")
     load_before = load_average()
     async with client_session() as session, telegram(core, rate_limiter) as (emulator, proxy, token):
@@ -181,7 +183,7 @@ async def run_level(core: Any, users: int, step_timeout: float, run_timeout: flo
         "cpu_ms_per_user_message": round(cpu_used[0] / max(1, steps_done) * 1000, 1),
         "load_average_before": load_before,
         "load_average_after": load_average(),
-    }, ([p.step_counts for p in people if p.finished] or [None])[0]
+    }, next((p.step_counts for p in people if p.finished), None)
 
 
 async def run(core: Any, levels: list[int], step_timeout: float = 180.0,

@@ -138,7 +138,10 @@ class FileHost:
                 ids = [int(params["message_id"])]
             else:
                 raw = params.get("message_ids")
-                ids = [int(i) for i in (json.loads(raw) if isinstance(raw, str) else raw)]
+                raw = json.loads(raw) if isinstance(raw, str) else raw
+                if not isinstance(raw, list):
+                    raise TypeError("message_ids is not a list")
+                ids = [int(i) for i in raw]
         except (KeyError, TypeError, ValueError):
             return web.json_response({"ok": False, "error_code": 400,
                                       "description": "Bad Request: message identifiers invalid"},
