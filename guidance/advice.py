@@ -59,12 +59,12 @@ def route(place: str, topic: str) -> dict[str, Any]:
     """The reporting route or the law of ``place`` (text and buttons, [[key]] placeholders
     unfilled): the configured force's Live Chat only for the West Midlands."""
     spec = jurisdictions()[place]
-    response = {"text": str(spec[topic]), "buttons": [dict(b) for b in spec.get(f"{topic}_buttons") or []]}
-    response["buttons"] += copy.buttons(f"where_{topic}_more")
-    response["buttons"].append({
+    buttons: list[dict[str, Any]] = [dict(b) for b in spec.get(f"{topic}_buttons") or []]
+    buttons += copy.buttons(f"where_{topic}_more")
+    buttons.append({
         "title": copy.text("where_change", place=spec["title"]),
         "payload": "/set_where" + json.dumps({"where_topic": topic})})
-    return response
+    return {"text": str(spec[topic]), "buttons": buttons}
 
 
 def plan_report_text(place: Optional[str]) -> Optional[str]:
