@@ -338,8 +338,8 @@ class SentenceEmbedder:
         keys = [hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
                 for text in texts]
         with self._lock:
-            found = [self._recent.get(key) for key in keys]
-        missing = [i for i, vector in enumerate(found) if vector is None]
+            found = {i: vector for i, key in enumerate(keys) if (vector := self._recent.get(key)) is not None}
+        missing = [i for i in range(len(keys)) if i not in found]
         if missing:
             fresh = self._embed([texts[i] for i in missing], max_tokens)
             with self._lock:
@@ -349,7 +349,7 @@ class SentenceEmbedder:
                     self._recent.move_to_end(keys[i])
                 while len(self._recent) > RECENT_SIZE:
                     self._recent.popitem(last=False)
-        return np.stack(found).astype(np.float32, copy=True)
+        return np.stack([found[i] for i in range(len(keys))]).astype(np.float32, copy=True)
 
     def _embed(self, texts: Sequence[str], max_tokens: int) -> np.ndarray:
         encoded = [self.tokenizer.encode(text, max_tokens) for text in texts]
