@@ -258,7 +258,9 @@ class Core:
     def _switches(self, text: str) -> bool:
         """A typed slash command that takes the person somewhere else (/note, /check, /risk, ...)."""
         command = re.fullmatch(r"/([A-Za-z_]+)(?:@\w+)?", text)
-        return bool(command) and command.group(1) in self.commands and command.group(1) not in _STAY_COMMANDS
+        if command is None:
+            return False
+        return command.group(1) in self.commands and command.group(1) not in _STAY_COMMANDS
 
     async def close(self) -> None:
         """Stop the background work started with the core, then the engine."""
