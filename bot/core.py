@@ -316,9 +316,10 @@ class Core:
             return await self.desk.execute(user_id, custom["diary"])
         return [self._to_reply(message)]
 
-    async def handle_attachment(self, user_id: str, kind: str, file_id: str, filename: str,
+    async def handle_attachment(self, user_id: str, kind: str, file_id: Optional[str], filename: str,
                                 mime_type: str, content: bytes) -> list[Reply]:
-        """A photo, screenshot, document or voice note sent as evidence."""
+        """A photo, screenshot, document or voice note sent as evidence (``file_id``: Telegram's,
+        None for a file given to the console)."""
         if self.desk is None:
             return [self.error_reply()]
         try:
