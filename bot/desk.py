@@ -573,8 +573,9 @@ class DiaryDesk:
         note = await self._run(self.store.latest_note, user_id) if target == "last" else None
         filed, count = None, 0
         if note is not None:
+            note_id = note.id
             try:
-                filed, count = await self._run(lambda: self.store.file_unfiled(user_id, note_id=note.id))
+                filed, count = await self._run(lambda: self.store.file_unfiled(user_id, note_id=note_id))
             except NoteNotFoundError:  # deleted meanwhile: a new note keeps the files
                 note = None
         created_new = note is None
