@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 from collections import OrderedDict
@@ -336,7 +337,7 @@ class TelegramAdapter:
         deleted = 0
         for batch in batches(ids):
             try:
-                await self._with_retries(lambda b=batch: bot.delete_messages(chat_id, b))
+                await self._with_retries(functools.partial(bot.delete_messages, chat_id, batch))
                 deleted += len(batch)
                 continue
             except BadRequest as error:
