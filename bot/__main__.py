@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import logging
 import os
 import sys
@@ -95,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         run_telegram(settings)
         return 0
     # Bad bytes on stdin must not crash the chat: read them as U+FFFD.
-    sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
+    if isinstance(sys.stdin, io.TextIOWrapper):  # not when stdin was replaced (None, a test's stream)
+        sys.stdin.reconfigure(encoding="utf-8", errors="replace")
     jsonl = getattr(args, "jsonl", False)
     user = getattr(args, "user", "console")
     try:

@@ -42,7 +42,7 @@ import logging
 import re
 import string
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -111,14 +111,15 @@ class _Rule:
     route: str = DANGER
     scope: str = "clause"
     exempt: frozenset[str] = frozenset()
+    # One alternation of all the patterns: one search a clause instead of one per pattern.
+    _combined: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # One alternation of all the patterns: one search a clause instead of one per pattern.
         combined = re.compile("|".join(f"(?:{p.pattern})" for p in self.patterns), re.IGNORECASE)
         object.__setattr__(self, "_combined", combined)
 
     def search(self, clause: str) -> bool:
-        return self._combined.search(clause) is not None  # type: ignore[attr-defined]
+        return self._combined.search(clause) is not None
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from bot.telegram.logs import protect_library_logs
 from bot.telegram.processor import PerUserOrderedProcessor
 from telegram import Bot, BotCommand
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application
+from telegram.ext import AIORateLimiter, Application, Updater
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ class TelegramService:
             if self.mode == "webhook":
                 await self._start_webhook()
             else:
-                await app.updater.start_polling(  # type: ignore[union-attr]
+                await self._updater().start_polling(
                     poll_interval=0.0,
                     timeout=LONG_POLL,
                     bootstrap_retries=BOOTSTRAP_RETRIES,
@@ -157,6 +157,13 @@ class TelegramService:
             raise
         logger.info("Telegram bot started (%s)", self.mode)
 
+    def _updater(self) -> Updater:
+        """The application's updater (``build_application`` always makes one)."""
+        updater = self.application.updater
+        if updater is None:
+            raise RuntimeError("the Telegram application was built without an updater")
+        return updater
+
     async def _start_webhook(self) -> None:
         url = self.settings.telegram_webhook_url or ""
         secret = self.settings.telegram_webhook_secret
@@ -167,7 +174,7 @@ class TelegramService:
                 "set it when more than one replica shares the webhook"
             )
         self.webhook_secret = secret
-        await self.application.updater.start_webhook(  # type: ignore[union-attr]
+        await self._updater().start_webhook(
             listen=self.settings.telegram_webhook_listen,
             port=self.settings.telegram_webhook_port,
             url_path=urlparse(url).path.lstrip("/"),
