@@ -56,6 +56,7 @@ class UnavailableDesk(DiaryDesk):
 
     def __init__(self, store: UnavailableStore, facts: Facts,
                  forget_conversation: Callable[[str], Any]) -> None:
+        # Not a DiaryStore, on purpose: it answers every store call with DiaryUnavailableError.
         super().__init__(store, facts, forget_conversation)  # type: ignore[arg-type]
 
     def unavailable(self, not_saved: bool = False) -> list[Reply]:

@@ -218,6 +218,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         elif cached is not None:
             if texts:
                 cached.texts.extend(texts)
+                # Not None: texts were written, so save() read the new highest id.
                 cached.last_id = int(last_id)  # type: ignore[arg-type]
                 cached.last_stamp = json.loads(texts[-1]).get("timestamp")
             self._sessions.put(sender_id, cached)

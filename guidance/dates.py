@@ -74,6 +74,7 @@ def _relative(text: str, now: datetime) -> Optional[When]:
     if days > MAX_AGO_DAYS:
         return None
     day = (now - timedelta(days=days)).date()
+    # now is in the local ZoneInfo (both callers call astimezone(local_zone())): never None.
     return When(local_time(day, 0, 0, now.tzinfo), "date")  # type: ignore[arg-type]
 
 

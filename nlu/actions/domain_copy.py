@@ -79,6 +79,8 @@ class PauseFirst:
     ``Action`` itself, so rasa_sdk does not register it.)
     """
 
+    # A mixin: name() and the run() it hands over to are the FormValidationAction's, after it in
+    # the bases, which mypy cannot see from here (hence the two ignores below).
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         if pause_requested(tracker):

@@ -214,6 +214,8 @@ class StopFirst:
     message the classifier reads as "stop" ("no I haven't told him to stop, I'm scared
     to") is read as an answer.  (The slots map every intent, so the validator sees it.)"""
 
+    # A mixin: name() and the run() it hands over to are the FormValidationAction's, after it in
+    # the bases, which mypy cannot see from here (hence the two ignores below).
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[Any]:
         text, intent, confidence = latest(tracker)

@@ -113,6 +113,7 @@ class AttachmentsMixin(StoreBase):
                     session.add(row)
                     session.flush()
                 else:
+                    # note_id is not None here: exactly one of note_id and new_note is given (checked above).
                     owned = self._owned_note(session, user_key, note_id)  # type: ignore[arg-type]
                     if owned is None:
                         raise NoteNotFoundError(f"no note {note_id} for this user")
