@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up (venv, pinned dependencies, trained model, the Telegram emulator) and
-# run every test: lint, Rasa data validation, dialogue test stories, the NLU
+# run every test: lint, type check, Rasa data validation, dialogue test stories, the NLU
 # held-out accuracy bar, and pytest (guard, actions, console, Telegram end to end).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -15,4 +15,5 @@ if ! command -v docker-compose >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >&2
 fi
 .venv/bin/ruff check bot nlu guidance conversations tests
+.venv/bin/mypy  # the packages and settings are in pyproject.toml, [tool.mypy]
 exec .venv/bin/python -m pytest "$@"
