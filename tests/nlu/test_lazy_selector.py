@@ -1,0 +1,77 @@
+"""The knowledge base's selector runs only where a topic could matter, and that changes no answer.
+
+``nlu.components.lazy_selector.LazyResponseSelector`` skips Rasa's ResponseSelector when
+the intent classifier gives ``faq`` too little probability for any topic to be answered
+or offered.  Every message of our held-out files and of the external set is parsed twice
+with the trained model, lazily and with the selector forced to run: what the bot does
+with the parse (the intent, the topic it answers, the "did you mean" buttons it offers)
+must be the same, and the selector must actually be skipped on messages that are not
+questions.
+"""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import require_model
+
+pytestmark = pytest.mark.model
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _texts() -> list[str]:
+    texts: list[str] = []
+    for path in sorted((ROOT / "tests" / "nlu").glob("test_nlu*.yml")):
+        for block in yaml.safe_load(path.read_text("utf-8")).get("nlu") or []:
+            texts += [line[2:].strip() for line in str(block.get("examples") or "").splitlines()
+                      if line.startswith("- ")]
+    external = yaml.safe_load((ROOT / "tests" / "data" / "faq_external.yml").read_text("utf-8"))
+    texts += [item["text"] for item in external["items"]]
+    return [t for t in texts if t]
+
+
+def _what_the_bot_does(parse: dict[str, Any]) -> tuple[Any, ...]:
+    from nlu.actions.faq import offers
+
+    selector = parse.get("response_selector") or {}
+    chosen = ((selector.get("faq") or selector.get("default") or {}).get("response") or {})
+    topic = chosen.get("intent_response_key") if parse["intent"]["name"] == "faq" else None
+    return (parse["intent"]["name"], topic, tuple(offers(parse)))
+
+
+def test_skipping_the_selector_changes_nothing_the_bot_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = require_model()
+    from rasa.core.agent import Agent
+
+    from nlu.components.lazy_selector import LazyResponseSelector
+
+    texts = _texts()
+    assert len(texts) > 300
+    ran: list[int] = []
+    process = LazyResponseSelector.process
+
+    def counting(self: Any, messages: list[Any]) -> list[Any]:
+        ran.append(sum(1 for m in messages if self._may_be_retrieval(m)))
+        return process(self, messages)
+
+    monkeypatch.setattr(LazyResponseSelector, "process", counting)
+    agent = Agent.load(str(model))  # after the patch: the graph binds ``process`` when it loads
+
+    async def parse_all() -> list[dict[str, Any]]:
+        return [await agent.parse_message(t) for t in texts]
+
+    lazy = asyncio.run(parse_all())
+    skipped = ran.count(0)
+    monkeypatch.setattr(LazyResponseSelector, "_may_be_retrieval", lambda self, message: True)
+    eager = asyncio.run(parse_all())
+
+    differ = [(t, _what_the_bot_does(a), _what_the_bot_does(b))
+              for t, a, b in zip(texts, lazy, eager, strict=True)
+              if _what_the_bot_does(a) != _what_the_bot_does(b)]
+    assert differ == []
+    assert skipped >= len(texts) // 10, (skipped, len(texts))  # it does skip non-questions
+    assert all("response_selector" in p for p in lazy if p["intent"]["name"] == "faq")
