@@ -17,9 +17,10 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
 
 from bot.replies import Button, Document, Reply
-from bot.telegram.adapter import Attachment, TelegramAdapter
+from bot.telegram.adapter import TelegramAdapter
 from bot.telegram.attachments import attachment_sink_for
 from bot.telegram.copy import TelegramCopy
+from bot.telegram.media import Attachment
 from bot.telegram.processor import PerUserOrderedProcessor
 from bot.telegram.service import set_command_menu
 

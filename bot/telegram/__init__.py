@@ -2,8 +2,10 @@
 
 ``run(settings)`` is what ``python -m bot run`` calls when a bot token is set.
 """
-from bot.telegram.adapter import Attachment, CoreLike, TelegramAdapter
+from bot.telegram.adapter import TelegramAdapter
+from bot.telegram.conversation import CoreLike
 from bot.telegram.copy import TelegramCopy
+from bot.telegram.media import Attachment
 from bot.telegram.service import TelegramService, build_application, run, serve
 
 __all__ = [

@@ -13,8 +13,8 @@ from typing import Any, Optional
 
 from bot.diary.store import MAX_ATTACHMENT_BYTES
 from bot.replies import Reply
-from bot.telegram.adapter import Attachment, AttachmentSink
 from bot.telegram.copy import TelegramCopy
+from bot.telegram.media import Attachment, AttachmentSink
 from telegram import Bot
 from telegram.error import BadRequest
 
