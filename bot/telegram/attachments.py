@@ -1,6 +1,7 @@
 """Where photos, files and videos go: the incident log, when the core has one.
 
-The adapter hands every attachment to a *sink* (``TelegramAdapter.on_attachment``).
+The adapter hands every attachment to a *sink* (``MediaHandler.on_attachment``,
+``bot.telegram.media``).
 :class:`CoreAttachmentSink` is the sink that downloads the file from Telegram
 and gives it to ``core.handle_attachment`` (the diary keeps it with a note).
 :func:`attachment_sink_for` picks it only when the core has a diary to keep
