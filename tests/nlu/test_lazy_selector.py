@@ -75,3 +75,44 @@ def test_skipping_the_selector_changes_nothing_the_bot_does(monkeypatch: pytest.
     assert differ == []
     assert skipped >= len(texts) // 10, (skipped, len(texts))  # it does skip non-questions
     assert all("response_selector" in p for p in lazy if p["intent"]["name"] == "faq")
+
+
+def test_the_quicker_load_gives_the_weights_and_answers_of_rasas_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Built by an eager step, then predicting through a traced function: the same topics with
+    the same confidences as Rasa's own load (a traced training step)."""
+    model = require_model()
+    from rasa.core.agent import Agent
+    from rasa.nlu.selectors.response_selector import ResponseSelector
+
+    from nlu.components.lazy_selector import LazyResponseSelector
+
+    questions = ["what is clare's law", "how do I get a non molestation order", "what is stalking",
+                 "i found an airtag in my bag", "will he find out if i report him",
+                 "what happens after i report it", "can i report anonymously", "who stalks"]
+    built: list[Any] = []
+    load = LazyResponseSelector._load_model_class.__func__  # type: ignore[attr-defined]
+
+    def recording(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        built.append(load(cls, *args, **kwargs))
+        return built[-1]
+
+    def rankings(agent: Any) -> list[list[tuple[str, float]]]:
+        async def parse_all() -> list[dict[str, Any]]:
+            return [await agent.parse_message(q) for q in questions]
+        out = []
+        for parse in asyncio.run(parse_all()):
+            selector = (parse.get("response_selector") or {}).get("faq") or {}
+            out.append([(r["intent_response_key"], r["confidence"]) for r in selector.get("ranking") or []])
+        return out
+
+    monkeypatch.setattr(LazyResponseSelector, "_may_be_retrieval", lambda self, message: True)
+    monkeypatch.setattr(LazyResponseSelector, "_load_model_class", classmethod(recording))
+    ours = rankings(Agent.load(str(model)))
+    assert built and built[-1].run_eagerly is False and built[-1]._tf_predict_step is not None
+    monkeypatch.setattr(LazyResponseSelector, "_load_model_class",
+                        classmethod(ResponseSelector._load_model_class.__func__))  # type: ignore[attr-defined]
+    rasas = rankings(Agent.load(str(model)))
+    assert len(ours) == len(rasas) == len(questions) and all(ours)
+    for a, b in zip(ours, rasas, strict=True):
+        assert [k for k, _ in a] == [k for k, _ in b]
+        assert all(abs(x - y) < 1e-4 for (_, x), (_, y) in zip(a, b, strict=True))
