@@ -43,6 +43,7 @@ from bot.diary.store import MAX_ATTACHMENT_BYTES
 from bot.engine import sqlite_path
 from bot.replies import Button, Document, Reply
 from bot.settings import ROOT, Settings
+from guidance.copy import fill
 
 #: Where the console saves the files the bot sends when neither ``EXPORT_DIR`` nor a
 #: SQLite diary says otherwise.
@@ -197,8 +198,8 @@ class ChatTally:
         for reply in replies:
             if reply.clear_chat:
                 total = self.yours + self.mine
-                note = (desk.copy["clear_chat_console"].format(total=total, yours=self.yours,
-                                                                mine=self.mine)
+                note = (fill(desk.copy["clear_chat_console"], total=total, yours=self.yours,
+                             mine=self.mine)
                         if reply.text else desk.copy["clear_chat_console_done"])
                 shaped.append(Reply(note))
                 self.yours = self.mine = 0

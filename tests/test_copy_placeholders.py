@@ -30,25 +30,18 @@ COPY_FILES = sorted([*ROOT.glob("data/*.yml"), *ROOT.glob("domain/*.yml"), *ROOT
 
 # The values code fills in, by file (every other [[name]] must be a contact).
 FILLED_BY_CODE: dict[str, set[str]] = {
+    "bot/diary/export.yml": {"count", "created", "first", "kind", "last", "name", "number", "page",
+                             "pages", "size", "total", "updated", "user_label", "when", "zone"},
     "data/copy.yml": {"answer", "behaviour_line", "chosen", "count", "field", "fits", "form", "limit",
                       "meaning", "named", "note", "place", "question", "value"},
     "data/dates.yml": {"alternative", "day", "time", "when"},
-    "data/risk.yml": {"count", "number", "reasons"},
-    "data/telegram.yml": {"choice"},
-}
-
-# NOT YET CONVERTED: the last {name} placeholders (str.format), in copy read only by code other
-# engineers are changing in this round: the body of bot/desk.py (data/diary_copy.yml, and the
-# safety plan's words in data/risk.yml: plan), bot/console.py (diary_copy.yml:
-# clear_chat_console) and bot/diary/export.py (bot/diary/export.yml).  Convert them to
-# [[name]] with guidance.copy.fill when that code changes, and remove them here.
-NOT_YET_CONVERTED: dict[str, set[str]] = {
+    # the desk (bot/desk/) and the console
     "data/diary_copy.yml": {"answers", "attachments", "count", "kind", "kinds", "label", "last_30",
                             "last_7", "limit", "mine", "notes", "number", "ordinal", "page", "pages",
                             "size", "total", "when", "yours"},
-    "data/risk.yml": {"count", "log", "route", "spo", "title"},  # only under plan:
-    "bot/diary/export.yml": {"count", "created", "first", "kind", "last", "name", "number", "page",
-                             "pages", "size", "total", "updated", "user_label", "when", "zone"},
+    # the risk result (nlu/actions/risk.py) and the safety plan (guidance/risk.py)
+    "data/risk.yml": {"count", "log", "number", "reasons", "route", "spo", "title"},
+    "data/telegram.yml": {"choice"},
 }
 _BRACES = re.compile(r"(?<!\{)\{([a-z_0-9]+)\}(?!\})")  # {name}, not {{...}} or {1,2}
 CONTACTS = set(Facts.load().contacts)
@@ -95,24 +88,13 @@ def test_every_placeholder_is_a_contact_or_a_value_the_code_fills(path: Path) ->
 
 @pytest.mark.parametrize("path", COPY_FILES, ids=_name)
 def test_one_placeholder_style(path: Path) -> None:
-    braces = _found(path, _BRACES)
-    allowed = NOT_YET_CONVERTED.get(_name(path), set())
-    new = {name: sorted(where) for name, where in braces.items() if name not in allowed}
-    assert not new, f"{_name(path)}: write [[name]] (filled by guidance.copy.fill), not {{name}}: {new}"
-    if _name(path) == "data/risk.yml":
-        assert all(w.startswith("/plan/") for where in braces.values() for w in where)
+    braces = {name: sorted(where) for name, where in _found(path, _BRACES).items()}
+    assert not braces, f"{_name(path)}: write [[name]] (filled by guidance.copy.fill), not {{name}}: {braces}"
 
 
 @pytest.mark.parametrize("file", sorted(FILLED_BY_CODE))
 def test_every_value_the_code_fills_is_in_its_file(file: str) -> None:
     assert FILLED_BY_CODE[file] <= set(_found(ROOT / file)), "a value no copy uses: remove it"
-
-
-@pytest.mark.parametrize("file", sorted(NOT_YET_CONVERTED))
-def test_the_not_yet_converted_list_only_shrinks(file: str) -> None:
-    left = set(_found(ROOT / file, _BRACES))
-    assert NOT_YET_CONVERTED[file] <= left, \
-        f"{file}: {sorted(NOT_YET_CONVERTED[file] - left)} converted: remove them from NOT_YET_CONVERTED"
 
 
 def test_fill_fills_what_it_is_given_once_and_leaves_contacts_for_the_bot() -> None:

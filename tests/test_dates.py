@@ -196,7 +196,8 @@ def only_note(desk: DiaryDesk, user: str):  # noqa: ANN201
 
 
 async def edit_when(desk: DiaryDesk, user: str, note_id: int, text: str) -> str:
-    desk.store.set_answer(user, PENDING_EDIT, {"id": note_id, "field": "occurred_at"})
+    await desk.handle_payload(user, f"diary:field:{note_id}:occurred_at")  # "When" in the edit menu
+    assert desk.store.get_answer(user, PENDING_EDIT) == {"id": note_id, "field": "occurred_at"}
     replies = await desk.pending_input(user, text)
     assert replies
     return "\n".join(r.text for r in replies)

@@ -18,7 +18,7 @@ from typing import Any, Optional
 import pytest
 from sqlalchemy import text
 
-import bot.desk as desk_module
+import bot.desk.forget as desk_module
 from bot.core import Core
 from bot.desk import DiaryDesk
 from bot.diary.store import DiaryStore, NoteFields

@@ -18,6 +18,7 @@ import yaml
 
 from bot.diary.errors import DiaryValueError
 from bot.diary.store import Note
+from guidance.copy import fill
 from guidance.dates import echo_when
 
 DEFAULT_TIMEZONE = "Europe/London"
@@ -82,7 +83,7 @@ def day(value: datetime, zone: tzinfo) -> str:
 def attachment_names(note: Note) -> list[str]:
     names = []
     for attachment in note.attachments:
-        names.append(attachment.filename or export_copy()["unnamed_file"].format(kind=attachment.kind))
+        names.append(attachment.filename or fill(export_copy()["unnamed_file"], kind=attachment.kind))
     return names
 
 
@@ -94,8 +95,8 @@ def file_size(size: int) -> str:
 
 def attachment_details(note: Note) -> list[str]:
     """Each attached file as "name (kind, size)": what the police can ask to see."""
-    item = export_copy().get("attachment_item", "{name} ({kind}, {size})")
+    item = export_copy().get("attachment_item", "[[name]] ([[kind]], [[size]])")
     return [
-        item.format(name=name, kind=attachment.kind, size=file_size(attachment.size))
+        fill(item, name=name, kind=attachment.kind, size=file_size(attachment.size))
         for name, attachment in zip(attachment_names(note), note.attachments, strict=True)
     ]

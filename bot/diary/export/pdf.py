@@ -27,6 +27,7 @@ from bot.diary.export.common import (
 from bot.diary.export.typeset import multi_cell, new_pdf, pdf_text, write
 from bot.diary.kinds import kind_keys, kind_label, kind_or_fallback
 from bot.diary.store import TEXT_FIELDS, Note
+from guidance.copy import fill
 
 
 def _cover(
@@ -41,20 +42,20 @@ def _cover(
     pdf.add_page()
     write(pdf, copy["title"], size=24, style="B", height=12)
     if user_label:
-        write(pdf, copy["prepared_by"].format(user_label=user_label), size=12)
+        write(pdf, fill(copy["prepared_by"], user_label=user_label), size=12)
     pdf.ln(6)
     write(pdf, copy["summary_heading"], size=14, style="B", height=8)
     pdf.ln(1)
-    write(pdf, copy["incidents_total"].format(count=len(notes)), size=11)
+    write(pdf, fill(copy["incidents_total"], count=len(notes)), size=11)
     if notes:
         first, last = notes[0].occurred_at, notes[-1].occurred_at
-        write(pdf, copy["date_range"].format(first=day(first, zone), last=day(last, zone)), size=11)
+        write(pdf, fill(copy["date_range"], first=day(first, zone), last=day(last, zone)), size=11)
     else:
         write(pdf, copy["no_incidents"], size=11)
     files = sum(n.attachment_count for n in notes)
     if files:
-        write(pdf, copy["attachments_total"].format(count=files), size=11)
-    write(pdf, copy["generated_at"].format(when=when(generated_at, zone)), size=11)
+        write(pdf, fill(copy["attachments_total"], count=files), size=11)
+    write(pdf, fill(copy["generated_at"], when=when(generated_at, zone)), size=11)
     if notes:
         pdf.ln(5)
         write(pdf, copy["by_kind_heading"], size=12, style="B", height=7)
@@ -71,7 +72,7 @@ def _cover(
     pdf.ln(8)
     pdf.set_fill_color(242, 242, 242)
     pdf.set_font("DejaVu", "", 10)
-    text = copy["about"] + " " + copy["times_note"].format(zone=zone_name)
+    text = copy["about"] + " " + fill(copy["times_note"], zone=zone_name)
     multi_cell(pdf, 5.5, pdf_text(text), fill=True, padding=4)
 
 
@@ -96,7 +97,7 @@ def _incident(pdf: Any, note: Note, number: int, total: int, zone: tzinfo) -> No
     pdf.set_fill_color(225, 232, 240)
     pdf.set_font("DejaVu", "B", 11.5)
     heading = (
-        f"{copy['incident_heading'].format(number=number, total=total)}  -  {note_when(note, zone)}"
+        f"{fill(copy['incident_heading'], number=number, total=total)}  -  {note_when(note, zone)}"
     )
     multi_cell(pdf, 7, pdf_text(heading, "B"), fill=True, padding=(1, 2))
     pdf.ln(1.5)
@@ -118,9 +119,9 @@ def _incident(pdf: Any, note: Note, number: int, total: int, zone: tzinfo) -> No
     item(
         copy["attachments_label"], f"{len(names)}: " + "; ".join(names) if names else copy["attachments_none"]
     )
-    written = copy["written_at"].format(created=when(note.created_at, zone))
+    written = fill(copy["written_at"], created=when(note.created_at, zone))
     if note.updated_at - note.created_at > timedelta(seconds=1):
-        written += copy["changed_at"].format(updated=when(note.updated_at, zone))
+        written += fill(copy["changed_at"], updated=when(note.updated_at, zone))
     write(pdf, written, size=8.5, colour=(110, 110, 110), height=4.6)
     pdf.ln(2)
     pdf.set_draw_color(200, 200, 200)
@@ -153,7 +154,7 @@ def export_pdf(
     if unreadable:
         pdf.ln(3)
         key = "unreadable_one" if unreadable == 1 else "unreadable_many"
-        write(pdf, copy[key].format(count=unreadable), size=10.5, style="B", colour=(150, 30, 30))
+        write(pdf, fill(copy[key], count=unreadable), size=10.5, style="B", colour=(150, 30, 30))
     if ordered:
         _chart(pdf, ordered, zone)
         pdf.ln(6)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.diary.export.common import strip_bidi
+from guidance.copy import fill
 
 
 @lru_cache(maxsize=1)
@@ -131,7 +132,7 @@ def write(
 def new_pdf(title: str, footer: str) -> Any:
     """An A4 document with the DejaVu fonts, 18 mm margins and ``footer`` on every page.
 
-    ``footer`` may hold ``{page}`` and ``{pages}``.
+    ``footer`` may hold ``[[page]]`` and ``[[pages]]``.
     """
     from fpdf import FPDF
 
@@ -147,7 +148,7 @@ def new_pdf(title: str, footer: str) -> Any:
             self.set_font("DejaVu", "", 8)
             self.set_text_color(110, 110, 110)
             # Left-aligned: the alias is wider than the number it becomes, so centring would drift.
-            self.cell(0, 5, footer.format(page=self.page_no(), pages=pages_alias), align="L")
+            self.cell(0, 5, fill(footer, page=self.page_no(), pages=pages_alias), align="L")
             self.set_text_color(0, 0, 0)
             self.text_shaping = shaping
 
