@@ -44,6 +44,15 @@ In an endpoints file (the scaled deployment: ``deploy/endpoints.scale.yml``)::
       ...                       # as for type: SQL; the key comes from TRACKER_KEY
       retention_hours: ${CONVERSATION_RETENTION_HOURS}
 
+The current session of each recent conversation is also kept in memory, decrypted
+(``cache_conversations``, default 256 conversations; ``cache_idle_seconds``, default
+900: a conversation with no message for 15 minutes leaves memory), so a turn reads
+no row: one aggregate query (how many rows from the session's first, the newest id)
+checks that the database still holds exactly that session, and anything else (rows
+written or deleted by another process) reads it afresh.  "Delete everything" drops the
+copy with the rows.  About 12 KB a conversation of three messages
+(``scripts/measure_conversation_memory.py``); 0 turns the copy off.
+
 No log line of this module holds an event, a key or a conversation id.
 """
 from __future__ import annotations
@@ -167,7 +176,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, domain: Any = None, key: Optional[str] = None,
                  discard_unreadable: bool = False, sqlite_wal: bool = True,
-                 retention_hours: Any = None, cache_conversations: Any = 512,
+                 retention_hours: Any = None, cache_conversations: Any = 256,
                  cache_idle_seconds: Any = 900, **kwargs: Any) -> None:
         self._fernet = parse_keys(key if key else os.environ.get(KEY_ENV))
         self._sessions = _Sessions(int(cache_conversations), float(cache_idle_seconds))
