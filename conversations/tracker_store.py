@@ -61,11 +61,8 @@ import itertools
 import json
 import logging
 import os
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, Optional
 
 import sqlalchemy as sa
@@ -74,71 +71,12 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from conversations.session_cache import _Session, _Sessions
+
 logger = logging.getLogger(__name__)
 
 KEY_ENV = "TRACKER_KEY"
 _PREFIX = "fernet:"  # marks an encrypted ``data`` value
-
-
-@dataclass
-class _Session:
-    """The decrypted events (JSON) of a conversation's current session, and their row ids."""
-
-    first_id: int
-    last_id: int
-    texts: list[str]
-    #: The timestamp of the last event: a tracker to save must end the session with it.
-    last_stamp: Any = None
-
-    def continued_by(self, tracker: DialogueStateTracker) -> bool:
-        """Whether ``tracker`` is this session plus new events (not a full history, not another)."""
-        n = len(self.texts)
-        return len(tracker.events) >= n > 0 and tracker.events[n - 1].timestamp == self.last_stamp
-
-
-class _Sessions:
-    """At most ``size`` recent conversations' current sessions, each dropped after
-    ``idle_seconds`` without a message (what people wrote is not kept in memory longer)."""
-
-    def __init__(self, size: int, idle_seconds: float) -> None:
-        self.size, self.idle_seconds = max(0, size), idle_seconds
-        self._items: OrderedDict[str, tuple[float, _Session]] = OrderedDict()
-        self._lock = threading.Lock()  # the bot's store calls also run in worker threads
-
-    def get(self, sender_id: str) -> Optional[_Session]:
-        with self._lock:
-            self._expire(time.monotonic())
-            item = self._items.get(sender_id)
-            return item[1] if item else None
-
-    def put(self, sender_id: str, session: _Session) -> None:
-        if not self.size:
-            return
-        with self._lock:
-            now = time.monotonic()
-            self._items[sender_id] = (now, session)
-            self._items.move_to_end(sender_id)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-            self._expire(now)
-
-    def drop(self, sender_id: str) -> None:
-        with self._lock:
-            self._items.pop(sender_id, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def _expire(self, now: float) -> None:
-        while self._items:
-            oldest = next(iter(self._items))
-            if now - self._items[oldest][0] <= self.idle_seconds:
-                return
-            del self._items[oldest]
 
 
 class TrackerKeyError(RuntimeError):
