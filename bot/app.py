@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import warnings
 from pathlib import Path
@@ -114,9 +115,18 @@ def open_store(settings: Settings) -> DiaryStore | UnavailableStore:
 async def build_core(settings: Settings) -> Core:
     keep_user_text_out_of_logs()
     dialogue = build_engine(settings)
-    await dialogue.start()
+    # The diary store (its migrations) opens in a worker thread while Rasa loads its model.
+    opening = asyncio.ensure_future(asyncio.to_thread(open_store, settings))
+    try:
+        await dialogue.start()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            store_or_none = await opening
+            if isinstance(store_or_none, DiaryStore):
+                store_or_none.close()
+        raise
     facts = Facts.load()
-    store = await asyncio.to_thread(open_store, settings)
+    store = await opening
     # Rasa knows each user by the diary's own keyed pseudonym (the store's, which stays
     # the same across key rotation), never by the Telegram id.
     engine = PseudonymousEngine(dialogue, store.user_key)
