@@ -174,7 +174,7 @@ figures are the guard's own cost, and the one the budget is about.
 
 ## How the layers work and how this was measured
 
-* **Rules** (`bot/guard.py`, `data/safety_guard.yml`): patterns read on a normalised text (look-alike
+* **Rules** (`bot/guard/`, `data/safety_guard.yml`): patterns read on a normalised text (look-alike
   letters, invisible characters, accents and digits-for-letters folded by `bot/textnorm.py`), with
   vetoes for negation, the past, hypotheticals and topic questions. Deterministic, about 0.1 ms.
 * **Semantic** (`bot/embeddings.py`, `bot/guard_semantic.py`): all-MiniLM-L6-v2 sentence vectors

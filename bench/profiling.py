@@ -33,7 +33,7 @@ PARTS: list[tuple[str, ...]] = [
     ("Rasa: Event class lookup (all_subclasses, cached by bot/rasa_speedups.py)", "bot/rasa_speedups.py",
      "all_subclasses"),
     ("Event loop idle, waiting (for the diary's worker threads)", "selectors.py", "select"),
-    ("Bot: safety guard", "bot/guard.py", "match"),
+    ("Bot: safety guard", "bot/guard/safety_guard.py", "assess|match"),
     ("Bot: diary desk before Rasa", "bot/core.py", "_diary_first"),
     ("Bot: replies from Rasa messages (facts, desk)", "bot/core.py", "_message_replies"),
 ]

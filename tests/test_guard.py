@@ -1,4 +1,4 @@
-"""Tests for the deterministic safety guard (bot/guard.py + data/safety_guard.yml).
+"""Tests for the deterministic safety guard (bot/guard/ + data/safety_guard.yml).
 
 Every message here is one a real user might send.  When the guard is tuned,
 add the message that prompted the change to one of the lists below.
