@@ -140,7 +140,7 @@ def test_an_hour_without_am_or_pm_on_a_past_day_is_checked() -> None:
 
 
 def test_the_echo_the_note_form_shows() -> None:
-    """What the guided note's when-step says back (nlu/actions/diary.py calls saved_as)."""
+    """What the guided note's when-step says back (nlu/actions/note_form.py calls saved_as)."""
     assert saved_as(read("last night about 11", FRI_0030), FRI_0030) == "Saved as Thu 26 Nov, about 23:00."
     assert saved_as(read("yesterday", FRI_0030), FRI_0030) == "Saved as Thu 26 Nov, time not given."
     slot = read("last night about 11", FRI_0030).to_slot()

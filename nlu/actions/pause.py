@@ -26,8 +26,8 @@ from guidance import copy
 from guidance.risk import RISK_SLOTS
 from nlu.actions import domain_copy
 from nlu.actions.check import CHECK_SLOTS
-from nlu.actions.diary import MAX_FIELD_CHARS, NOTE_SLOTS
 from nlu.actions.domain_copy import PAUSE_SLOTS
+from nlu.actions.note import MAX_FIELD_CHARS, NOTE_SLOTS
 
 FORMS = ("four_check_form", "note_form", "risk_form")
 FORM_SLOTS = {

@@ -1,0 +1,246 @@
+"""The note form's validation: each step's answer read, one step at a time.
+
+Dates read in UK style and shown back, skips, kinds, length limits; a question
+inside an answer is answered and the step asked again; a correction goes to the
+field it corrects; nothing is thrown away without asking.  The note's slots and
+layout: :mod:`nlu.actions.note`.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from guidance import copy
+from guidance.dates import echo, read_when, saved_as
+from guidance.when import FutureDate
+from nlu.actions import domain_copy, forms
+from nlu.actions.answers import BEHAVIOURS, extract_behaviours
+from nlu.actions.note import (
+    LEAVE,
+    MAX_FIELD_CHARS,
+    NOTE_SLOTS,
+    OPTIONAL,
+    REVIEW,
+    SKIPPED,
+    field_label,
+    words_and_intent,
+)
+
+_SKIP_WORDS = re.compile(
+    r"^\s*(skip|none|no|nope|nothing|n/?a|-|no one|nobody|not yet|don'?t know)\s*[.!]?\s*$", re.IGNORECASE)
+# The review's and the steps' own buttons: '/affirm{"note_step": "change"}' and the like.
+_STEP_IN_PAYLOAD = re.compile(r'"note_step"\s*:\s*"(\w+)"')
+
+
+def _already_read(value: Any, tracker: Tracker) -> bool:
+    """A value kept from before (a note carried on after a pause), not this message's words."""
+    return value != (tracker.latest_message or {}).get("text")
+
+
+def _step_payload(text: str) -> Optional[str]:
+    found = _STEP_IN_PAYLOAD.search(text) if text.startswith("/") else None
+    return found.group(1) if found else None
+
+
+def _answered(tracker: Tracker, but: str) -> bool:
+    return any(tracker.get_slot(slot) not in (None, "") for slot in NOTE_SLOTS if slot != but)
+
+
+class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
+    """One step at a time: dates read in UK style and shown back, skips, kinds, length
+    limits; a question inside an answer is answered and the step asked again; a
+    correction goes to the field it corrects; nothing is thrown away without asking."""
+
+    def name(self) -> str:
+        return "validate_note_form"
+
+    @staticmethod
+    def _aside(slot: str, dispatcher: CollectingDispatcher, tracker: Tracker,
+               domain: dict[str, Any]) -> tuple[Optional[dict[str, Any]], str]:
+        """What every step reads before its own answer: the step's buttons, leaving,
+        a question, a correction of another field.  Returns (slots to set, or None to
+        read the answer; the words to read as the answer)."""
+        text, intent, confidence = forms.latest(tracker)
+        step = _step_payload(text)
+        if step == "discard":
+            return dict(LEAVE), text
+        waiting = tracker.get_slot(REVIEW) == "discard"  # "throw this note away?" was asked
+        said = forms.read_answer(text) if waiting and not text.startswith("/") else None
+        if waiting and (text == "/affirm" or said == "yes"):
+            return dict(LEAVE), text
+        if step == "keep" or (waiting and (text == "/deny" or said == "no")):
+            dispatcher.utter_message(text=copy.text("note_kept"))
+            return {slot: None, REVIEW: None}, text
+        if step in NOTE_SLOTS:  # "Change the time" and the like: ask that field again
+            return {step: None, slot: None, REVIEW: None}, text
+        if forms.means_stop(text, intent, confidence):
+            if not _answered(tracker, but=slot):
+                return dict(LEAVE), text
+            return {slot: None, REVIEW: "discard"}, text
+        reset = {REVIEW: None} if tracker.get_slot(REVIEW) else {}
+        if forms.is_question(text, intent, confidence):
+            forms.answer_question(dispatcher, tracker, domain, copy.text("back_to_note"))
+            return {slot: None, **reset}, text
+        return ValidateNoteForm._correct(slot, text, dispatcher, tracker, reset)
+
+    @staticmethod
+    def _correct(slot: str, text: str, dispatcher: CollectingDispatcher, tracker: Tracker,
+                 reset: dict[str, Any]) -> tuple[Optional[dict[str, Any]], str]:
+        """A correction of another field: that field changed (or added to), said back;
+        this step asked again.  (None, words): not a correction of another field."""
+        body = forms.correction_body(text)
+        if body is None:
+            return None, text
+        field = forms.note_field_of(body)
+        if field is None or field == slot or field not in NOTE_SLOTS:
+            return None, body if field == slot else text
+        if field == "note_when":
+            try:
+                when = read_when(body)
+            except FutureDate:
+                when = None
+            if when is None:
+                return None, text
+            value = when.to_slot()
+            shown = echo(when)
+        else:
+            before = tracker.get_slot(field)
+            value = body[:MAX_FIELD_CHARS]
+            if forms.adds(body) and before not in (None, SKIPPED):
+                value = f"{before}; {body}"[:MAX_FIELD_CHARS]
+            shown = value
+        dispatcher.utter_message(text=copy.text(
+            "note_corrected", field=field_label(field), value=shown))
+        return {field: value, slot: None, **reset}, text
+
+    def _text_step(self, slot: str, value: Any, dispatcher: CollectingDispatcher,
+                   tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        if value is None or value == SKIPPED or _already_read(value, tracker):
+            return {slot: value}
+        handled, text = self._aside(slot, dispatcher, tracker, domain)
+        if handled is not None:
+            return handled
+        _, intent = words_and_intent(tracker)
+        if slot in OPTIONAL and (text == "/deny" or _SKIP_WORDS.match(text)):
+            return {slot: SKIPPED}
+        if slot not in OPTIONAL and text.strip().lower() in ("skip", "/deny"):
+            dispatcher.utter_message(text=copy.text("note_empty"))
+            return {slot: None}
+        if text.startswith("/") or not text.strip():
+            dispatcher.utter_message(text=copy.text("note_empty"))
+            return {slot: None}
+        if len(text) > MAX_FIELD_CHARS:
+            dispatcher.utter_message(text=copy.text("note_too_long", limit=MAX_FIELD_CHARS))
+            return {slot: None}
+        if intent == "emergency":
+            # The bot's guard catches danger now before this; here the words are
+            # kept as written (a note describes what happened) with the 999 line.
+            dispatcher.utter_message(text=copy.text("note_danger_reminder"))
+        return {slot: text}
+
+    async def validate_note_when(self, value: Any, dispatcher: CollectingDispatcher,
+                                 tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        if value is None:
+            return {"note_when": None}
+        if value != tracker.latest_message.get("text"):  # already read: a date set here
+            return {"note_when": value}
+        handled, text = self._aside("note_when", dispatcher, tracker, domain)
+        if handled is not None:
+            return handled
+        try:
+            when = read_when(text)
+        except FutureDate:
+            dispatcher.utter_message(text=copy.text("note_when_future"))
+            return {"note_when": None}
+        if when is None:
+            dispatcher.utter_message(text=copy.text("note_when_unclear"))
+            return {"note_when": None}
+        change = "" if when.ambiguous else f" {copy.text('note_when_change')}"
+        dispatcher.utter_message(text=f"{saved_as(when)}{change}",
+                                 buttons=copy.buttons("note_when_change"))
+        return {"note_when": when.to_slot()}
+
+    async def validate_note_where(self, value: Any, dispatcher: CollectingDispatcher,
+                                  tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        return self._text_step("note_where", value, dispatcher, tracker, domain)
+
+    async def validate_note_what(self, value: Any, dispatcher: CollectingDispatcher,
+                                 tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        return self._text_step("note_what", value, dispatcher, tracker, domain)
+
+    async def validate_note_how(self, value: Any, dispatcher: CollectingDispatcher,
+                                tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        if value is None or value == SKIPPED:
+            return {"note_how": value}
+        if value != tracker.latest_message.get("text"):  # already read
+            return {"note_how": value}
+        picked = [e.get("value") for e in (tracker.latest_message or {}).get("entities", [])
+                  if e.get("entity") == "behaviour" and e.get("value") in BEHAVIOURS]
+        if picked:
+            return {"note_how": f"{picked[0]}|"}
+        step = self._text_step("note_how", value, dispatcher, tracker, domain)
+        answer = step.get("note_how")
+        if answer in (None, SKIPPED) or "note_how" not in step or len(step) > 1:
+            return step
+        kinds = extract_behaviours(answer)
+        return {"note_how": f"{kinds[0] if kinds else 'other'}|{answer}"}
+
+    async def validate_note_appearance(self, value: Any, dispatcher: CollectingDispatcher,
+                                       tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        return self._text_step("note_appearance", value, dispatcher, tracker, domain)
+
+    async def validate_note_witnesses(self, value: Any, dispatcher: CollectingDispatcher,
+                                      tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        return self._text_step("note_witnesses", value, dispatcher, tracker, domain)
+
+    async def validate_note_feelings(self, value: Any, dispatcher: CollectingDispatcher,
+                                     tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        return self._text_step("note_feelings", value, dispatcher, tracker, domain)
+
+    async def validate_note_evidence(self, value: Any, dispatcher: CollectingDispatcher,
+                                     tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        return self._text_step("note_evidence", value, dispatcher, tracker, domain)
+
+    async def validate_note_police_ref(self, value: Any, dispatcher: CollectingDispatcher,
+                                       tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        return self._text_step("note_police_ref", value, dispatcher, tracker, domain)
+
+    async def validate_note_confirm(self, value: Any, dispatcher: CollectingDispatcher,
+                                    tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        """The review: save, change a field, back, or don't save (asked first)."""
+        if value is None or value == "yes":
+            return {"note_confirm": value}
+        text, intent, confidence = forms.latest(tracker)
+        step = _step_payload(text)
+        review = tracker.get_slot(REVIEW)
+        said = forms.read_answer(text) if review == "discard" and not text.startswith("/") else None
+        if step == "discard" or (review == "discard" and (text == "/affirm" or said == "yes")):
+            return dict(LEAVE)
+        if step == "keep" or (review == "discard" and (text == "/deny" or said == "no")):
+            return {"note_confirm": None, REVIEW: None}
+        if step == "change":
+            return {"note_confirm": None, REVIEW: "choose"}
+        if step == "back":  # the last step asked again, every other answer kept
+            return {"note_confirm": None, NOTE_SLOTS[-1]: None, REVIEW: None}
+        if step in NOTE_SLOTS:
+            return {"note_confirm": None, step: None, REVIEW: None}
+        question = forms.is_question(text, intent, confidence)
+        if question:
+            forms.answer_question(dispatcher, tracker, domain, copy.text("back_to_note"))
+            return {"note_confirm": None, REVIEW: None}
+        corrected, _ = self._correct("note_confirm", text, dispatcher, tracker, {REVIEW: None})
+        if corrected:
+            return corrected
+        words_say = None if text.startswith("/") else forms.read_answer(text)
+        affirmed = intent == "affirm" and confidence >= 0.5 and not question
+        if text == "/affirm" or words_say == "yes" or affirmed:
+            return {"note_confirm": "yes", REVIEW: None}
+        if text in ("/deny", "/stop") or words_say == "no" or forms.means_stop(text, intent, confidence) \
+                or _SKIP_WORDS.match(text) or (intent in ("deny", "stop") and not question):
+            return {"note_confirm": None, REVIEW: "discard"}
+        dispatcher.utter_message(text=copy.text("note_confirm_unclear"))
+        return {"note_confirm": None, REVIEW: None}
+
