@@ -49,15 +49,25 @@ def load_topics(path: Path = TOPICS_PATH) -> dict[str, dict[str, Any]]:
 
 
 def accepted(topic: str, topics: dict[str, dict[str, Any]]) -> set[str]:
-    """Every prediction that answers ``topic``."""
+    """Every prediction that answers ``topic``.
+
+    A knowledge-base key that gives the answer of an intent in ``answered_by`` counts as
+    that intent: ``faq/four_signs`` says what ``ask_four_signs`` says (the same response,
+    nlu/components/topics.py ROUTES), so it answers what ``ask_four_signs`` answers.
+    """
+    from nlu.components.topics import ROUTES
+
     names = set(topics[topic].get("answered_by") or [])
+    names |= {f"faq/{key}" for key, (intent, _) in ROUTES.items() if intent in names}
     return names | {f"{prefix}/{topic}" for prefix in RETRIEVAL_PREFIXES}
 
 
 def prediction(parsed: dict[str, Any]) -> tuple[str, float, list[str]]:
     """(predicted label, its confidence, the top three labels) of one parse.
 
-    A retrieval intent (``faq``) becomes its selected response key (``faq/clares_law``).
+    A retrieval intent (``faq``) becomes its selected response key (``faq/clares_law``);
+    the top three come from the one ranking of every topic that the "did you mean"
+    buttons use (nlu.components.topics.topic_ranking).
     """
     intent = parsed.get("intent") or {}
     name, confidence = str(intent.get("name") or ""), float(intent.get("confidence") or 0.0)
@@ -68,8 +78,10 @@ def prediction(parsed: dict[str, Any]) -> tuple[str, float, list[str]]:
         key = chosen.get("intent_response_key")
         return str(key) if label in RETRIEVAL_PREFIXES and key else label
 
-    ranking = [full(str(r.get("name"))) for r in (parsed.get("intent_ranking") or [])
-               if r.get("name") != FALLBACK][:3]
+    # the three likeliest answers, as "did you mean" ranks them (every knowledge-base key)
+    from nlu.components.topics import topic_ranking
+
+    ranking = [label for label, _ in topic_ranking(parsed)][:3]
     return full(name), confidence, ranking
 
 

@@ -1,9 +1,13 @@
-"""The knowledge base's buttons and calibrated honesty (issue 12, items 2 and 3).
+"""The knowledge base's answers, buttons and calibrated honesty (issue 12, items 2 and 3).
 
-* ``action_faq`` (intent ``faq_topic``): a topic chosen with a button,
-  ``/faq_topic{"topic": "clares_law"}``, says ``utter_faq/clares_law``; "more about
-  it", ``/faq_topic{"topic": "clares_law", "detail": "more"}`` or "tell me more" in
-  words (the last topic answered), says the topic's longer text.
+* ``action_faq`` answers every question the NLU placed (intent ``faq``: the
+  ResponseSelector's topic) and every topic chosen with a button,
+  ``/faq_topic{"topic": "clares_law"}``.  A leaflet topic keeps the answer its
+  question intent had (:data:`nlu.components.topics.ROUTES`): the same response, or
+  the same action run here (reporting and the law ask where the person is; "what can
+  I do" shows the safety menu); any other topic says ``utter_faq/<topic>``.  "More
+  about it", ``/faq_topic{"topic": "clares_law", "detail": "more"}`` or "tell me more"
+  in words (the last topic answered), says the topic's longer text.
 * ``action_did_you_mean`` (``nlu_fallback``): the NLU was not sure.  Offers the two
   or three likeliest answerable topics as buttons ("Did you mean ..."), or, when
   not even one is likely, says plainly it doesn't know and gives the helpline.
@@ -13,16 +17,18 @@ Copy (button titles, the longer texts): ``data/faq_copy.yml``.  No user text is 
 """
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from nlu.components.topics import topic_ranking
+from nlu.components.topics import RETRIEVAL, ROUTES, selected_topic, topic_ranking
 
 COPY_PATH = Path(__file__).resolve().parents[2] / "data" / "faq_copy.yml"
 # A topic worth offering: at least this likely.
@@ -40,8 +46,13 @@ def titles() -> dict[str, str]:
 
 
 def payload(label: str) -> str:
-    if label.startswith("faq/"):
-        return "/faq_topic" + json.dumps({"topic": label.split("/", 1)[1]})
+    """What a "did you mean" button sends: a leaflet topic its intent (as the bot's other
+    buttons do), any other topic ``/faq_topic{"topic": ...}``."""
+    if label.startswith(RETRIEVAL + "/"):
+        topic = label.split("/", 1)[1]
+        if topic in ROUTES:
+            return "/" + ROUTES[topic][0]
+        return "/faq_topic" + json.dumps({"topic": topic})
     return "/" + label
 
 
@@ -57,43 +68,95 @@ def offers(parse: dict[str, Any], min_offer: float = MIN_OFFER, most: int = MAX_
     return out
 
 
-def _entity(tracker: Tracker, name: str) -> str | None:
+def _entity(tracker: Tracker, name: str) -> Optional[str]:
     for entity in (tracker.latest_message or {}).get("entities") or []:
         if entity.get("entity") == name and entity.get("value"):
             return str(entity["value"])
     return None
 
 
-def _last_topic(tracker: Tracker) -> str | None:
+def _last_topic(tracker: Tracker) -> Optional[str]:
     """The topic of the last knowledge-base answer: the parse of the last user message that was one."""
     for event in reversed(tracker.events):
         if event.get("event") != "user":
             continue
         parse = event.get("parse_data") or {}
-        if (parse.get("intent") or {}).get("name") == "faq":
-            key = ((parse.get("response_selector") or {}).get("faq") or {}).get("response") or {}
-            name = str(key.get("intent_response_key") or "")
-            if name.startswith("faq/"):
-                return name.split("/", 1)[1]
+        topic = selected_topic(parse)
+        if topic:
+            return topic
         for entity in parse.get("entities") or []:
             if entity.get("entity") == "topic" and entity.get("value"):
                 return str(entity["value"])
     return None
 
 
+def _walk(cls: type) -> list[type]:
+    out = []
+    for sub in cls.__subclasses__():
+        out.append(sub)
+        out.extend(_walk(sub))
+    return out
+
+
+_ACTIONS: dict[str, type] = {}
+
+
+def action_named(name: str) -> Optional[Action]:
+    """The custom action called ``name`` (found by its name, wherever it is defined)."""
+    if name in _ACTIONS:
+        return _ACTIONS[name]()
+    for attempt in range(2):
+        for cls in _walk(Action):
+            try:
+                action = cls()
+                if action.name() == name:
+                    _ACTIONS[name] = cls
+                    return action
+            except Exception:  # noqa: BLE001, S112 - a base class or mixin that can't stand alone
+                continue
+        if attempt == 0:  # not imported yet (a test, or a fresh process): load the actions package
+            package = importlib.import_module("nlu.actions")
+            for module in pkgutil.iter_modules(package.__path__):
+                importlib.import_module(f"nlu.actions.{module.name}")
+    return None
+
+
+async def answer_topic(topic: str, dispatcher: CollectingDispatcher, tracker: Tracker,
+                       domain: dict[str, Any]) -> list[Any]:
+    """Say the answer to ``topic``: a leaflet topic's response or action, or ``utter_faq/<topic>``."""
+    if topic in ROUTES:
+        answer = ROUTES[topic][1]
+        if answer.startswith("utter_"):
+            dispatcher.utter_message(response=answer)
+            return []
+        action = action_named(answer)
+        if action is not None:
+            events = action.run(dispatcher, tracker, domain)
+            if hasattr(events, "__await__"):
+                events = await events
+            return list(events or [])
+    responses = (domain or {}).get("responses") or {}
+    if f"utter_{RETRIEVAL}/{topic}" in responses:
+        dispatcher.utter_message(response=f"utter_{RETRIEVAL}/{topic}")
+    else:
+        dispatcher.utter_message(text=copy()["more_none"])
+    return []
+
+
 class ActionFaq(Action):
     def name(self) -> str:
         return "action_faq"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        topic = _entity(tracker, "topic")
-        responses = (domain or {}).get("responses") or {}
-        if topic and _entity(tracker, "detail") != "more" and f"utter_faq/{topic}" in responses:
-            dispatcher.utter_message(response=f"utter_faq/{topic}")
-            return []
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list:
+        latest = tracker.latest_message or {}
+        topic = _entity(tracker, "topic") or selected_topic(latest)
+        more = _entity(tracker, "detail") == "more" or not topic
+        if not more and topic:
+            return await answer_topic(topic, dispatcher, tracker, domain)
         topic = topic or _last_topic(tracker)
-        more = copy()["more"]
-        dispatcher.utter_message(text=more.get(topic or "", copy()["more_none"]))
+        texts = copy()["more"]
+        dispatcher.utter_message(text=texts.get(topic or "", copy()["more_none"]))
         return []
 
 

@@ -2,8 +2,8 @@
 """Calibrated honesty for questions (issue 12, item 3): answer only when sure.
 
 Runs after the intent classifier, Rasa's FallbackClassifier and the
-ResponseSelector.  When the message's best guess is a question (a question intent
-``ask_*`` or the knowledge base's ``faq``), it looks at one ranking of all the
+ResponseSelector.  When the message's best guess is a question (the knowledge base's
+``faq``, or ``ask_about_bot`` / ``ask_questions``), it looks at one ranking of all the
 answerable topics (:func:`nlu.components.topics.topic_ranking`: a knowledge-base
 key scores p(faq) x p(key | faq)) and predicts ``nlu_fallback`` instead when
 
@@ -14,7 +14,7 @@ key scores p(faq) x p(key | faq)) and predicts ``nlu_fallback`` instead when
 buttons, or a plain "I don't know" with the helpline.  Other intents (yes/no, the
 diary's commands, a form's answers) are left to the FallbackClassifier as before.
 The two numbers are calibrated on a validation split of the training data
-(``python -m bench.nlu_eval --calibrate``), never on the external set.
+(``python -m bench.gate_calibration``), never on the external set.
 """
 from __future__ import annotations
 

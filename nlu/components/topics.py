@@ -1,35 +1,78 @@
 """One ranking of answerable topics from a parse (pure Python; no Rasa import).
 
-The intent classifier ranks intents, one of which is the retrieval intent ``faq``;
-the ResponseSelector ranks the knowledge base's topics inside it.  A question's
-candidate answers are the question intents (``ask_law`` ...) with the intent's
-confidence and the retrieval keys (``faq/clares_law`` ...) with
-p(faq) x p(key | faq).  Used by the honesty gate (:mod:`nlu.components.topic_gate`)
-to decide whether to answer, and by ``action_did_you_mean`` for its buttons.
+Every question the bot answers is one retrieval intent, ``faq``: the intent
+classifier decides "a question" (against yes/no, the diary's commands, ...) and the
+ResponseSelector ranks the knowledge base's topics inside it (``faq/clares_law``,
+``faq/reporting``, ...).  A topic's probability is p(faq) x p(key | faq); any other
+intent keeps the classifier's confidence.  Used by the honesty gate
+(:mod:`nlu.components.topic_gate`) to decide whether to answer, and by
+``action_did_you_mean`` for its buttons.
+
+The leaflet's topics keep the answer, and the behaviour, their question intent had
+(``ask_report`` asks where the person is, ``ask_safety_advice`` shows the safety
+menu): :data:`ROUTES` names, for each such topic, the intent its buttons send and the
+response or action that answers it (the intent's rule in data/rules/).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 RETRIEVAL = "faq"
 FALLBACK = "nlu_fallback"
+
+# topic -> (the intent its buttons send, the response or action that answers it)
+ROUTES: dict[str, tuple[str, str]] = {
+    "what_is_stalking": ("ask_what_is_stalking", "utter_what_is_stalking"),
+    "four_signs": ("ask_four_signs", "utter_four_signs"),
+    "behaviours": ("ask_behaviours", "utter_behaviours"),
+    "anyone_can_be_stalked": ("ask_anyone", "utter_anyone"),
+    "romcom": ("ask_romcom", "utter_romcom"),
+    "law": ("ask_law", "action_law"),
+    "stalking_protection_order": ("ask_spo", "utter_spo"),
+    "what_to_do": ("ask_safety_advice", "action_safety_advice"),
+    "reporting": ("ask_report", "action_report"),
+    "evidence_log": ("ask_record", "utter_record"),
+    "routines": ("ask_routines", "utter_routines"),
+    "online_safety": ("ask_online_safety", "utter_online_safety"),
+    "helplines": ("ask_signposts", "utter_signposts"),
+    "telling_someone": ("ask_tell_someone", "utter_tell_someone"),
+    "helping_someone": ("ask_friend", "utter_friend"),
+}
+# the other way: a button's intent -> its topic
+TOPIC_OF_INTENT = {intent: topic for topic, (intent, _) in ROUTES.items()}
 
 
 def is_question(name: str) -> bool:
     return name.startswith("ask_") or name == RETRIEVAL or name.startswith(RETRIEVAL + "/")
 
 
+def selected_topic(parse: dict[str, Any]) -> Optional[str]:
+    """The knowledge-base topic the ResponseSelector chose for a ``faq`` parse ("clares_law")."""
+    if str((parse.get("intent") or {}).get("name") or "") != RETRIEVAL:
+        return None
+    selector = parse.get("response_selector") or {}
+    chosen = ((selector.get(RETRIEVAL) or selector.get("default") or {}).get("response") or {})
+    key = str(chosen.get("intent_response_key") or "")
+    return key.split("/", 1)[1] if key.startswith(RETRIEVAL + "/") else None
+
+
 def topic_ranking(parse: dict[str, Any]) -> list[tuple[str, float]]:
-    """(label, probability) of every question intent and knowledge-base key, best first."""
+    """(label, probability) of every knowledge-base key and other intent, best first.
+
+    A button intent of a routed topic (``ask_report``) counts as its topic
+    (``faq/reporting``), so the two never split one answer's probability.
+    """
     selector = ((parse.get("response_selector") or {}).get(RETRIEVAL)
                 or (parse.get("response_selector") or {}).get("default") or {})
     keys = [(str(r.get("intent_response_key")), float(r.get("confidence") or 0.0))
             for r in selector.get("ranking") or [] if r.get("intent_response_key")]
-    out: list[tuple[str, float]] = []
+    scores: dict[str, float] = {}
     for entry in parse.get("intent_ranking") or []:
         name, p = str(entry.get("name")), float(entry.get("confidence") or 0.0)
         if name == RETRIEVAL:
-            out.extend((key, p * q) for key, q in keys)
+            for key, q in keys:
+                scores[key] = scores.get(key, 0.0) + p * q
         elif name != FALLBACK:
-            out.append((name, p))
-    return sorted(out, key=lambda x: -x[1])
+            label = f"{RETRIEVAL}/{TOPIC_OF_INTENT[name]}" if name in TOPIC_OF_INTENT else name
+            scores[label] = scores.get(label, 0.0) + p
+    return sorted(scores.items(), key=lambda x: -x[1])

@@ -17,10 +17,10 @@ from tests.conftest import require_model
 
 pytestmark = pytest.mark.model
 
-RIGHT_FLOOR = 0.60  # measured 0.636 (docs/nlu-evaluation.md, External set)
-CONFIDENT_WRONG_CEILING = 0.20  # measured 0.170
+RIGHT_FLOOR = 0.62  # measured 0.636 (docs/nlu-evaluation.md, External set)
+CONFIDENT_WRONG_CEILING = 0.08  # measured 0.061
 # When it is not sure, the right topic is usually among the "did you mean" buttons it offers.
-RIGHT_IN_TOP3_FLOOR = 0.84  # measured 0.879
+RIGHT_IN_TOP3_FLOOR = 0.95  # measured 0.970
 
 
 def test_the_external_set_gets_the_right_topic_and_few_confident_wrong_answers() -> None:
@@ -34,5 +34,5 @@ def test_the_external_set_gets_the_right_topic_and_few_confident_wrong_answers()
     assert result["confident_wrong_rate"] <= CONFIDENT_WRONG_CEILING, (result["confident_wrong_rate"],
                                                                        wrong[:20])
     assert result["right_in_top3_rate"] >= RIGHT_IN_TOP3_FLOOR
-    # fewer confident wrong answers than honest "not sure"s would be the target; today it is 0.170 vs 0.194
-    assert result["not_sure_rate"] >= result["confident_wrong_rate"]
+    # the wrong ones are mostly an honest "not sure" ("did you mean"), not a confident wrong answer
+    assert result["not_sure_rate"] >= 3 * result["confident_wrong_rate"]
