@@ -273,3 +273,44 @@ def test_the_dense_featurizer_sets_sentence_and_sequence_features() -> None:
 def test_the_featurizer_module_does_not_import_the_bot() -> None:
     source = (ROOT / "nlu" / "components" / "minilm_featurizer.py").read_text("utf-8")
     assert "from bot" not in source and "import bot" not in source
+
+
+def test_the_topic_selector_learns_ranks_and_reloads_topics(tmp_path: Path) -> None:
+    """TopicSelector: trained on sentence vectors, it answers with the ResponseSelector's output
+    (the topic, its responses, a ranking), and the same after it is stored and loaded again."""
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.features import Features
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from nlu.components.topic_selector import TopicSelector
+
+    rng = np.random.default_rng(0)
+    centres = {"faq/clares_law": rng.normal(size=8), "faq/civil_orders": rng.normal(size=8)}
+
+    def message(vector: np.ndarray, key: str | None = None) -> Message:
+        data = {"text": "q"}
+        if key:
+            data.update({"intent": "faq", "intent_response_key": key})
+        m = Message(data=data)
+        m.add_features(Features(vector.reshape(1, -1) * 8.0, "sentence", "text", "minilm"))
+        return m
+
+    examples = [message(c + rng.normal(scale=0.1, size=8), key)
+                for key, c in centres.items() for _ in range(10)]
+    responses = {"utter_faq/clares_law": [{"text": "Clare's Law ..."}],
+                 "utter_faq/civil_orders": [{"text": "Orders"}]}
+    storage, resource = LocalModelStorage(tmp_path), Resource("selector")
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = {**TopicSelector.get_default_config(), "featurizers": ["minilm"]}
+    selector = TopicSelector.create(config, storage, resource, context)
+    selector.train(TrainingData(examples, responses=responses))
+    loaded = TopicSelector.load(config, storage, resource, context)
+    [out] = loaded.process([message(centres["faq/clares_law"])])
+    chosen = out.get("response_selector")["faq"]
+    assert chosen["response"]["intent_response_key"] == "faq/clares_law"
+    assert chosen["response"]["responses"] == [{"text": "Clare's Law ..."}]
+    assert chosen["response"]["confidence"] > 0.9
+    assert [r["intent_response_key"] for r in chosen["ranking"]] == ["faq/clares_law", "faq/civil_orders"]
