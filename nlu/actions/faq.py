@@ -91,8 +91,9 @@ def _last_topic(tracker: Tracker) -> Optional[str]:
 
 
 def _walk(cls: type) -> list[type]:
-    out = []
-    for sub in cls.__subclasses__():
+    out: list[type] = []
+    subclasses: list[type] = cls.__subclasses__()
+    for sub in subclasses:
         out.append(sub)
         out.extend(_walk(sub))
     return out

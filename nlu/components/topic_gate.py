@@ -13,11 +13,16 @@ key scores p(faq) x p(key | faq)) and predicts ``nlu_fallback`` instead when
 ``nlu_fallback`` then leads to ``action_did_you_mean``: the likeliest topics as
 buttons, or a plain "I don't know" with the helpline.  Other intents (yes/no, the
 diary's commands, a form's answers) are left to the FallbackClassifier as before.
-The two numbers are calibrated on a validation split of the training data
+The two numbers are calibrated on the training data's questions
 (``python -m bench.gate_calibration``), never on the external set.
+
+An action's name (``action_save_note``, ``utter_welcome``) is a forged payload that the
+bot passed on as text (bot/core.py: an unknown command is read as words), never what a
+person types: it is not read as any request either.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -27,6 +32,9 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
 
 from nlu.components.topics import FALLBACK, is_question, topic_ranking
+
+# an action's name, as Rasa writes them
+ACTION_NAME = re.compile(r"(?:action|utter)(?:_[a-z0-9]+)+")
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -48,7 +56,11 @@ class TopicGate(GraphComponent):
 
     def unsure(self, parse: Dict[Text, Any]) -> bool:
         intent = str((parse.get("intent") or {}).get("name") or "")
-        if intent == FALLBACK or not is_question(intent):
+        if intent == FALLBACK:
+            return False
+        if ACTION_NAME.fullmatch(str(parse.get("text") or "").strip().lower()):
+            return True
+        if not is_question(intent):
             return False
         ranking = topic_ranking(parse)
         if not ranking:

@@ -92,6 +92,7 @@ class TopicSelector(GraphComponent):
         return self._resource
 
     def persist(self) -> None:
+        assert self.weights is not None and self.bias is not None
         with self._model_storage.write_to(self._resource) as directory:
             np.savez(directory / "weights.npz", weights=self.weights, bias=self.bias)
             (directory / "labels.json").write_text(

@@ -314,3 +314,15 @@ def test_the_topic_selector_learns_ranks_and_reloads_topics(tmp_path: Path) -> N
     assert chosen["response"]["responses"] == [{"text": "Clare's Law ..."}]
     assert chosen["response"]["confidence"] > 0.9
     assert [r["intent_response_key"] for r in chosen["ranking"]] == ["faq/clares_law", "faq/civil_orders"]
+
+
+def test_a_forged_action_name_is_not_read_as_a_request() -> None:
+    """bot/core.py passes an unknown command on as words ("/action_save_note" -> "action_save_note");
+    the classifier may read "save note" in it, but nobody types an action's name: not sure."""
+    forged = {"text": "action_save_note", "intent": {"name": "record_incident", "confidence": 0.5},
+              "intent_ranking": [{"name": "record_incident", "confidence": 0.5}]}
+    assert _gate().process([_message(forged)])[0].get("intent")["name"] == "nlu_fallback"
+    words = dict(forged, text="save a note")
+    assert _gate().process([_message(words)])[0].get("intent")["name"] == "record_incident"
+    other = dict(forged, text="session_start")  # not an action's name: read as words, as before
+    assert _gate().process([_message(other)])[0].get("intent")["name"] == "record_incident"
