@@ -294,3 +294,17 @@ def test_forget_removes_where_the_person_is(real: RealBot) -> None:
     assert real.run(real.core.desk._run(store.get_answer, user, "where")) is None
     real.ask(user, "/start")
     assert "Where are you?" in joined(real.ask(user, "/ask_report"))
+
+
+# -- a question whose answer depends on where the person is ----------------------------------
+def test_reporting_asked_inside_a_form_gets_the_route_for_where_they_are(real: RealBot) -> None:
+    user = new_user()
+    real.ask(user, "/start")
+    assert "Police Scotland" in joined(real.ask(user, '/set_where{"where": "scotland", "where_topic": "report"}'))
+    command, walk = FORMS["note"]
+    replies = real.ask(user, command)
+    assert walk[0][0] in joined(replies), joined(replies)[-300:]
+    real.ask(user, answer(walk, 0, ""))
+    text = joined(real.ask(user, "how do I report it to the police?"))
+    assert "Police Scotland" in text, text[-400:]
+    assert "Back to the note" in text, text[-400:]

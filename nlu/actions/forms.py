@@ -32,6 +32,8 @@ from rasa_sdk.interfaces import ActionExecutionRejection
 from guidance import copy
 from guidance.advice import DEFAULT_PLACE, place_of, route
 from nlu.actions import domain_copy
+from nlu.components.topics import ROUTES as TOPIC_ROUTES
+from nlu.components.topics import selected_topic
 
 READING_PATH = Path(__file__).resolve().parents[2] / "data" / "form_reading.yml"
 QUESTION_CONFIDENCE = 0.5
@@ -104,7 +106,12 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, domain: 
     """Answer a question asked inside a form, then say we go back to the step (the form
     asks it again).  A question the NLU can't place gets an honest "I don't know"."""
     _, intent, confidence = latest(tracker)
-    answered = _retrieval_answer(tracker, intent)
+    # A knowledge-base topic whose answer depends on where the person is (reporting, the
+    # law) is answered as its button intent would be: by the person's place.
+    topic = selected_topic(tracker.latest_message or {})
+    if topic in TOPIC_ROUTES and TOPIC_ROUTES[topic][0] in domain_copy.ROUTED:
+        intent = TOPIC_ROUTES[topic][0]
+    answered = None if intent in domain_copy.ROUTED else _retrieval_answer(tracker, intent)
     if answered:
         dispatcher.utter_message(text=answered)
     elif intent in domain_copy.ROUTED and confidence >= QUESTION_CONFIDENCE:
