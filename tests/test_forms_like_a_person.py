@@ -300,7 +300,8 @@ def test_forget_removes_where_the_person_is(real: RealBot) -> None:
 def test_reporting_asked_inside_a_form_gets_the_route_for_where_they_are(real: RealBot) -> None:
     user = new_user()
     real.ask(user, "/start")
-    assert "Police Scotland" in joined(real.ask(user, '/set_where{"where": "scotland", "where_topic": "report"}'))
+    told = real.ask(user, '/set_where{"where": "scotland", "where_topic": "report"}')
+    assert "Police Scotland" in joined(told)
     command, walk = FORMS["note"]
     replies = real.ask(user, command)
     assert walk[0][0] in joined(replies), joined(replies)[-300:]
