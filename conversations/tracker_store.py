@@ -138,24 +138,23 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
 
     # -- encryption --------------------------------------------------------------------
 
-    def _seal(self, data: dict[str, Any]) -> str:
-        return self._seal_text(json.dumps(data))
-
     def _seal_text(self, text: str) -> str:
         return _PREFIX + self._fernet.encrypt(text.encode("utf-8")).decode("ascii")
 
-    def _open(self, value: Optional[str]) -> dict[str, Any]:
-        """The event dict of a stored ``data`` value; InvalidToken when it does not decrypt."""
-        return dict(json.loads(self._open_text(value)))
+    def _open(self, value: Optional[str]) -> tuple[str, dict[str, Any]]:
+        """The event of a stored ``data`` value, as JSON text and as a dict; InvalidToken when
+        it does not decrypt, ValueError when what it holds is not an event."""
+        text = self._open_text(value)
+        event = json.loads(text)
+        if not isinstance(event, dict):
+            raise ValueError("not an event")
+        return text, event
 
     def _open_text(self, value: Optional[str]) -> str:
-        """The event JSON of a stored ``data`` value; InvalidToken when it does not decrypt."""
+        """The decrypted text of a stored ``data`` value; InvalidToken when it does not decrypt."""
         if not value or not value.startswith(_PREFIX):
             raise InvalidToken  # plain JSON (or nothing) is never accepted as an event
-        text = self._fernet.decrypt(value[len(_PREFIX):].encode("ascii")).decode("utf-8")
-        if not isinstance(json.loads(text), dict):
-            raise ValueError("not an event")
-        return text
+        return self._fernet.decrypt(value[len(_PREFIX):].encode("ascii")).decode("utf-8")
 
     def _remember(self, sender_id: str, cached: Optional[_Session], new_events: list[Any],
                   last_id: Optional[int], texts: list[str]) -> None:
@@ -167,7 +166,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
                 cached.texts.extend(texts)
                 # Not None: texts were written, so save() read the new highest id.
                 cached.last_id = int(last_id)  # type: ignore[arg-type]
-                cached.last_stamp = json.loads(texts[-1]).get("timestamp")
+                cached.last_stamp = new_events[-1].timestamp
             self._sessions.put(sender_id, cached)
 
     def _check_key(self, discard_unreadable: bool) -> None:
@@ -203,19 +202,21 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             rows = self._event_query(
                 session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
             ).all()
-            texts, ids, unreadable = [], [], []
+            texts, events, ids, unreadable = [], [], [], []
             for row in rows:
                 try:
-                    texts.append(self._open_text(row.data))
-                    ids.append(row.id)
+                    text, event = self._open(row.data)
                 except (InvalidToken, ValueError):
                     unreadable.append(row.id)
+                    continue
+                texts.append(text)
+                events.append(event)
+                ids.append(row.id)
             if unreadable:
                 session.query(self.SQLEvent).filter(self.SQLEvent.id.in_(unreadable)).delete(
                     synchronize_session=False)
                 session.commit()
                 logger.error("deleted %d conversation events that did not decrypt", len(unreadable))
-        events = [json.loads(text) for text in texts]
         if not fetch_events_from_all_sessions and self.domain and texts:
             self._sessions.put(sender_id, _Session(ids[0], ids[-1], texts,
                                                    events[-1].get("timestamp")))
