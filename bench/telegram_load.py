@@ -24,12 +24,17 @@ import contextlib
 import json
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from bench.common import load_average, log, summary_ms
-from bench.emulator import BotMessage, TelegramUser, ensure_emulator_installed, last_with_buttons
+from bench.emulator import (
+    BotMessage,
+    Predicate,
+    TelegramUser,
+    ensure_emulator_installed,
+    last_with_buttons,
+)
 from bench.telegram_rig import (
     FALLBACK_POLL,
     NotifyingProxy,
@@ -40,8 +45,6 @@ from bench.telegram_rig import (
     telegram,
     user_ids,
 )
-
-Predicate = Callable[[list[BotMessage]], bool]
 
 
 def question(sign: str) -> Predicate:
