@@ -1,34 +1,20 @@
-"""The kinds of incident (``kinds.yml``): the keys the store accepts and their labels."""
+"""The kinds of incident (the note schema's ``kinds``, ``data/note.yml``): keys and labels."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
+from guidance.note_schema import FALLBACK_KIND, kind_or_fallback, schema
 
-import yaml
-
-KINDS_FILE = Path(__file__).resolve().parent / "kinds.yml"
-FALLBACK_KIND = "other"
+__all__ = ["FALLBACK_KIND", "kind_keys", "kind_label", "kind_labels", "kind_or_fallback"]
 
 
-@lru_cache(maxsize=1)
 def kind_labels() -> dict[str, str]:
-    """Kind key -> label, in the file's order."""
-    data = yaml.safe_load(KINDS_FILE.read_text(encoding="utf-8"))
-    labels = {str(item["key"]): str(item["label"]) for item in data["kinds"]}
-    if FALLBACK_KIND not in labels:
-        raise ValueError(f"{KINDS_FILE} must define the kind {FALLBACK_KIND!r}")
-    return labels
+    """Kind key -> label, in the schema's order."""
+    return schema().kinds
 
 
 def kind_keys() -> tuple[str, ...]:
-    return tuple(kind_labels())
-
-
-def kind_or_fallback(kind: str | None) -> str:
-    """The kind to count a note under: its own, or "other" when unset or no longer known."""
-    return kind if kind in kind_labels() else FALLBACK_KIND
+    return tuple(schema().kinds)
 
 
 def kind_label(kind: str | None) -> str:
-    return kind_labels()[kind_or_fallback(kind)]
+    return schema().kind_label(kind)

@@ -25,21 +25,9 @@ from sqlalchemy import (
     String,
     TypeDecorator,
 )
-from sqlalchemy.orm import declarative_base
+from sqlalchemy.orm import declarative_base, relationship
 
 USER_KEY_LENGTH = 64  # hex SHA-256
-
-# The free-text fields of a note, in the order an incident log lists them.
-NOTE_TEXT_FIELDS: tuple[str, ...] = (
-    "place",
-    "what_happened",
-    "how_detail",
-    "appearance",
-    "witnesses",
-    "feelings",
-    "evidence",
-    "police_ref",
-)
 
 metadata = MetaData(
     naming_convention={
@@ -99,16 +87,23 @@ class NoteRow(Base):
     # How exact occurred_at is (nlu/dates.py): NULL/"exact", "about", a part of the day
     # ("evening": no clock time) or "date" (the time was not given: never shown as 00:00).
     time_precision = Column(String(16), nullable=True)
-    place_enc = Column(LargeBinary, nullable=True)
-    what_happened_enc = Column(LargeBinary, nullable=True)
-    how_detail_enc = Column(LargeBinary, nullable=True)
-    appearance_enc = Column(LargeBinary, nullable=True)
-    witnesses_enc = Column(LargeBinary, nullable=True)
-    feelings_enc = Column(LargeBinary, nullable=True)
-    evidence_enc = Column(LargeBinary, nullable=True)
-    police_ref_enc = Column(LargeBinary, nullable=True)
+    # Its text fields (rows of note_texts), written with it; read in bulk by the store.
+    texts = relationship("NoteTextRow", cascade="all, delete-orphan", passive_deletes=True, lazy="noload")
 
     __table_args__ = (Index("ix_notes_user_key_occurred_at", "user_key", "occurred_at"),)
+
+
+class NoteTextRow(Base):
+    """One free-text field of a note (a ``text`` field of ``data/note.yml``), encrypted.
+
+    A row per field that has a value: a field added to the schema needs no migration.
+    """
+
+    __tablename__ = "note_texts"
+
+    note_id = Column(Integer, ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True)
+    name = Column(String(64), primary_key=True)
+    value_enc = Column(LargeBinary, nullable=False)
 
 
 class AttachmentRow(Base):

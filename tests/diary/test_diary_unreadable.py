@@ -26,10 +26,13 @@ from guidance.facts import Facts
 START = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)
 
 
-def _damage(store: DiaryStore, note_id: int, column: str = "what_happened_enc") -> None:
+def _damage(store: DiaryStore, note_id: int, field: str = "what_happened") -> None:
     token = b"gAAAAA" + b"x" * 90  # looks like a Fernet token, opens with no key
     with store.engine.begin() as connection:
-        connection.execute(text(f"UPDATE notes SET {column} = :t WHERE id = :i"), {"t": token, "i": note_id})
+        damaged = connection.execute(
+            text("UPDATE note_texts SET value_enc = :t WHERE note_id = :i AND name = :f"),
+            {"t": token, "i": note_id, "f": field})
+        assert damaged.rowcount == 1
 
 
 def _three_notes(store: DiaryStore) -> list[int]:
@@ -67,7 +70,7 @@ def test_a_damaged_answer_reads_as_absent(store: DiaryStore) -> None:
 def test_the_log_and_the_export_still_work_and_say_what_could_not_be_read(
         store: DiaryStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ids = _three_notes(store)
-    _damage(store, ids[1], "place_enc")
+    _damage(store, ids[1], "place")
     desk = DiaryDesk(store, Facts.load(), lambda _user: asyncio.sleep(0))
 
     (listing,) = asyncio.run(desk.page("alice", 0))

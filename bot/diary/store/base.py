@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.diary.crypto import Cipher
 from bot.diary.errors import DiaryKeyError
-from bot.diary.models import AttachmentRow, NoteRow
+from bot.diary.models import AttachmentRow, NoteRow, NoteTextRow
 from bot.diary.store.checks import check_datetime, check_kind, check_precision, check_text
 from bot.diary.store.database import checkpoint, make_engine
 from bot.diary.store.records import TEXT_FIELDS, AttachmentInfo, Note, NoteFields
@@ -120,12 +120,29 @@ class StoreBase:
             by_note.setdefault(row.note_id, []).append(self._attachment_info(row))
         return by_note
 
-    def _to_note(self, row: NoteRow, attachments: Iterable[AttachmentInfo] = ()) -> Note:
-        """The note of ``row``; a row that cannot be decrypted becomes an ``unreadable`` note
-        (one damaged row must not make the whole log unreadable)."""
+    def _texts(self, session: Session, user_key: str, note_ids: Sequence[int] | None
+               ) -> dict[int, dict[str, bytes]]:
+        """The encrypted text fields per note id: of ``note_ids``, or of every note of the user."""
+        if note_ids is not None and not note_ids:
+            return {}
+        stmt = select(NoteTextRow.note_id, NoteTextRow.name, NoteTextRow.value_enc)
+        if note_ids is not None:
+            stmt = stmt.where(NoteTextRow.note_id.in_(list(note_ids)))
+        else:
+            stmt = stmt.join(NoteRow, NoteRow.id == NoteTextRow.note_id).where(NoteRow.user_key == user_key)
+        by_note: dict[int, dict[str, bytes]] = {}
+        for note_id, name, token in session.execute(stmt):
+            by_note.setdefault(note_id, {})[name] = token
+        return by_note
+
+    def _to_note(self, row: NoteRow, tokens: dict[str, bytes],
+                 attachments: Iterable[AttachmentInfo] = ()) -> Note:
+        """The note of ``row`` and its encrypted texts; a row that cannot be decrypted becomes an
+        ``unreadable`` note (one damaged row must not make the whole log unreadable).  A stored
+        field no longer in the schema is kept in the database but not shown."""
         attached = tuple(attachments)
         try:
-            texts = {name: self._dec(getattr(row, f"{name}_enc")) for name in TEXT_FIELDS}
+            texts = {name: self._dec(tokens.get(name)) for name in TEXT_FIELDS}
             unreadable = False
         except DiaryKeyError:
             log.error("note %d could not be decrypted (damaged or altered): shown as unreadable", row.id)
@@ -146,23 +163,27 @@ class StoreBase:
     def _notes(
         self, session: Session, user_key: str, rows: Sequence[NoteRow], all_of_user: bool
     ) -> list[Note]:
-        by_note = self._attachments(session, user_key, None if all_of_user else [r.id for r in rows])
-        return [self._to_note(row, by_note.get(row.id, ())) for row in rows]
+        ids = None if all_of_user else [r.id for r in rows]
+        by_note = self._attachments(session, user_key, ids)
+        texts = self._texts(session, user_key, ids)
+        return [self._to_note(row, texts.get(row.id, {}), by_note.get(row.id, ())) for row in rows]
 
     def _owned_note(self, session: Session, user_key: str, note_id: int) -> NoteRow | None:
         return session.scalar(select(NoteRow).where(NoteRow.id == note_id, NoteRow.user_key == user_key))
 
     def _new_note_row(self, user_key: str, fields: NoteFields, now: datetime) -> NoteRow:
-        """A checked, encrypted row for a new note (not yet added to a session)."""
+        """A checked, encrypted row for a new note, with its text rows (not yet added to a session)."""
         occurred_at = check_datetime("occurred_at", fields.occurred_at)
         kind = check_kind(fields.kind)
         texts = {name: check_text(name, getattr(fields, name)) for name in TEXT_FIELDS}
-        return NoteRow(
+        row = NoteRow(
             user_key=user_key,
             occurred_at=occurred_at,
             created_at=now,
             updated_at=now,
             kind=kind,
             time_precision=check_precision(fields.time_precision),
-            **{f"{name}_enc": self._enc(value) for name, value in texts.items()},
         )
+        row.texts = [NoteTextRow(name=name, value_enc=self._enc(value))
+                     for name, value in texts.items() if value is not None]
+        return row

@@ -12,8 +12,9 @@ from typing import Any
 from bot.diary.errors import DiaryLimitError, DiaryValueError
 from bot.diary.kinds import kind_keys
 from bot.diary.store.records import TIME_PRECISIONS
+from guidance.note_schema import schema
 
-MAX_FIELD_CHARS = 4000
+MAX_FIELD_CHARS = schema().text_chars  # data/note.yml
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024  # what the Telegram Bot API lets a bot download
 MAX_ANSWER_BYTES = 64 * 1024
 MAX_ANSWER_NAME_CHARS = 64
@@ -60,7 +61,7 @@ def check_precision(value: Any) -> str | None:
 
 
 def check_kind(value: Any) -> str | None:
-    """A key of kinds.yml, or None."""
+    """A key of the note schema's kinds, or None."""
     if value is None or value == "":
         return None
     if value not in kind_keys():

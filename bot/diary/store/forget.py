@@ -8,7 +8,15 @@ from datetime import datetime
 from sqlalchemy import and_, delete, or_, select
 
 from bot.diary.errors import DiaryKeyError
-from bot.diary.models import AnswerRow, AttachmentRow, NoteRow, PendingForgetRow, metadata, utcnow
+from bot.diary.models import (
+    AnswerRow,
+    AttachmentRow,
+    NoteRow,
+    NoteTextRow,
+    PendingForgetRow,
+    metadata,
+    utcnow,
+)
 from bot.diary.store.base import StoreBase
 from bot.diary.store.checks import check_datetime
 
@@ -31,6 +39,10 @@ class ForgetMixin(StoreBase):
         user_key = self._uk(user_id)
         counts: dict[str, int] = {"notes": 0, "attachments": 0, "answers": 0}
         with self._sessions.begin() as session:
+            # A note's texts have no user_key of their own: they go with the user's notes.
+            session.execute(delete(NoteTextRow).where(
+                NoteTextRow.note_id.in_(select(NoteRow.id).where(NoteRow.user_key == user_key)))
+                .execution_options(synchronize_session=False))
             for table in reversed(metadata.sorted_tables):  # children (attachments) before notes
                 if "user_key" not in table.c or table.name == PendingForgetRow.__tablename__:
                     continue
@@ -78,6 +90,7 @@ class ForgetMixin(StoreBase):
         old_files = or_(AttachmentRow.note_id.in_(old_notes), old_unfiled)
         deletes = {
             "attachments": delete(AttachmentRow).where(old_files),
+            "note_texts": delete(NoteTextRow).where(NoteTextRow.note_id.in_(old_notes)),
             "notes": delete(NoteRow).where(NoteRow.created_at < cutoff),
             "answers": delete(AnswerRow).where(AnswerRow.updated_at < cutoff),
         }
@@ -86,6 +99,7 @@ class ForgetMixin(StoreBase):
             for name, stmt in deletes.items():  # attachments before their notes
                 result = session.execute(stmt.execution_options(synchronize_session=False))
                 counts[name] = int(result.rowcount or 0)
+        counts.pop("note_texts")  # parts of the notes counted
         if any(counts.values()):
             self._checkpoint()
         return counts

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 
 from bot.diary.errors import DiaryValueError
-from bot.diary.models import AttachmentRow, NoteRow, utcnow
+from bot.diary.models import AttachmentRow, NoteRow, NoteTextRow, utcnow
 from bot.diary.store.base import StoreBase
 from bot.diary.store.checks import check_datetime, check_kind, check_page, check_precision, check_text
 from bot.diary.store.records import EDITABLE_FIELDS, TEXT_FIELDS, Note, NoteFields
@@ -62,19 +62,28 @@ class NotesMixin(StoreBase):
         A new ``occurred_at`` takes ``time_precision`` with it (None: exact)."""
         if field_name not in EDITABLE_FIELDS:
             raise DiaryValueError(f"unknown field {field_name!r}; one of: {', '.join(EDITABLE_FIELDS)}")
-        stored: Any
+        stored: Any = None
         if field_name == "occurred_at":
-            column, stored = "occurred_at", check_datetime(field_name, value)
+            stored = check_datetime(field_name, value)
         elif field_name == "kind":
-            column, stored = "kind", check_kind(value)
+            stored = check_kind(value)
         else:
-            column, stored = f"{field_name}_enc", self._enc(check_text(field_name, value))
+            stored = check_text(field_name, value)
         user_key = self._uk(user_id)
         with self._sessions.begin() as session:
             row = self._owned_note(session, user_key, note_id)
             if row is None:
                 return None
-            setattr(row, column, stored)
+            if field_name in ("occurred_at", "kind"):
+                setattr(row, field_name, stored)
+            else:
+                text = session.get(NoteTextRow, (note_id, field_name))
+                if stored is None and text is not None:
+                    session.delete(text)
+                elif stored is not None and text is None:
+                    session.add(NoteTextRow(note_id=note_id, name=field_name, value_enc=self._enc(stored)))
+                elif stored is not None and text is not None:
+                    text.value_enc = self._enc(stored)
             if field_name == "occurred_at":
                 row.time_precision = check_precision(time_precision)
             row.updated_at = utcnow()
@@ -88,6 +97,12 @@ class NotesMixin(StoreBase):
             session.execute(
                 delete(AttachmentRow)
                 .where(AttachmentRow.note_id == note_id, AttachmentRow.user_key == user_key)
+                .execution_options(synchronize_session=False)
+            )
+            session.execute(
+                delete(NoteTextRow)
+                .where(NoteTextRow.note_id.in_(
+                    select(NoteRow.id).where(NoteRow.id == note_id, NoteRow.user_key == user_key)))
                 .execution_options(synchronize_session=False)
             )
             result = session.execute(

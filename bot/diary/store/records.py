@@ -1,20 +1,22 @@
 """What the store takes and gives back: plain frozen dataclasses, no database types.
 
 ``NoteFields`` is what a person records about one incident; ``Note`` is a saved
-one (with its attachments' metadata); ``AttachmentInfo`` describes a kept file
+one (with its attachments' metadata); both have one attribute per field of the note
+schema (``data/note.yml``), so a new field needs no change here; ``AttachmentInfo`` describes a kept file
 (never its content); ``Pattern`` counts incidents over recent windows.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, Optional
 
-from bot.diary.models import NOTE_TEXT_FIELDS
+from guidance.note_schema import schema
 
-TEXT_FIELDS: tuple[str, ...] = NOTE_TEXT_FIELDS
-EDITABLE_FIELDS: tuple[str, ...] = ("occurred_at", "kind", *NOTE_TEXT_FIELDS)
+TEXT_FIELDS: tuple[str, ...] = schema().text_fields
+EDITABLE_FIELDS: tuple[str, ...] = schema().names
 ATTACHMENT_KINDS: tuple[str, ...] = (
     "photo",
     "document",
@@ -25,25 +27,6 @@ ATTACHMENT_KINDS: tuple[str, ...] = (
     "animation",
 )
 TIME_PRECISIONS = ("exact", "about", "morning", "afternoon", "evening", "night", "date")
-
-
-@dataclass(frozen=True)
-class NoteFields:
-    """What a person records about one incident (see domain-facts: a good incident log)."""
-
-    occurred_at: datetime  # timezone-aware
-    kind: str | None = None  # a key of kinds.yml
-    place: str | None = None
-    what_happened: str | None = None
-    how_detail: str | None = None  # call, text, email, social media, in person, gift, damage...
-    appearance: str | None = None  # what they looked like and wore; any vehicle, colour, plate
-    witnesses: str | None = None  # who saw it and how to reach them
-    feelings: str | None = None  # how it made you feel, what it stopped you doing
-    evidence: str | None = None  # screenshots, photos, recordings, gifts, letters kept
-    police_ref: str | None = None  # crime reference number, officer's name
-    # How exact occurred_at is: None/"exact", "about", "morning"/"afternoon"/"evening"/"night"
-    # (no clock time), "date" (time not given); see nlu/dates.py.
-    time_precision: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,34 +41,69 @@ class AttachmentInfo:
     created_at: datetime
 
 
-@dataclass(frozen=True)
-class Note:
-    id: int
-    occurred_at: datetime
-    created_at: datetime
-    updated_at: datetime
-    kind: str | None = None
-    place: str | None = None
-    what_happened: str | None = None
-    how_detail: str | None = None
-    appearance: str | None = None
-    witnesses: str | None = None
-    feelings: str | None = None
-    evidence: str | None = None
-    police_ref: str | None = None
-    time_precision: str | None = None
-    attachment_count: int = 0
-    attachments: tuple[AttachmentInfo, ...] = field(default=(), repr=False)
-    # True: the row could not be decrypted (damaged, or altered); only its clear-text
-    # columns (when, kind, attachments) are filled in, and it is left out of exports.
-    unreadable: bool = False
+_TEXTS = [(name, Optional[str], field(default=None)) for name in TEXT_FIELDS]
 
-    def fields(self) -> NoteFields:
+if TYPE_CHECKING:  # the text fields come from data/note.yml: a type checker sees them as attributes
+
+    class NoteFields:
+        occurred_at: datetime
+        kind: str | None
+        time_precision: str | None
+
+        def __init__(self, occurred_at: datetime, kind: str | None = None, time_precision: str | None = None,
+                     **texts: str | None) -> None: ...
+
+        def __getattr__(self, name: str) -> str | None: ...
+
+    class Note:
+        id: int
+        occurred_at: datetime
+        created_at: datetime
+        updated_at: datetime
+        kind: str | None
+        time_precision: str | None
+        attachment_count: int
+        attachments: tuple[AttachmentInfo, ...]
+        unreadable: bool
+
+        def __init__(self, id: int, occurred_at: datetime, created_at: datetime, updated_at: datetime,
+                     kind: str | None = None, time_precision: str | None = None, attachment_count: int = 0,
+                     attachments: tuple[AttachmentInfo, ...] = (), unreadable: bool = False,
+                     **texts: str | None) -> None: ...
+
+        def __getattr__(self, name: str) -> str | None: ...
+
+        def fields(self) -> NoteFields: ...
+else:
+    #: What a person records about one incident: the time (timezone-aware), the kind (a key
+    #: of the schema's kinds), one ``str | None`` per text field of data/note.yml, and how
+    #: exact the time is (None/"exact", "about", a part of the day, "date": see guidance/dates.py).
+    NoteFields = make_dataclass("NoteFields", [
+        ("occurred_at", datetime),
+        ("kind", Optional[str], field(default=None)),
+        *_TEXTS,
+        ("time_precision", Optional[str], field(default=None)),
+    ], frozen=True)
+    NoteFields.__module__ = __name__
+
+    def _fields(self: Any) -> Any:
         """The note's editable content, e.g. to copy it."""
-        return NoteFields(**{f.name: getattr(self, f.name) for f in _NOTE_FIELDS})
+        return NoteFields(**{f.name: getattr(self, f.name) for f in dataclasses.fields(NoteFields)})
 
-
-_NOTE_FIELDS = dataclasses.fields(NoteFields)
+    #: A saved note: its content (as NoteFields), when it was written and changed, its
+    #: attachments' metadata; ``unreadable``: the row could not be decrypted (damaged or
+    #: altered), so only its clear-text columns (when, kind, attachments) are filled in,
+    #: and it is left out of exports.
+    Note = make_dataclass("Note", [
+        ("id", int), ("occurred_at", datetime), ("created_at", datetime), ("updated_at", datetime),
+        ("kind", Optional[str], field(default=None)),
+        *_TEXTS,
+        ("time_precision", Optional[str], field(default=None)),
+        ("attachment_count", int, field(default=0)),
+        ("attachments", tuple, field(default=(), repr=False)),
+        ("unreadable", bool, field(default=False)),
+    ], frozen=True, namespace={"fields": _fields})
+    Note.__module__ = __name__
 
 
 @dataclass(frozen=True)
