@@ -28,12 +28,17 @@ import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from guidance.advice import jurisdictions, place_of
 from nlu.components.topics import RETRIEVAL, ROUTES, selected_topic, topic_ranking
 
 COPY_PATH = Path(__file__).resolve().parents[2] / "data" / "faq_copy.yml"
 # A topic worth offering: at least this likely.
 MIN_OFFER = 0.08
 MAX_OFFERS = 3
+# Topics answered with the route of where the person is (guidance.advice.route): their
+# "more" is the rest of that place's text, data/facts.yml jurisdictions.<place>.<key>_more.
+WHERE_MORE = {"reporting": "report", "law": "law"}
+MORE = "more"
 
 
 @lru_cache(maxsize=1)
@@ -144,6 +149,18 @@ async def answer_topic(topic: str, dispatcher: CollectingDispatcher, tracker: Tr
     return []
 
 
+def more_text(topic: Optional[str], detail: str, where: Optional[str] = None) -> str:
+    """The rest of ``topic``'s answer: its ``more`` copy, or, for reporting and the law, the
+    rest of the text of the place the button named (or where the person said they are)."""
+    if topic in WHERE_MORE:
+        named = detail[len(MORE) + 1:] if detail.startswith(MORE + "_") else None
+        place = place_of(named) or place_of(where)
+        rest = jurisdictions()[place].get(f"{WHERE_MORE[topic]}_more") if place else None
+        if rest:
+            return str(rest)
+    return str(copy()["more"].get(topic or "", copy()["more_none"]))
+
+
 class ActionFaq(Action):
     def name(self) -> str:
         return "action_faq"
@@ -152,12 +169,12 @@ class ActionFaq(Action):
                   domain: dict[str, Any]) -> list:
         latest = tracker.latest_message or {}
         topic = _entity(tracker, "topic") or selected_topic(latest)
-        more = _entity(tracker, "detail") == "more" or not topic
+        detail = _entity(tracker, "detail") or ""
+        more = detail == MORE or detail.startswith(MORE + "_") or not topic
         if not more and topic:
             return await answer_topic(topic, dispatcher, tracker, domain)
         topic = topic or _last_topic(tracker)
-        texts = copy()["more"]
-        dispatcher.utter_message(text=texts.get(topic or "", copy()["more_none"]))
+        dispatcher.utter_message(text=more_text(topic, detail, tracker.get_slot("where_person")))
         return []
 
 

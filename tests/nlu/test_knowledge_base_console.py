@@ -36,3 +36,22 @@ def test_gibberish_gets_i_dont_know_and_the_helpline(chat: JsonlChat) -> None:
     [reply] = chat.send("qwxz plorf")["out"]
     assert "I don't know the answer" in reply["text"] and "0808 802 0300" in reply["text"]
     assert "Did you mean" not in reply["text"]
+
+
+def _more_button(reply: dict) -> str:
+    [payload] = [b["payload"] for b in reply.get("buttons") or [] if '"detail": "more' in b["payload"]]
+    return payload
+
+
+def test_a_long_answer_is_split_and_more_gives_the_rest(chat: JsonlChat) -> None:
+    """Who to contact, and reporting in Scotland (the route the desk shows): at most 600
+    characters each, and "More" says the rest."""
+    chat.send("/start")
+    [contacts] = chat.send("/ask_signposts")["out"]
+    assert len(contacts["text"]) <= 600 and "0808 802 0300" in contacts["text"]
+    assert "Relay UK" in chat.texts(_more_button(contacts))[0]
+    chat.send("/ask_report")
+    replies = chat.send('/set_where{"where": "scotland", "where_topic": "report"}')["out"]
+    [route] = [r for r in replies if "Report it to Police Scotland" in (r.get("text") or "")]
+    assert len(route["text"]) <= 600
+    assert "Action Against Stalking" in chat.texts(_more_button(route))[0]
