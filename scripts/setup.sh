@@ -34,6 +34,9 @@ if [ "$(cat .venv/.lock-hash 2>/dev/null || true)" != "$lock_hash" ]; then
   echo "$lock_hash" > .venv/.lock-hash
 fi
 
+# The note form's part of the domain is written from the note schema (data/note.yml).
+.venv/bin/python -m nlu.note_domain
+
 # The model depends on the config, the domain and the training data only.
 data_hash="$(cat config.yml domain/*.yml data/nlu/*.yml data/rules/*.yml data/stories/*.yml | sha256sum | cut -d' ' -f1)"
 if [ ! -f models/stalking-bot.tar.gz ] || [ "$(cat models/.fingerprint 2>/dev/null || true)" != "$data_hash" ]; then

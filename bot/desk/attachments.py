@@ -82,10 +82,9 @@ class AttachmentsScreen(DeskBase):
         created_new = note is None
         if created_new:
             names = "; ".join(a.filename or a.kind for a in waiting)
-            fields = NoteFields(occurred_at=datetime.now(timezone.utc), kind=None, place=None,
+            fields = NoteFields(occurred_at=datetime.now(timezone.utc),
                                 what_happened=self._t("attach_new_note_text", kind=self._kinds_text(waiting)),
-                                how_detail=None, appearance=None, witnesses=None, feelings=None,
-                                evidence=names[:MAX_FIELD_CHARS], police_ref=None)
+                                evidence=names[:MAX_FIELD_CHARS])
             filed, count = await self._run(lambda: self.store.file_unfiled(user_id, new_note=fields))
         if filed is None:  # another message filed them first
             return [self._nothing_waiting()]

@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 from bot.desk.base import DeskBase, logger
 from bot.diary.errors import DiaryError
-from bot.diary.store import MAX_FIELD_CHARS, DiaryLimitError, NoteFields
+from bot.diary.store import MAX_FIELD_CHARS, TEXT_FIELDS, DiaryLimitError, NoteFields
 from bot.replies import Button, Reply
 from guidance.dates import find_when, saved_as
 from guidance.when import When
@@ -71,19 +71,13 @@ class NotesScreen(DeskBase):
         read = When.from_slot(when) if when else When(datetime.now(timezone.utc))
         note = NoteFields(
             occurred_at=read.at, time_precision=None if read.precision == "exact" else read.precision,
-            kind=fields.get("kind"), place=fields.get("place"),
-            what_happened=fields.get("what_happened"), how_detail=fields.get("how_detail"),
-            appearance=fields.get("appearance"), witnesses=fields.get("witnesses"),
-            feelings=fields.get("feelings"), evidence=fields.get("evidence"),
-            police_ref=fields.get("police_ref"),
+            kind=fields.get("kind"), **{name: fields.get(name) for name in TEXT_FIELDS},
         )
         return await self.save(user_id, note)
 
     async def quick_note(self, user_id: str, text: str) -> list[Reply]:
         found = find_when(text)  # "/note he was outside at 7pm": 7pm, shown back
-        fields = NoteFields(occurred_at=found.at if found else datetime.now(timezone.utc), kind=None,
-                            place=None, what_happened=text, how_detail=None, appearance=None,
-                            witnesses=None, feelings=None, evidence=None, police_ref=None,
+        fields = NoteFields(occurred_at=found.at if found else datetime.now(timezone.utc), what_happened=text,
                             time_precision=None if not found or found.precision == "exact"
                             else found.precision)
         replies = await self.save(user_id, fields)

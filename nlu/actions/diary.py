@@ -17,7 +17,16 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from guidance import copy
 from nlu.actions import domain_copy
-from nlu.actions.note import NOTE_SLOTS, REVIEW, describe_note, field_label, note_fields, words_and_intent
+from nlu.actions.note import (
+    NOTE,
+    NOTE_SLOTS,
+    REVIEW,
+    describe_note,
+    field_label,
+    kind_buttons,
+    note_fields,
+    words_and_intent,
+)
 
 # Words that ask for data to be removed: such a message goes to "delete everything?"
 # (with confirmation), never to an export, whatever the classifier guessed.
@@ -40,6 +49,9 @@ class ActionResetNote(Action):
             domain_copy.clear_pause_of(tracker, "note_form")
 
 
+KIND_SLOTS = frozenset(str(f.slot) for f in NOTE.steps if f.type == "kind")
+
+
 def _discard_question(dispatcher: CollectingDispatcher) -> None:
     domain_copy.utter(dispatcher, "note_discard_confirm")
 
@@ -55,6 +67,9 @@ def _make_ask(slot: str) -> type:
                       domain: dict[str, Any]) -> list[EventType]:
             if tracker.get_slot(REVIEW) == "discard":
                 _discard_question(dispatcher)
+            elif slot in KIND_SLOTS:  # a button per kind (data/note.yml), then the copy's own (Skip)
+                dispatcher.utter_message(text=copy.text(f"ask_{slot}"),
+                                         buttons=[*kind_buttons(), *copy.buttons(f"ask_{slot}")])
             else:
                 domain_copy.utter(dispatcher, f"ask_{slot}")
             return []

@@ -1,27 +1,28 @@
 """The incident note as the note form's actions share it: its slots, limits, review
-state and how it is laid out for the person to check before saving.
+state and how it is laid out for the person to check before saving.  Every list of
+fields, label and limit comes from the note schema (``data/note.yml``).
 
 The form's step-by-step reading is in :mod:`nlu.actions.note_form`; asking the
 steps, saving and the log's other requests in :mod:`nlu.actions.diary`.
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Optional
 
 from rasa_sdk import Tracker
 
 from guidance import copy
 from guidance.dates import echo_slot
+from guidance.note_schema import FALLBACK_KIND, SKIPPED, schema
 
-NOTE_SLOTS = ("note_when", "note_where", "note_what", "note_how", "note_appearance",
-              "note_witnesses", "note_feelings", "note_evidence", "note_police_ref")
-OPTIONAL = {"note_how", "note_appearance", "note_witnesses", "note_feelings", "note_evidence",
-            "note_police_ref"}
-SKIPPED = "__skipped__"
-MAX_FIELD_CHARS = 4000
+NOTE = schema()
+#: The note form's steps, in order (data/note.yml); the review (note_confirm) comes after.
+NOTE_SLOTS = NOTE.slots
+OPTIONAL = NOTE.optional_slots
+#: Steps whose answer is free text (the safety pause can keep the paused words there).
+TEXT_SLOTS = tuple(str(f.slot) for f in NOTE.steps if f.type == "text")
+MAX_FIELD_CHARS = NOTE.text_chars
 LEAVE = {"requested_slot": None, "note_review": None}
-_KIND_IN_PAYLOAD = re.compile(r'"behaviour"\s*:\s*"(\w+)"')
 REVIEW = "note_review"  # None, "choose" (which field to change?) or "discard" (throw it away?)
 
 
@@ -32,59 +33,48 @@ def words_and_intent(tracker: Tracker) -> tuple[str, Optional[str]]:
     return str(message.get("text") or ""), (message.get("intent") or {}).get("name")
 
 
-def kind_titles() -> dict[str, str]:
-    titles = {}
-    for button in copy.buttons("ask_note_how"):
-        found = _KIND_IN_PAYLOAD.search(str(button.get("payload", "")))
-        if found:
-            titles[found.group(1)] = str(button["title"])
-    return titles
+def kind_buttons() -> list[dict[str, str]]:
+    """The "how" step's buttons: one per kind of incident but "other" (described in words)."""
+    return [{"title": label, "payload": f'/affirm{{"behaviour": "{key}"}}'}
+            for key, label in NOTE.kinds.items() if key != FALLBACK_KIND]
 
 
 def note_fields(slots: dict[str, Any]) -> dict[str, Optional[str]]:
-    """The note as the store wants it, from the form's slots (skipped steps are None)."""
-    def value(slot: str) -> Optional[str]:
-        raw = slots.get(slot)
-        return None if raw in (None, SKIPPED) else str(raw)
-
-    how = value("note_how")
-    kind, how_detail = None, None
-    if how:
-        kind, _, how_detail = how.partition("|")
-        how_detail = how_detail or None
-    return {
-        "occurred_at": value("note_when"),
-        "place": value("note_where"),
-        "what_happened": value("note_what"),
-        "kind": kind,
-        "how_detail": how_detail,
-        "appearance": value("note_appearance"),
-        "witnesses": value("note_witnesses"),
-        "feelings": value("note_feelings"),
-        "evidence": value("note_evidence"),
-        "police_ref": value("note_police_ref"),
-    }
+    """The note as the store wants it (field name -> value), from the form's slots; skipped
+    steps are None.  A kind step's slot holds "kind|the person's words" (its detail field)."""
+    fields: dict[str, Optional[str]] = {name: None for name in NOTE.names}
+    for field in NOTE.steps:
+        raw = slots.get(str(field.slot))
+        value = None if raw in (None, SKIPPED) else str(raw)
+        if field.type == "kind" and value:
+            kind, _, detail = value.partition("|")
+            fields[field.name] = kind or None
+            if field.detail:
+                fields[field.detail] = detail or None
+        else:
+            fields[field.name] = value
+    return fields
 
 
 def describe_note(fields: dict[str, Optional[str]]) -> str:
-    """The note laid out for the user to check before saving."""
-    labels = copy.entry("note_field_labels")["custom"]
-    skipped = labels["skipped"]
-    when = fields.get("occurred_at")
-    when_text = echo_slot(when) if when else skipped
-    how = kind_titles().get(fields.get("kind") or "", fields.get("kind") or "")
-    if fields.get("how_detail"):
-        how = f"{how}: {fields['how_detail']}" if how and how != "other" else str(fields["how_detail"])
-    rows = [
-        (labels["when"], when_text), (labels["where"], fields.get("place")),
-        (labels["what"], fields.get("what_happened")), (labels["how"], how or None),
-        (labels["appearance"], fields.get("appearance")), (labels["witnesses"], fields.get("witnesses")),
-        (labels["feelings"], fields.get("feelings")), (labels["evidence"], fields.get("evidence")),
-        (labels["police_ref"], fields.get("police_ref")),
-    ]
-    return "\n".join(f"{label}: {value or skipped}" for label, value in rows)
+    """The note laid out for the person to check before saving: every step, in order."""
+    skipped = copy.text("note_field_skipped")
+    rows = []
+    for field in NOTE.steps:
+        value = fields.get(field.name)
+        if field.type == "when":
+            value = echo_slot(value) if value else None
+        elif field.type == "kind":
+            detail = fields.get(field.detail) if field.detail else None
+            label = NOTE.kind_label(value) if value else None
+            value = f"{label}: {detail}" if label and detail and value != FALLBACK_KIND else (detail or label)
+        rows.append(f"{field.label}: {value or skipped}")
+    return "\n".join(rows)
 
 
 def field_label(slot: str) -> str:
-    return str(copy.entry("note_field_labels")["custom"].get(slot.removeprefix("note_"), slot))
-
+    """The label of the field a step's slot fills ("note_witnesses" -> "Witnesses")."""
+    try:
+        return NOTE.by_slot(slot).label
+    except KeyError:
+        return slot

@@ -8,6 +8,7 @@ layout: :mod:`nlu.actions.note`.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any, Optional
 
 from rasa_sdk import FormValidationAction, Tracker
@@ -15,12 +16,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from guidance import copy
 from guidance.dates import echo, read_when, saved_as
+from guidance.note_schema import FALLBACK_KIND, Field
 from guidance.when import FutureDate
 from nlu.actions import domain_copy, forms
-from nlu.actions.answers import BEHAVIOURS, extract_behaviours
+from nlu.actions.answers import extract_behaviours
 from nlu.actions.note import (
     LEAVE,
     MAX_FIELD_CHARS,
+    NOTE,
     NOTE_SLOTS,
     OPTIONAL,
     REVIEW,
@@ -97,7 +100,10 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
         field = forms.note_field_of(body)
         if field is None or field == slot or field not in NOTE_SLOTS:
             return None, body if field == slot else text
-        if field == "note_when":
+        kind_of_field = NOTE.by_slot(field).type
+        if kind_of_field == "kind":  # chosen with its buttons, not corrected in passing
+            return None, text
+        if kind_of_field == "when":
             try:
                 when = read_when(body)
             except FutureDate:
@@ -116,8 +122,8 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
             "note_corrected", field=field_label(field), value=shown))
         return {field: value, slot: None, **reset}, text
 
-    def _text_step(self, slot: str, value: Any, dispatcher: CollectingDispatcher,
-                   tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+    async def _text_step(self, slot: str, value: Any, dispatcher: CollectingDispatcher,
+                         tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
         if value is None or value == SKIPPED or _already_read(value, tracker):
             return {slot: value}
         handled, text = self._aside(slot, dispatcher, tracker, domain)
@@ -141,72 +147,47 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
             dispatcher.utter_message(text=copy.text("note_danger_reminder"))
         return {slot: text}
 
-    async def validate_note_when(self, value: Any, dispatcher: CollectingDispatcher,
-                                 tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+    async def _when_step(self, slot: str, value: Any, dispatcher: CollectingDispatcher,
+                         tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        """The time: read in UK style and shown back ("Saved as Thu 26 Nov, about 23:00")."""
         if value is None:
-            return {"note_when": None}
+            return {slot: None}
         if value != tracker.latest_message.get("text"):  # already read: a date set here
-            return {"note_when": value}
-        handled, text = self._aside("note_when", dispatcher, tracker, domain)
+            return {slot: value}
+        handled, text = self._aside(slot, dispatcher, tracker, domain)
         if handled is not None:
             return handled
         try:
             when = read_when(text)
         except FutureDate:
             dispatcher.utter_message(text=copy.text("note_when_future"))
-            return {"note_when": None}
+            return {slot: None}
         if when is None:
             dispatcher.utter_message(text=copy.text("note_when_unclear"))
-            return {"note_when": None}
+            return {slot: None}
         change = "" if when.ambiguous else f" {copy.text('note_when_change')}"
         dispatcher.utter_message(text=f"{saved_as(when)}{change}",
                                  buttons=copy.buttons("note_when_change"))
-        return {"note_when": when.to_slot()}
+        return {slot: when.to_slot()}
 
-    async def validate_note_where(self, value: Any, dispatcher: CollectingDispatcher,
-                                  tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        return self._text_step("note_where", value, dispatcher, tracker, domain)
-
-    async def validate_note_what(self, value: Any, dispatcher: CollectingDispatcher,
-                                 tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        return self._text_step("note_what", value, dispatcher, tracker, domain)
-
-    async def validate_note_how(self, value: Any, dispatcher: CollectingDispatcher,
-                                tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+    async def _kind_step(self, slot: str, value: Any, dispatcher: CollectingDispatcher,
+                         tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        """The kind: a button, or words (kept, and filed under the kind they name, else "other");
+        the slot holds "kind|words"."""
         if value is None or value == SKIPPED:
-            return {"note_how": value}
+            return {slot: value}
         if value != tracker.latest_message.get("text"):  # already read
-            return {"note_how": value}
+            return {slot: value}
         picked = [e.get("value") for e in (tracker.latest_message or {}).get("entities", [])
-                  if e.get("entity") == "behaviour" and e.get("value") in BEHAVIOURS]
+                  if e.get("entity") == "behaviour" and e.get("value") in NOTE.kinds]
         if picked:
-            return {"note_how": f"{picked[0]}|"}
-        step = self._text_step("note_how", value, dispatcher, tracker, domain)
-        answer = step.get("note_how")
-        if answer in (None, SKIPPED) or "note_how" not in step or len(step) > 1:
+            return {slot: f"{picked[0]}|"}
+        step = await self._text_step(slot, value, dispatcher, tracker, domain)
+        answer = step.get(slot)
+        if answer in (None, SKIPPED) or slot not in step or len(step) > 1:
             return step
-        kinds = extract_behaviours(answer)
-        return {"note_how": f"{kinds[0] if kinds else 'other'}|{answer}"}
-
-    async def validate_note_appearance(self, value: Any, dispatcher: CollectingDispatcher,
-                                       tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        return self._text_step("note_appearance", value, dispatcher, tracker, domain)
-
-    async def validate_note_witnesses(self, value: Any, dispatcher: CollectingDispatcher,
-                                      tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        return self._text_step("note_witnesses", value, dispatcher, tracker, domain)
-
-    async def validate_note_feelings(self, value: Any, dispatcher: CollectingDispatcher,
-                                     tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        return self._text_step("note_feelings", value, dispatcher, tracker, domain)
-
-    async def validate_note_evidence(self, value: Any, dispatcher: CollectingDispatcher,
-                                     tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        return self._text_step("note_evidence", value, dispatcher, tracker, domain)
-
-    async def validate_note_police_ref(self, value: Any, dispatcher: CollectingDispatcher,
-                                       tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        return self._text_step("note_police_ref", value, dispatcher, tracker, domain)
+        kind = next((k for k in extract_behaviours(answer) if k in NOTE.kinds), FALLBACK_KIND)
+        return {slot: f"{kind}|{answer}"}
 
     async def validate_note_confirm(self, value: Any, dispatcher: CollectingDispatcher,
                                     tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
@@ -244,3 +225,21 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
         dispatcher.utter_message(text=copy.text("note_confirm_unclear"))
         return {"note_confirm": None, REVIEW: None}
 
+
+
+def _validator(field: Field) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """``validate_note_<step>`` for one step of the note schema, by the field's type."""
+    read = {"when": ValidateNoteForm._when_step, "kind": ValidateNoteForm._kind_step,
+            "text": ValidateNoteForm._text_step}[field.type]
+    slot = str(field.slot)
+
+    async def validate(self: ValidateNoteForm, value: Any, dispatcher: CollectingDispatcher,
+                       tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        return await read(self, slot, value, dispatcher, tracker, domain)
+
+    validate.__name__ = f"validate_{slot}"
+    return validate
+
+
+for _field in NOTE.steps:  # rasa_sdk calls validate_<slot> for each slot the form fills
+    setattr(ValidateNoteForm, f"validate_{_field.slot}", _validator(_field))

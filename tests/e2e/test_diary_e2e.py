@@ -106,8 +106,8 @@ async def guided_note(user: TelegramUser, marker: str) -> str:
                              until=containing("How did it happen"))
     how = the(replies, "How did it happen")
     assert how.titles[-1] == "Skip" and how.button("Skip")["callback_data"] == "/deny"
-    assert how.button("Followed me")["callback_data"] == '/affirm{"behaviour": "following"}'
-    replies = await user.choose(how, "Followed me", until=containing("look like"))
+    assert how.button("Following")["callback_data"] == '/affirm{"behaviour": "following"}'
+    replies = await user.choose(how, "Following", until=containing("look like"))
     assert the(replies, "look like").titles == ["Skip"]
     replies = await user.ask("grey hoodie, blue ford focus AB12 CDE",
                              until=containing("Did anyone see it"))
@@ -123,7 +123,7 @@ async def guided_note(user: TelegramUser, marker: str) -> str:
         ("⬅️ Back", '/affirm{"note_step": "back"}'), ("Don't save", "/stop")]
     for line in ("Where: outside the gym on Hill Street",
                  f"What happened: he followed me to the bus stop {marker}",
-                 "How: Followed me",
+                 "How: Following",
                  "Person or vehicle: grey hoodie, blue ford focus AB12 CDE",
                  "Witnesses: (skipped)",
                  "How it made me feel: scared, I took a taxi home",

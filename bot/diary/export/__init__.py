@@ -6,7 +6,8 @@ clear, so the bot never writes them to disk.  A reply carries the bytes with a
 neutral file name (``bot.replies.Document``); Telegram uploads them from memory,
 and only the console, which has no chat to upload to, saves them, in the folder
 the person chose (``bot/console.py``).  The words of both exports live in
-``bot/diary/export.yml``; kind labels in ``kinds.yml``.
+``bot/diary/export.yml``; the fields' headings and the kind labels in the note schema
+(``data/note.yml``).
 
 =============  ==============================================================
 ``common``     the exports' words, time zones, times, file lists, bidi controls

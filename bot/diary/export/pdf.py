@@ -26,8 +26,9 @@ from bot.diary.export.common import (
 )
 from bot.diary.export.typeset import multi_cell, new_pdf, pdf_text, write
 from bot.diary.kinds import kind_keys, kind_label, kind_or_fallback
-from bot.diary.store import TEXT_FIELDS, Note
+from bot.diary.store import Note
 from guidance.copy import fill
+from guidance.note_schema import schema
 
 
 def _cover(
@@ -90,7 +91,6 @@ def _chart(pdf: Any, notes: Sequence[Note], zone: tzinfo) -> None:
 
 def _incident(pdf: Any, note: Note, number: int, total: int, zone: tzinfo) -> None:
     copy = export_copy()
-    labels = copy["fields"]
     if pdf.get_y() > pdf.h - pdf.b_margin - 45:  # keep a heading with the start of its entry
         pdf.add_page()
     pdf.ln(3)
@@ -112,9 +112,11 @@ def _incident(pdf: Any, note: Note, number: int, total: int, zone: tzinfo) -> No
             write(pdf, value, size=10.5, height=5.4)
         pdf.ln(1.6)
 
-    item(labels["kind"], kind_label(note.kind) if note.kind else None)
-    for name in TEXT_FIELDS:
-        item(labels[name], getattr(note, name))
+    for field in schema().fields:  # data/note.yml, in its order; the time is in the heading
+        if field.type == "kind":
+            item(field.long_label, kind_label(note.kind) if note.kind else None)
+        elif field.type == "text":
+            item(field.long_label, getattr(note, field.name))
     names = attachment_details(note)
     item(
         copy["attachments_label"], f"{len(names)}: " + "; ".join(names) if names else copy["attachments_none"]

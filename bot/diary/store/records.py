@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field, make_dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
 from guidance.note_schema import schema
 
@@ -46,6 +46,7 @@ _TEXTS = [(name, Optional[str], field(default=None)) for name in TEXT_FIELDS]
 if TYPE_CHECKING:  # the text fields come from data/note.yml: a type checker sees them as attributes
 
     class NoteFields:
+        __dataclass_fields__: ClassVar[dict[str, Any]]
         occurred_at: datetime
         kind: str | None
         time_precision: str | None
@@ -56,6 +57,7 @@ if TYPE_CHECKING:  # the text fields come from data/note.yml: a type checker see
         def __getattr__(self, name: str) -> str | None: ...
 
     class Note:
+        __dataclass_fields__: ClassVar[dict[str, Any]]
         id: int
         occurred_at: datetime
         created_at: datetime
