@@ -38,7 +38,7 @@ def csv_rows(data: bytes) -> list[dict[str, str]]:
 # ------------------------------------------------------------------ kinds
 
 
-#: Each kind as the police and the user read it in the export (written out, not read from kinds.yml).
+#: Each kind as the police and the user read it in the export (written out, not read from data/note.yml).
 KIND_LABELS = {
     "turning_up": "Turning up at home or work",
     "following": "Following",

@@ -284,7 +284,7 @@ def test_pattern_counts_windows_kinds_and_ordinal(store: DiaryStore) -> None:
         8: "contacting",
         13: None,
         20: "gifts",
-        29: "nonsense-old-kind",  # a kind since removed from kinds.yml counts as other
+        29: "nonsense-old-kind",  # a kind since removed from data/note.yml counts as other
         31: "turning_up",
         45: "following",
     }
