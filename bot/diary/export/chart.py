@@ -12,7 +12,8 @@ from bot.diary.export.common import DEFAULT_TIMEZONE, export_copy, zone_of
 from bot.diary.kinds import kind_keys, kind_labels, kind_or_fallback
 from bot.diary.store import Note
 
-# Okabe-Ito colours (distinguishable with colour blindness), in the note schema's order (data/note.yml); "other" is grey.
+# Okabe-Ito colours (distinguishable with colour blindness), in the kinds' order (data/note.yml);
+# "other" is grey.
 _PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442")
 _OTHER_COLOUR = "#999999"
 
