@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any, Optional, TypeVar
+from typing import Any, Optional, TypeVar, Union
 
 import yaml
 
@@ -26,15 +26,18 @@ from bot.replies import Button, Reply
 from bot.settings import DEFAULT_ENGINE_TIMEOUT
 from bot.textnorm import fold_lookalikes
 from guidance.facts import Facts
+from guidance.note_schema import schema
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 COMMANDS_PATH = Path(__file__).resolve().parent.parent / "data" / "commands.yml"
-COPY_PATH = Path(__file__).resolve().parent.parent / "data" / "copy.yml"
 _QUICK_NOTE = re.compile(r"^/note(?:@\w+)?\s+(.+)$", re.DOTALL)
 _PAYLOAD = re.compile(r"^/([A-Za-z_][A-Za-z0-9_]*)(\{.*\})?$", re.DOTALL)
 MAX_TEXT = 4000
+#: What Rasa is given of a typed message: a character more than a note's field holds, so a
+#: form can tell a text too long for the field (and say so) from one that fits; never cut to fit.
+ENGINE_CHARS = schema().text_chars + 1
 
 
 def clean_text(text: Optional[str]) -> str:
@@ -98,11 +101,6 @@ def load_commands(path: Path = COMMANDS_PATH) -> list[dict[str, str]]:
     return list(yaml.safe_load(path.read_text("utf-8"))["commands"])
 
 
-def load_pause_buttons(path: Path = COPY_PATH) -> list[dict[str, str]]:
-    """The "Carry on where we were" / "Stop" buttons a paused form or edit shows."""
-    return list(yaml.safe_load(path.read_text("utf-8"))["responses"]["safety_pause"][0]["buttons"])
-
-
 SENSITIVE_PATH = Path(__file__).resolve().parent.parent / "data" / "sensitive_requests.yml"
 
 
@@ -143,7 +141,6 @@ class Core:
         #: Tasks started with the core (the retention sweeper); ``close`` cancels them.
         self.background: list[asyncio.Task[Any]] = []
         self.commands = {c["command"]: c["payload"] for c in load_commands()}
-        self.pause_copy = load_pause_buttons()
         self.forget_requests = ForgetRequests.from_file()
 
     async def handle(self, user_id: str, text: str) -> list[Reply]:
@@ -158,18 +155,18 @@ class Core:
         except Exception as error:  # noqa: BLE001 - the user must always get an answer
             logger.error("diary request failed: %s", type(error).__name__)
             handled = [self.error_reply()]
-        if handled is not None:
+        if isinstance(handled, list):
             return handled
         try:
             # One time budget for everything the engine does for this message
             # (a /start reset included), so a failing engine costs the user at
             # most ``engine_timeout`` before the apology and the help line.
-            messages = await within(self._ask_engine(user_id, text), self.engine_timeout)
+            messages = await within(self._ask_engine(user_id, text, handled), self.engine_timeout)
             for message in messages:
                 replies.extend(await self._message_replies(user_id, message))
         except Exception as error:  # noqa: BLE001 - the user must always get an answer
             logger.error("dialogue engine failed: %s", type(error).__name__)
-            replies.append(self.error_reply())
+            replies.append(self._edit_unavailable() if handled else self.error_reply())
         replies = [r for r in replies if r.text or r.buttons or r.document]
         if not replies:
             replies.append(self.error_reply())
@@ -197,15 +194,15 @@ class Core:
     async def _alert(self, user_id: str, text: str, alert: Alert) -> list[Reply]:
         """Danger or a crisis: the route's first reply, alone, and whatever was in progress waits.
 
-        Nothing else is asked in this turn.  A pending edit of a note is not
-        saved: its "carry on" asks for the field again.  A form in Rasa is paused
-        (``/pause``, answers kept); Rasa sends back only the buttons that join the
-        alert ("Carry on where we were", "Stop").  With Rasa down or slow, the
+        Nothing else is asked in this turn.  A form in Rasa (an edit of a note's
+        field included: nothing is saved, "carry on" asks for the value again) is
+        paused (``/pause``, answers kept); Rasa sends back only the buttons that join
+        the alert ("Carry on where we were", "Stop").  With Rasa down or slow, the
         alert goes alone and the form simply stays where it was.
         """
         logger.info("safety guard fired (route %s, rule %s, %s layer)", alert.route, alert.rule, alert.layer)
         reply = Reply(self.facts.alert_reply(alert.route))
-        buttons = await self._pause_pending_edit(user_id)
+        buttons: list[Button] = []
         metadata = {"via_guard": True, "route": alert.route, "text": text[:MAX_TEXT]}
         try:
             messages = await within(self.engine.handle(user_id, "/pause", metadata), self.engine_timeout)
@@ -230,28 +227,15 @@ class Core:
             logger.error("saving a quick note failed: %s", type(error).__name__)
             return [self.error_reply()]
 
-    async def _pause_pending_edit(self, user_id: str) -> list[Button]:
-        """The "carry on" / "stop" buttons of a note edit waiting for its text; [] when none."""
-        if self.desk is None:
-            return []
-        try:
-            pending = await self.desk.pending_edit(user_id)
-        except Exception as error:  # noqa: BLE001 - the alert must go out whatever the store does
-            logger.error("checking for a pending edit failed: %s", type(error).__name__)
-            return []
-        if not pending:
-            return []
-        titles = [self.facts.render(str(b.get("title", ""))) for b in self.pause_copy]
-        return [Button(titles[0], f"diary:field:{int(pending['id'])}:{pending['field']}"),
-                Button(titles[-1], "diary:cancel")]
-
-    async def _ask_engine(self, user_id: str, text: str) -> list[BotMessage]:
-        engine_text = await self._engine_text(user_id, text)
+    async def _ask_engine(self, user_id: str, text: str, payload: Optional[str] = None) -> list[BotMessage]:
+        """Rasa's answer to ``text``, or to ``payload`` (what a diary button stands for: an edit)."""
+        engine_text = payload or await self._engine_text(user_id, text)
         paused: list[BotMessage] = []
-        if self._switches(text):
-            # A typed command is an explicit choice to go elsewhere: a form in progress
-            # is paused first (answers kept, "Carry on where we were" offered), so the
-            # form does not swallow the command as an answer.
+        if payload or self._switches(text):
+            # A typed command (or an edit's button) is an explicit choice to go elsewhere: a
+            # form in progress is paused first (answers kept, "Carry on where we were"
+            # offered; an edit in progress ends, nothing changed), so the form does not
+            # swallow the command as an answer.
             paused = await self.engine.handle(user_id, "/pause", {"switch": True})
         return [*paused, *await self.engine.handle(user_id, engine_text, {})]
 
@@ -272,8 +256,9 @@ class Core:
         self.background.clear()
         await self.engine.close()
 
-    async def _diary_first(self, user_id: str, text: str) -> Optional[list[Reply]]:
-        """Diary screens and quick notes the bot handles itself; None: go on to Rasa."""
+    async def _diary_first(self, user_id: str, text: str) -> Union[list[Reply], str, None]:
+        """Diary screens and quick notes the bot handles itself; None: go on to Rasa; a payload
+        (a field to edit of the user's own note, ``/edit_note{...}``): send Rasa that instead."""
         if self.desk is None:
             return None
         try:  # a "forget me" still waiting for its conversation to go: finish it first
@@ -281,7 +266,7 @@ class Core:
         except Exception as error:  # noqa: BLE001 - retried again later
             logger.error("finishing a pending forget failed: %s", type(error).__name__)
         if text.startswith("diary:"):
-            return await self.desk.handle_payload(user_id, text)
+            return await self.desk.button(user_id, text)
         quick = re.match(r"^/note(?:@\w+)?\s+(.+)$", text, re.DOTALL)
         if quick:
             return await self.desk.quick_note(user_id, quick.group(1).strip())
@@ -292,13 +277,7 @@ class Core:
             # "delete everything" in any state, a form included: only ever the
             # confirmation, never a file and never the form's next answer.
             return await self.desk.data_screen(user_id, "/forget_me")
-        try:
-            if not text.startswith("/"):
-                return await self.desk.pending_input(user_id, text)
-            await self.desk.cancel_pending(user_id)
-        except Exception as error:  # noqa: BLE001 - a store fault must not stop the chat
-            logger.error("checking for a pending edit failed: %s", type(error).__name__)
-        return None
+        return None  # an ordinary message: nothing asked of the store (an edit is Rasa's form)
 
     def _data_screen(self, text: str) -> Optional[str]:
         """The payload of /notes, /export or /forget (typed, or a button's payload); else None."""
@@ -334,7 +313,7 @@ class Core:
             return "/nlu_fallback"
         match = _PAYLOAD.match(text.split("@", 1)[0] if text.startswith("/") else text)
         if not match:
-            return text[:MAX_TEXT]
+            return text[:ENGINE_CHARS]
         name = match.group(1)
         if name in self.commands:
             if name == "start":
@@ -358,6 +337,11 @@ class Core:
         if payload.startswith(("http://", "https://")):
             return Button(title=title, url=payload)
         return Button(title=title, payload=payload)
+
+    def _edit_unavailable(self) -> Reply:
+        """An edit's button with Rasa down or slow: the edit can't start, and nothing changed."""
+        text = self.desk._t("edit_unavailable") if self.desk is not None else self.facts.error_reply
+        return Reply(f"{text}\n\n{self.facts.help_line}")
 
     def error_reply(self) -> Reply:
         """What the user sees when something failed: an apology and the help line."""

@@ -72,7 +72,7 @@ class UnavailableDesk(DiaryDesk):
             return await super().execute(user_id, request)  # "Delete everything?" needs no store
         if op in ("save_answers", "log_mention"):
             return []  # nothing to say mid-check; the answers are not kept
-        return self.unavailable(not_saved=op == "save_note")
+        return self.unavailable(not_saved=op in ("save_note", "update_field"))
 
     # -- what the bot draws itself ---------------------------------------------------------
     async def data_screen(self, user_id: str, payload: str) -> list[Reply]:
@@ -97,14 +97,8 @@ class UnavailableDesk(DiaryDesk):
     async def attachment(self, user_id: str, *_args: Any, **_kwargs: Any) -> list[Reply]:
         return self.unavailable(not_saved=True)
 
-    async def pending_input(self, user_id: str, text: str) -> Optional[list[Reply]]:
-        return None  # nothing can be pending: the store is locked
-
-    async def cancel_pending(self, user_id: str) -> None:
-        return None
-
-    async def pending_edit(self, user_id: str) -> Optional[dict[str, Any]]:
-        return None
+    async def ask_field(self, user_id: str, note_id: int, field: str) -> list[Reply]:
+        return self.unavailable()  # the note can't be read, so no edit starts
 
     async def log_mention(self, user_id: str) -> Optional[Reply]:
         return None

@@ -12,6 +12,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,13 +22,14 @@ import pytest
 from pypdf import PdfReader
 
 import guidance.dates as dates
-from bot.desk import PENDING_EDIT, DiaryDesk
+from bot.desk import DiaryDesk
 from bot.diary.crypto import Cipher
 from bot.diary.export import export_csv, export_pdf
 from bot.diary.store import DiaryStore, NoteFields, migrate
 from guidance.dates import echo, find_when, read_when, saved_as
 from guidance.facts import Facts
 from guidance.when import FutureDate, When
+from tests.hardening.conftest import RealBot, real_bot
 
 UK = ZoneInfo("Europe/London")
 THU_2330 = datetime(2026, 11, 26, 23, 30, tzinfo=UK)  # a Thursday, GMT (UTC+0)
@@ -195,49 +198,74 @@ def only_note(desk: DiaryDesk, user: str):  # noqa: ANN201
     return notes[0]
 
 
-async def edit_when(desk: DiaryDesk, user: str, note_id: int, text: str) -> str:
-    await desk.handle_payload(user, f"diary:field:{note_id}:occurred_at")  # "When" in the edit menu
-    assert desk.store.get_answer(user, PENDING_EDIT) == {"id": note_id, "field": "occurred_at"}
-    replies = await desk.pending_input(user, text)
-    assert replies
-    return "\n".join(r.text for r in replies)
+# -- editing a note's time: Rasa's edit form (nlu/actions/edit.py) through the real bot ------------
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealBot]:
+    yield from real_bot(tmp_path_factory, "dates")
 
 
-async def test_editing_the_time_stores_what_was_said_and_shows_it(desk: DiaryDesk,
-                                                                  fixed_now: datetime) -> None:
-    note = desk.store.add_note("u1", NoteFields(occurred_at=FRI_0030, what_happened="he waited outside"))
-    text = await edit_when(desk, "u1", note.id, "tonight at 11pm")
+def edit_when(real: RealBot, user: str, note_id: int, text: str) -> str:
+    """"When" in a note's edit menu, then ``text``: what the bot said back."""
+    asked = "\n".join(real.texts(user, f"diary:field:{note_id}:occurred_at"))
+    assert "When did it happen?" in asked, asked
+    return "\n".join(real.texts(user, text))
+
+
+def a_note(real: RealBot, at: datetime, what: str) -> tuple[str, int]:
+    user = f"dates-{uuid.uuid4().hex[:8]}"
+    return user, real.core.desk.store.add_note(user, NoteFields(occurred_at=at, what_happened=what)).id
+
+
+def stored(real: RealBot, user: str, note_id: int):  # noqa: ANN201
+    note = real.core.desk.store.get_note(user, note_id)
+    assert note is not None
+    return note
+
+
+@pytest.mark.model
+def test_editing_the_time_stores_what_was_said_and_shows_it(real: RealBot, fixed_now: datetime) -> None:
+    user, note_id = a_note(real, FRI_0030, "he waited outside")
+    text = edit_when(real, user, note_id, "tonight at 11pm")
     assert "Saved as Thu 26 Nov, 23:00." in text
-    assert only_note(desk, "u1").occurred_at == uk(2026, 11, 26, 23)
+    assert stored(real, user, note_id).occurred_at == uk(2026, 11, 26, 23)
 
-    text = await edit_when(desk, "u1", note.id, "last night about 11")
-    assert "Saved as Thu 26 Nov, about 23:00." in text
-    stored = only_note(desk, "u1")
-    assert stored.occurred_at == uk(2026, 11, 26, 23) and stored.time_precision == "about"
+    text = edit_when(real, user, note_id, "last night about 11")
+    assert text.startswith("✅ Updated. Saved as Thu 26 Nov, about 23:00.")
+    assert "When: Thu 26 Nov, about 23:00" in text  # the note shown again, as saved
+    note = stored(real, user, note_id)
+    assert note.occurred_at == uk(2026, 11, 26, 23) and note.time_precision == "about"
 
-    text = await edit_when(desk, "u1", note.id, "yesterday")
+    text = edit_when(real, user, note_id, "yesterday")
     assert "Saved as Thu 26 Nov, time not given." in text
     assert "00:00" not in text  # neither the echo nor the note's screen
-    assert only_note(desk, "u1").time_precision == "date"
+    assert stored(real, user, note_id).time_precision == "date"
 
-    text = await edit_when(desk, "u1", note.id, "20/11 18:30")
+    text = edit_when(real, user, note_id, "20/11 18:30")
     assert "Saved as Fri 20 Nov, 18:30." in text
-    assert only_note(desk, "u1").time_precision is None  # exact again
+    assert stored(real, user, note_id).time_precision is None  # exact again
 
 
-async def test_an_ambiguous_edit_is_saved_day_first_and_the_other_reading_offered(
-        desk: DiaryDesk, fixed_now: datetime) -> None:
-    note = desk.store.add_note("u1", NoteFields(occurred_at=FRI_0030, what_happened="a letter"))
-    text = await edit_when(desk, "u1", note.id, "03/04")
+@pytest.mark.model
+def test_an_ambiguous_edit_is_saved_day_first_and_the_other_reading_offered(
+        real: RealBot, fixed_now: datetime) -> None:
+    user, note_id = a_note(real, FRI_0030, "a letter")
+    text = edit_when(real, user, note_id, "03/04")
     assert "Saved as Fri 3 Apr, time not given. Or did you mean Wed 4 Mar, time not given?" in text
-    assert only_note(desk, "u1").occurred_at == uk(2026, 4, 3)
+    assert stored(real, user, note_id).occurred_at == uk(2026, 4, 3)
 
 
-async def test_a_future_edit_is_refused_and_changes_nothing(desk: DiaryDesk, fixed_now: datetime) -> None:
-    note = desk.store.add_note("u1", NoteFields(occurred_at=uk(2026, 11, 20, 9), what_happened="x"))
-    text = await edit_when(desk, "u1", note.id, "this morning around 8")
-    assert "future" in text.lower()
-    assert only_note(desk, "u1").occurred_at == uk(2026, 11, 20, 9)
+@pytest.mark.model
+def test_a_future_or_unreadable_time_is_refused_asked_again_and_changes_nothing(
+        real: RealBot, fixed_now: datetime) -> None:
+    user, note_id = a_note(real, uk(2026, 11, 20, 9), "x")
+    text = edit_when(real, user, note_id, "this morning around 8")
+    assert text == "That time seems to be in the future. When did it happen?"  # asked again, alone
+    assert stored(real, user, note_id).occurred_at == uk(2026, 11, 20, 9)
+    text = "\n".join(real.texts(user, "purple elephants"))
+    assert text.startswith("Sorry, I couldn't read that as a date and time.")
+    assert stored(real, user, note_id).occurred_at == uk(2026, 11, 20, 9)
+    text = "\n".join(real.texts(user, "last night about 11"))  # still the time's question
+    assert "Saved as Thu 26 Nov, about 23:00." in text
 
 
 async def test_a_quick_note_uses_the_time_written_in_it(desk: DiaryDesk, fixed_now: datetime) -> None:

@@ -2,7 +2,7 @@
 
 Through the real bot (guard, embedded Rasa with the trained model, diary), as a
 person would meet it: in every state of every form (each step of the guided
-note, the FOUR check and the risk self-check, and a pending edit of a note),
+note, the FOUR check and the risk self-check, and the edit of a note's field),
 each of danger now, every crisis route, a terse alarm and a plain negation:
 
 * an alert's reply is the route's first reply ALONE (one message, nothing else
@@ -164,27 +164,84 @@ def test_alert_pauses_the_form_and_carry_on_resumes_it_intact(real: RealBot, for
     check_the_end(real, user, form, finish(real, user, form, step, marker), marker, words)
 
 
-@pytest.mark.parametrize("kind", list(MESSAGES))
-def test_alert_during_a_pending_edit_pauses_it_without_saving(real: RealBot, kind: str) -> None:
-    user = f"edit-{kind}-{uuid.uuid4().hex[:6]}"
-    marker = uuid.uuid4().hex[:10]
+def start_edit(real: RealBot, user: str, marker: str, field: str) -> list[Reply]:
+    """A quick note, opened from /notes, "✏️ Edit" and ``field``: the edit form's question."""
     real.ask(user, "/start")
     assert "Saved" in joined(real.ask(user, f"/note he sent me 5 texts {marker}"))
     opened = open_newest(real, user)
     edit = real.ask(user, next(p for p in payloads(opened) if p.startswith("diary:edit:")))
-    field = next(p for p in payloads(edit) if p.endswith(":witnesses"))
-    assert "new text" in joined(real.ask(user, field))
+    asked = real.ask(user, next(p for p in payloads(edit) if p.endswith(f":{field}")))
+    assert "new text" in joined(asked) and payloads(asked) == ["/stop"], joined(asked)  # Cancel
+    return asked
+
+
+def witnesses(real: RealBot, user: str) -> Optional[str]:
+    [note] = real.core.desk.store.all_notes(user)
+    return note.witnesses
+
+
+@pytest.mark.parametrize("kind", list(MESSAGES))
+def test_alert_during_an_edit_pauses_it_without_saving(real: RealBot, kind: str) -> None:
+    user = f"edit-{kind}-{uuid.uuid4().hex[:6]}"
+    marker = uuid.uuid4().hex[:10]
+    start_edit(real, user, marker, "witnesses")
     words, route = MESSAGES[kind]
     replies = real.ask(user, words)
     if route is None:  # no alert: it is the new text, as written
         assert no_alert(replies) and "Updated" in joined(replies)
+        assert witnesses(real, user) == words
         return
     assert_alert_alone(replies, route)
-    assert payloads(replies) == [field, "diary:cancel"]
-    assert "new text" in joined(real.ask(user, field))  # carry on: the same field, asked again
+    assert payloads(replies) == ["/resume", "/stop"]
+    assert witnesses(real, user) is None  # the alarm's words are not the new value
+    resumed = real.ask(user, "/resume")  # carry on: the same field, asked again
+    assert no_alert(resumed) and "new text for “Witnesses”" in resumed[-1].text, joined(resumed)
+    assert witnesses(real, user) is None
     done = joined(real.ask(user, "Sam, 07700 900123"))
     assert "Updated" in done and "Witnesses: Sam, 07700 900123" in done
     assert words not in done and marker in done
+    assert witnesses(real, user) == "Sam, 07700 900123"
+
+
+def test_stop_after_an_alert_during_an_edit_changes_nothing(real: RealBot) -> None:
+    user = f"edit-stop-{uuid.uuid4().hex[:6]}"
+    start_edit(real, user, uuid.uuid4().hex[:10], "witnesses")
+    assert_alert_alone(real.ask(user, "hes here"), "danger")
+    stopped = real.ask(user, "/stop")
+    assert [r.text for r in stopped] == ["OK, nothing was changed."]
+    assert witnesses(real, user) is None
+    # nothing waits: the next words are not taken as the value
+    assert "Updated" not in joined(real.ask(user, "Sam from the gym"))
+    assert witnesses(real, user) is None
+
+
+@pytest.mark.parametrize("leave", ["/stop", "cancel", "stop"])
+def test_cancel_or_stop_leaves_the_edit_unchanged(real: RealBot, leave: str) -> None:
+    user = f"edit-cancel-{uuid.uuid4().hex[:6]}"
+    start_edit(real, user, uuid.uuid4().hex[:10], "witnesses")
+    assert [r.text for r in real.ask(user, leave)] == ["OK, nothing was changed."]
+    assert "Updated" not in joined(real.ask(user, "Sam from the gym"))
+    assert witnesses(real, user) is None
+
+
+def test_a_question_inside_an_edit_is_answered_and_the_value_asked_again(real: RealBot) -> None:
+    user = f"edit-question-{uuid.uuid4().hex[:6]}"
+    start_edit(real, user, uuid.uuid4().hex[:10], "witnesses")
+    replies = real.ask(user, "what counts as stalking?")
+    assert "new text for “Witnesses”" in replies[-1].text and len(replies) >= 2, joined(replies)
+    assert witnesses(real, user) is None
+    assert "Updated" in joined(real.ask(user, "Sam"))
+    assert witnesses(real, user) == "Sam"
+
+
+def test_text_too_long_for_a_field_is_refused_and_asked_again(real: RealBot) -> None:
+    user = f"edit-long-{uuid.uuid4().hex[:6]}"
+    start_edit(real, user, uuid.uuid4().hex[:10], "witnesses")
+    replies = real.ask(user, "Sam " * 1001)  # 4004 characters: the limit is 4000
+    assert [r.text for r in replies] == [
+        "That is longer than I can keep in one field (4000 characters). Please shorten it."]
+    assert payloads(replies) == ["/stop"] and witnesses(real, user) is None
+    assert "Updated" in joined(real.ask(user, "Sam"))
 
 
 def test_stop_after_a_pause_leaves_the_note_unsaved(real: RealBot) -> None:
@@ -271,19 +328,34 @@ def test_with_rasa_down_the_alert_goes_alone_and_the_form_stays_where_it_was(rea
     check_the_end(real, user, "note", finish(real, user, "note", 4, marker), marker, "he raped me")
 
 
-def test_with_rasa_down_a_pending_edit_still_pauses(real: RealBot) -> None:
+def test_with_rasa_down_an_edit_cannot_start_and_says_so(real: RealBot) -> None:
     user = f"down-edit-{uuid.uuid4().hex[:6]}"
     real.ask(user, "/start")
     real.ask(user, "/note he sent me flowers")
     opened = open_newest(real, user)
     edit = real.ask(user, next(p for p in payloads(opened) if p.startswith("diary:edit:")))
-    field = next(p for p in payloads(edit) if p.endswith(":place"))
-    real.ask(user, field)
+    field = next(p for p in payloads(edit) if p.endswith(":witnesses"))
+    with rasa_down(real):
+        replies = real.ask(user, field)
+    assert len(replies) == 1 and replies[0].text.startswith(
+        "Sorry, I can't change your note just now: nothing was changed.")
+    assert FACTS.help_line in replies[0].text
+    # once Rasa is back, the same button works
+    assert "new text" in joined(real.ask(user, field))
+    assert "Updated" in joined(real.ask(user, "Sam"))
+    assert witnesses(real, user) == "Sam"
+
+
+def test_with_rasa_down_an_alert_during_an_edit_goes_alone_and_the_edit_waits(real: RealBot) -> None:
+    user = f"down-edit-alert-{uuid.uuid4().hex[:6]}"
+    start_edit(real, user, uuid.uuid4().hex[:10], "witnesses")
     with rasa_down(real):
         replies = real.ask(user, "hes here")
     assert_alert_alone(replies, "danger")
-    assert payloads(replies) == [field, "diary:cancel"]
-    assert "Where: hes here" not in joined(real.ask(user, "diary:cancel"))
+    assert replies[0].buttons == [] and witnesses(real, user) is None
+    # Rasa never saw it: the edit still waits for its value
+    assert "Updated" in joined(real.ask(user, "Sam"))
+    assert witnesses(real, user) == "Sam"
 
 
 def test_every_route_has_its_own_first_reply_with_verified_contacts_only() -> None:

@@ -4,8 +4,10 @@ Rasa decides *what* should happen (save this note, list, export, forget) and say
 so in a ``{"diary": {...}}`` custom message; the desk does it, because the bot
 owns the data.  The browse screens (open, edit, delete, paging, attachments) are
 drawn here too, as buttons whose payloads start with ``diary:``; their state
-(a pending edit or attachment) lives in the store, and who has one is also known
-in memory (:mod:`bot.desk.pending`), so an ordinary message costs no store access.
+(an attachment waiting to be filed) lives in the store.  Editing a field is Rasa's
+``edit_note_form``: its button becomes that form's payload here (:meth:`DiaryDesk.button`)
+and the form ends in an ``update_field`` request.  Who has a forget waiting is known in
+memory (:mod:`bot.desk.pending`), so an ordinary message costs no store access.
 
 One module per screen: ``notes`` (saving, "Try saving again"), ``browse`` (pages,
 open, edit, delete), ``attachments``, ``plan`` (the safety plan, where the person
@@ -28,7 +30,6 @@ from bot.desk.base import (
     EDITABLE,
     PAGE_SIZE,
     PENDING_ATTACHMENT,
-    PENDING_EDIT,
     PLAN_DONE,
     WHERE,
     logger,
@@ -44,7 +45,7 @@ from bot.desk.unsaved import UnsavedNotes
 from bot.replies import Button, Reply
 
 __all__ = ["CLEAR_CHAT", "COPY_PATH", "DATA_SCREENS", "EDITABLE", "FORGET_CONVERSATION_TIMEOUT",
-           "FORGET_RETRY_DELAYS", "PAGE_SIZE", "PENDING_ATTACHMENT", "PENDING_EDIT", "PLAN_DONE",
+           "FORGET_RETRY_DELAYS", "PAGE_SIZE", "PENDING_ATTACHMENT", "PLAN_DONE",
            "WHERE", "DiaryDesk", "UnsavedNotes", "megabytes", "ordinal"]
 
 Replies = Union[list[Reply], Awaitable[list[Reply]], None]
@@ -61,6 +62,7 @@ def _note_id(parts: list[str]) -> int:
 #: of export and forget: they run from the bot's own buttons, never on a guess.
 _REQUESTS: dict[str, Callable[[DiaryDesk, str, dict[str, Any]], Replies]] = {
     "save_note": lambda d, u, r: d.save_from_form(u, dict(r.get("fields") or {})),
+    "update_field": lambda d, u, r: d.update_from_edit(u, r),
     "list": lambda d, u, r: d.page(u, 0),
     "export": lambda d, u, r: d.confirm_export(u),
     "confirm_export": lambda d, u, r: d.confirm_export(u),
@@ -86,7 +88,6 @@ _PAYLOADS: dict[str, tuple[Optional[int], Callable[[DiaryDesk, str, list[str]], 
     "page": (None, lambda d, u, p: d.page(u, max(_note_id(p), 0))),
     "open": (None, lambda d, u, p: d.open(u, _note_id(p))),
     "edit": (None, lambda d, u, p: d.edit_menu(u, _note_id(p))),
-    "field": (4, lambda d, u, p: d.ask_field(u, _note_id(p), p[3])),
     "kind": (4, lambda d, u, p: d.set_kind(u, _note_id(p), p[3])),
     "cancel": (None, lambda d, u, p: d.cancel(u)),
     "delete": (None, lambda d, u, p: d.confirm_delete(u, _note_id(p))),
@@ -129,9 +130,16 @@ class DiaryDesk(NotesScreen, BrowseScreen, AttachmentsScreen, PlanScreen, Export
         They need no dialogue engine, so they work while Rasa is down; /forget
         still asks first, with the bot's own buttons (``diary:forget_yes``).
         """
-        await self.cancel_pending(user_id)
         handler = _SCREENS.get(payload, _SCREENS["/forget_me"])
         return await _replies(handler(self, user_id)) or []
+
+    async def button(self, user_id: str, payload: str) -> Union[list[Reply], str]:
+        """A ``diary:...`` button: its replies, or for a field to edit (``diary:field:<id>:<field>``)
+        of the user's own note, the payload that starts Rasa's edit form, for the core to send."""
+        parts = payload.split(":")
+        if len(parts) == 4 and parts[1] == "field":
+            return await self.ask_field(user_id, _note_id(parts), parts[3])
+        return await self.handle_payload(user_id, payload)
 
     async def handle_payload(self, user_id: str, payload: str) -> list[Reply]:
         """A ``diary:...`` button."""

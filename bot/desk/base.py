@@ -29,7 +29,9 @@ COPY_PATH = Path(__file__).resolve().parent.parent.parent / "data" / "diary_copy
 PAGE_SIZE = 5
 EDITABLE = ("occurred_at", "place", "what_happened", "kind", "how_detail", "appearance",
             "witnesses", "feelings", "evidence", "police_ref")
-PENDING_EDIT = "pending_edit"
+# A note edit waiting for its text was once a "pending_edit" answer row; an edit is Rasa's
+# edit_note_form now (nlu/actions/edit.py).  Such a row left in a database is never read
+# again: harmless, and "forget me" deletes it with every other answer.
 PENDING_ATTACHMENT = "pending_attachment"
 PLAN_DONE = "plan_done"
 WHERE = "where"  # where the person is (issue 12 item 6): a saved answer
@@ -78,8 +80,8 @@ class DeskBase:
         self.forget_conversation = forget_conversation
         self.copy: dict[str, Any] = {**DEFAULT_COPY, **yaml.safe_load(COPY_PATH.read_text("utf-8"))}
         self.unsaved = UnsavedNotes()
-        #: Which users have an edit or a forget waiting, known without asking the store.
-        self.pending = PendingMarks(store, PENDING_EDIT)
+        #: Which users have a forget waiting, known without asking the store.
+        self.pending = PendingMarks(store)
         #: Tasks the desk starts (forget retries); ``bot.app`` shares the core's list, which
         #: ``Core.close`` cancels.
         self.background: list[asyncio.Task[Any]] = []

@@ -1,19 +1,28 @@
 """/notes: the pages of notes, one note opened, edited field by field, deleted.
 
-Editing a field that takes text leaves a pending edit (``pending_edit`` in the store's
-answers, and in :class:`bot.desk.pending.PendingMarks`): the user's next message is
-that field's new value.
+Editing a field that takes text or the time is a Rasa form (``edit_note_form``,
+:mod:`nlu.actions.edit`): the field's button starts it (:meth:`BrowseScreen.ask_field`
+gives the core its payload once the note is found to be the user's), and it ends in an
+``update_field`` request (:meth:`BrowseScreen.update_from_edit`).  The kind of incident
+is changed by buttons alone.
 """
 from __future__ import annotations
 
+import json
 import math
-from typing import Any, Optional
+import re
+from datetime import datetime
+from typing import Any, Optional, Union
 
-from bot.desk.base import EDITABLE, PAGE_SIZE, PENDING_EDIT, DeskBase, logger
+from bot.desk.base import EDITABLE, PAGE_SIZE, DeskBase, logger
 from bot.diary.store import MAX_FIELD_CHARS, DiaryLimitError, Note
 from bot.replies import Button, Reply
-from guidance.dates import read_when, saved_as
-from guidance.when import FutureDate, When, local_zone
+from guidance.dates import saved_as
+from guidance.note_schema import schema
+from guidance.when import PRECISIONS, When, local_zone
+
+#: The fields the edit form changes (nlu/actions/edit.py): the time and the free text.
+FORM_FIELDS = tuple(f.name for f in schema().fields if f.type in ("when", "text"))
 
 
 class BrowseScreen(DeskBase):
@@ -85,7 +94,9 @@ class BrowseScreen(DeskBase):
         buttons.append(Button(self._b("cancel"), f"diary:open:{note_id}"))
         return [Reply(self._t("edit_menu"), buttons)]
 
-    async def ask_field(self, user_id: str, note_id: int, field: str) -> list[Reply]:
+    async def ask_field(self, user_id: str, note_id: int, field: str) -> Union[list[Reply], str]:
+        """A field of the edit menu: the kind's buttons, or the payload that starts Rasa's edit
+        form (``/edit_note{...}``) once the note is found to be the user's."""
         note = await self._run(self.store.get_note, user_id, note_id)
         if note is None or field not in EDITABLE:
             return [Reply(self._t("not_found"))]
@@ -93,55 +104,42 @@ class BrowseScreen(DeskBase):
             buttons = [Button(str(label), f"diary:kind:{note_id}:{key}")
                        for key, label in self.copy["kinds"].items()]
             return [Reply(self._t("edit_menu"), buttons)]
-        self.pending.edit_set(user_id)  # before the row: a mark may only be wrong towards asking
-        await self._run(self.store.set_answer, user_id, PENDING_EDIT, {"id": note_id, "field": field})
-        prompt = (self._t("edit_prompt_when") if field == "occurred_at"
-                  else self._t("edit_prompt", label=self.copy["fields"][field]))
-        return [Reply(prompt, [Button(self._b("cancel"), "diary:cancel")])]
+        if field not in FORM_FIELDS:
+            return [Reply(self._t("not_found"))]
+        return "/edit_note" + json.dumps({"edit_note_id": str(note_id), "edit_field": field})
 
-    async def pending_edit(self, user_id: str) -> Optional[dict[str, Any]]:
-        """The note edit waiting for the user's text (``{"id", "field"}``), or None."""
-        if not await self.pending.may_edit(user_id):
-            return None
-        pending = await self._run(self.store.get_answer, user_id, PENDING_EDIT)
-        if not pending:
-            self.pending.edit_cleared(user_id)
-        return dict(pending) if pending else None
-
-    async def pending_input(self, user_id: str, text: str) -> Optional[list[Reply]]:
-        """If an edit is waiting for the user's text, apply it; None when nothing waits."""
-        pending = await self.pending_edit(user_id)
-        if not pending:
-            return None
-        field, note_id = str(pending["field"]), int(pending["id"])
-        value: Any = text
+    async def update_from_edit(self, user_id: str, request: dict[str, Any]) -> list[Reply]:
+        """Rasa's edit form is done: ``{"op": "update_field", "id", "field", "value", "precision"}``
+        (a time: ISO, its precision, and the other reading of an ambiguous one).  The store
+        changes the note only if it is the user's; the note is shown again, the time as read."""
+        field, note_id = str(request.get("field")), str(request.get("id"))
+        if field not in FORM_FIELDS or not re.fullmatch(r"\d{1,12}", note_id):
+            logger.warning("an edit request named no editable field")
+            return [Reply(self._t("not_found"))]
+        value: Any = request.get("value")
         read: Optional[When] = None
-        if field == "occurred_at":
-            try:
-                read = read_when(text)
-            except FutureDate:
-                return [Reply(self._t("date_future"), [Button(self._b("cancel"), "diary:cancel")])]
-            if read is None:
-                return [Reply(self._t("date_unclear"), [Button(self._b("cancel"), "diary:cancel")])]
-            value = read.at
         try:
-            note = await self._run(self.store.update_field, user_id, note_id, field, value,
+            if schema().field(field).type == "when":
+                other = request.get("alternative")
+                read = When(datetime.fromisoformat(str(value)), self._precision(request.get("precision")),
+                            datetime.fromisoformat(str(other)) if other else None,
+                            self._precision(request.get("alternative_precision")) if other else None)
+                value = read.at
+            note = await self._run(self.store.update_field, user_id, int(note_id), field, value,
                                    None if read is None or read.precision == "exact" else read.precision)
         except DiaryLimitError:
-            return [Reply(self._t("field_too_long", limit=MAX_FIELD_CHARS),
-                          [Button(self._b("cancel"), "diary:cancel")])]
+            return [Reply(self._t("field_too_long", limit=MAX_FIELD_CHARS))]
         except Exception as error:  # noqa: BLE001
             logger.error("updating a note failed: %s", type(error).__name__)
             return [Reply(self._t("save_failed"))]
-        await self._clear_pending_edit(user_id)
-        if note is None:
+        if note is None:  # not the user's note, or deleted meanwhile: nothing changed
             return [Reply(self._t("not_found"))]
         done = self._t("edit_done") + (f" {saved_as(read)}" if read else "")  # the time as read
-        return [Reply(done), *await self.open(user_id, note_id)]
+        return [Reply(done), *await self.open(user_id, int(note_id))]
 
-    async def _clear_pending_edit(self, user_id: str) -> None:
-        await self._run(self.store.delete_answer, user_id, PENDING_EDIT)
-        self.pending.edit_cleared(user_id)  # after the row: a mark may only be wrong towards asking
+    @staticmethod
+    def _precision(value: Any) -> str:
+        return str(value) if value in PRECISIONS else "exact"
 
     async def set_kind(self, user_id: str, note_id: int, kind: str) -> list[Reply]:
         if kind not in self.copy["kinds"]:
@@ -151,13 +149,9 @@ class BrowseScreen(DeskBase):
             return [Reply(self._t("not_found"))]
         return [Reply(self._t("edit_done")), *await self.open(user_id, note_id)]
 
-    async def cancel_pending(self, user_id: str) -> None:
-        """A command or button moves on: forget a half-started edit."""
-        if await self.pending.may_edit(user_id):
-            await self._clear_pending_edit(user_id)
-
     async def cancel(self, user_id: str) -> list[Reply]:
-        await self._clear_pending_edit(user_id)
+        """"Cancel" of an edit asked before edits were a Rasa form (its button may still be in a
+        chat): nothing waits any more, so nothing is changed."""
         return [Reply(self._t("edit_cancelled"), [Button(self._b("back"), "diary:page:0")])]
 
     async def confirm_delete(self, user_id: str, note_id: int) -> list[Reply]:

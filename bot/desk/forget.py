@@ -36,7 +36,6 @@ class ForgetScreen(DeskBase):
         except Exception as error:  # noqa: BLE001 - nothing was deleted: say so
             logger.error("forget failed in the store, nothing deleted: %s", type(error).__name__)
             return [Reply(f"{self._t('forget_failed')}\n\n{self.facts.help_line}")]
-        self.pending.edit_cleared(user_id)  # its row went with the rest
         deleted = {"notes": counts.get("notes", 0), "attachments": counts.get("attachments", 0),
                    "answers": counts.get("answers", 0)}
         if await self._forget_conversation_now(user_id):

@@ -1,14 +1,14 @@
-"""Which users have something waiting, known without asking the store on every message.
+"""Which users have a forget waiting, known without asking the store on every message.
 
-Two things can wait for a user's next message: a note edit waiting for its text
-(the ``pending_edit`` answer) and a "forget me" waiting for its conversation to be
-deleted (the store's pending-forget mark).  Both stay in the store, so they survive
-a restart; this keeps *who* has one in memory, so that an ordinary message (none
-waiting) costs no store access at all.
+A "forget me" whose conversation is still to be deleted (the store's pending-forget
+mark) must be finished before the user's next message is answered.  The mark stays
+in the store, so it survives a restart; this keeps *who* has one in memory, so that
+an ordinary message (none waiting) costs no store access at all.  (A note edit
+waiting for its text is Rasa's ``edit_note_form`` now: nothing of it is in the store.)
 
-* The desk is the only writer of both marks: it notes each one here as it writes it.
+* The desk is the only writer of the mark: it notes each one here as it writes it.
 * At the first check after start (``load``), the users who have one are read from the
-  store once: a restart loses no pending edit or forget.
+  store once: a restart loses no pending forget.
 * A mark may only ever be wrong towards asking: it is set before the row is written and
   cleared after the row is deleted, so at worst the store is asked and finds nothing.
 * Several bot processes sharing one diary database (``docker-compose up --scale bot=N``
@@ -35,13 +35,11 @@ def shares_database(store: Any) -> bool:
 
 
 class PendingMarks:
-    """The users (by the store's pseudonym) with an edit or a forget waiting."""
+    """The users (by the store's pseudonym) with a forget waiting."""
 
-    def __init__(self, store: Any, edit_answer: str) -> None:
+    def __init__(self, store: Any) -> None:
         self.store = store
-        self.edit_answer = edit_answer
         self.shared = shares_database(store)
-        self._edits: set[str] = set()
         self._forgets: set[str] = set()
         self._loaded = False
         self._lock = asyncio.Lock()
@@ -50,28 +48,17 @@ class PendingMarks:
         return str(self.store.user_key(user_id))
 
     async def load(self) -> None:
-        """Read once who has an edit or a forget waiting (what a restart left in the store)."""
+        """Read once who has a forget waiting (what a restart left in the store)."""
         if self._loaded or self.shared:
             return
         async with self._lock:
             if self._loaded:
                 return
-            edits, forgets = await asyncio.to_thread(self._read)
-            self._edits |= edits
-            self._forgets |= forgets
+            self._forgets |= await asyncio.to_thread(self._read)
             self._loaded = True
 
-    def _read(self) -> tuple[set[str], set[str]]:
-        edits = set(self.store.answer_holders(self.edit_answer))
-        forgets = {self._key(user_id) for user_id in self.store.pending_forgets()}
-        return edits, forgets
-
-    async def may_edit(self, user_id: str) -> bool:
-        """False only when no edit of the user can be waiting (then the store need not be asked)."""
-        if self.shared:
-            return True
-        await self.load()
-        return self._key(user_id) in self._edits
+    def _read(self) -> set[str]:
+        return {self._key(user_id) for user_id in self.store.pending_forgets()}
 
     async def may_forget(self, user_id: str) -> bool:
         """False only when no forget of the user can be waiting."""
@@ -79,12 +66,6 @@ class PendingMarks:
             return True
         await self.load()
         return self._key(user_id) in self._forgets
-
-    def edit_set(self, user_id: str) -> None:
-        self._edits.add(self._key(user_id))
-
-    def edit_cleared(self, user_id: str) -> None:
-        self._edits.discard(self._key(user_id))
 
     def forget_set(self, user_id: str) -> None:
         self._forgets.add(self._key(user_id))

@@ -27,13 +27,15 @@ from guidance.risk import RISK_SLOTS
 from nlu.actions import domain_copy
 from nlu.actions.check import CHECK_SLOTS
 from nlu.actions.domain_copy import PAUSE_SLOTS
+from nlu.actions.edit import diary_copy
 from nlu.actions.note import MAX_FIELD_CHARS, NOTE_SLOTS
 
-FORMS = ("four_check_form", "note_form", "risk_form")
+FORMS = ("four_check_form", "note_form", "risk_form", "edit_note_form")
 FORM_SLOTS = {
     "four_check_form": tuple(s for s in CHECK_SLOTS if s != "check_done"),
     "note_form": (*NOTE_SLOTS, "note_confirm"),
     "risk_form": RISK_SLOTS,
+    "edit_note_form": ("edit_note_id", "edit_field", "edit_value"),  # nlu/actions/edit.py
 }
 # Note steps whose answer is free text: the paused words can be kept there.
 KEEPABLE = ("note_where", "note_what", "note_appearance", "note_witnesses", "note_feelings",
@@ -143,6 +145,8 @@ class ActionStopPaused(Action):
             dispatcher.utter_message(response=STOPPED[form])
         elif form == "note_form":
             domain_copy.utter(dispatcher, "note_stopped")
+        elif form == "edit_note_form":
+            dispatcher.utter_message(text=diary_copy("edit_cancelled"))
         else:
             domain_copy.utter(dispatcher, "nothing_paused")
         events += [SlotSet(slot, None) for slot in FORM_SLOTS.get(form or "", ())]

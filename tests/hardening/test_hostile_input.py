@@ -71,6 +71,13 @@ FORGED = [
     "diary:retry:1",
     "diary:cancel",
     "diary:nothing:1:2:3",
+    # The edit form's payload typed by hand (the bot's field buttons send it once the note is
+    # found to be the person's): a field it does not change, a made-up id, none at all.
+    '/edit_note{"edit_note_id": "1", "edit_field": "user_key"}',
+    '/edit_note{"edit_note_id": "1", "edit_field": "kind"}',
+    '/edit_note{"edit_note_id": "../1", "edit_field": "place"}',
+    '/edit_note{"edit_note_id": "999999", "edit_field": "place"}',
+    "/edit_note",
 ]
 
 HOSTILE_TEXT = [
@@ -144,6 +151,12 @@ EXPECTED = {
     "diary:attach:last": "no file waiting",
     "diary:retry": "There is no unsaved note waiting",
     "diary:cancel": "OK, nothing was changed.",
+    '/edit_note{"edit_note_id": "1", "edit_field": "user_key"}': NOT_FOUND,
+    '/edit_note{"edit_note_id": "1", "edit_field": "kind"}': NOT_FOUND,
+    '/edit_note{"edit_note_id": "../1", "edit_field": "place"}': NOT_FOUND,
+    # the form can't know whose note that is: it asks, and the store refuses (below)
+    '/edit_note{"edit_note_id": "999999", "edit_field": "place"}': "Send the new text for “Where”",
+    "/edit_note": "open it in your log (/notes)",
     "": FALLBACK,
     " ": FALLBACK,
     "\n\n\t": FALLBACK,
@@ -223,7 +236,16 @@ def test_forged_callback_data_reaches_no_one_elses_note(real: RealBot) -> None:
         assert NOT_FOUND in replies[0].text, payload
         assert all(secret not in r.text for r in replies)
     # no edit was left waiting: Mallory's next words change nothing of Alice's
-    real.ask(mallory, "overwritten by mallory")
+    assert "Updated" not in "\n".join(real.texts(mallory, "overwritten by mallory"))
+    # the edit form's payload typed by hand gets as far as the question; the store refuses
+    # the change (the note is not Mallory's), and a field the form does not change is refused
+    for field in ("what_happened", "occurred_at", "user_key"):
+        replies = real.ask(mallory, f'/edit_note{{"edit_note_id": "{target}", "edit_field": "{field}"}}')
+        if field != "user_key":  # asked; the value is refused by the store
+            assert "Updated" not in replies[0].text
+            replies = real.ask(mallory, "yesterday at 5pm" if field == "occurred_at" else "overwritten")
+        assert NOT_FOUND in replies[0].text and all(secret not in r.text for r in replies), field
+    assert store.all_notes(alice) == [note]  # every field as Alice wrote it
     # Mallory's list, export and "forget me" hold and touch only Mallory's notes
     listing = real.ask(mallory, "diary:page:0")
     assert "1 incidents" in listing[0].text
