@@ -21,14 +21,15 @@ from bot.replies import Button, Reply
 from guidance.copy import fill
 from guidance.dates import echo_when
 from guidance.facts import Facts
+from guidance.note_schema import schema
 from guidance.when import local_zone
 
 logger = logging.getLogger("bot.desk")
 
 COPY_PATH = Path(__file__).resolve().parent.parent.parent / "data" / "diary_copy.yml"
 PAGE_SIZE = 5
-EDITABLE = ("occurred_at", "place", "what_happened", "kind", "how_detail", "appearance",
-            "witnesses", "feelings", "evidence", "police_ref")
+#: What the edit menu offers: every field of the note schema (data/note.yml), in its order.
+EDITABLE = schema().names
 # A note edit waiting for its text was once a "pending_edit" answer row; an edit is Rasa's
 # edit_note_form now (nlu/actions/edit.py).  Such a row left in a database is never read
 # again: harmless, and "forget me" deletes it with every other answer.
@@ -78,7 +79,12 @@ class DeskBase:
         self.store = store
         self.facts = facts
         self.forget_conversation = forget_conversation
-        self.copy: dict[str, Any] = {**DEFAULT_COPY, **yaml.safe_load(COPY_PATH.read_text("utf-8"))}
+        self.copy: dict[str, Any] = {
+            **DEFAULT_COPY, **yaml.safe_load(COPY_PATH.read_text("utf-8")),
+            # The labels of a note's fields and kinds: the note schema's, as everywhere else.
+            "fields": {field.name: field.label for field in schema().fields},
+            "kinds": dict(schema().kinds),
+        }
         self.unsaved = UnsavedNotes()
         #: Which users have a forget waiting, known without asking the store.
         self.pending = PendingMarks(store)

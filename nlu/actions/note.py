@@ -7,6 +7,7 @@ steps, saving and the log's other requests in :mod:`nlu.actions.diary`.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Optional
 
 from rasa_sdk import Tracker
@@ -23,6 +24,9 @@ OPTIONAL = NOTE.optional_slots
 TEXT_SLOTS = tuple(str(f.slot) for f in NOTE.steps if f.type == "text")
 MAX_FIELD_CHARS = NOTE.text_chars
 LEAVE = {"requested_slot": None, "note_review": None}
+#: An optional step's "skip" in words.
+SKIP_WORDS = re.compile(
+    r"^\s*(skip|none|no|nope|nothing|n/?a|-|no one|nobody|not yet|don'?t know)\s*[.!]?\s*$", re.IGNORECASE)
 REVIEW = "note_review"  # None, "choose" (which field to change?) or "discard" (throw it away?)
 
 

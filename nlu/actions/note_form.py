@@ -27,13 +27,12 @@ from nlu.actions.note import (
     NOTE_SLOTS,
     OPTIONAL,
     REVIEW,
+    SKIP_WORDS,
     SKIPPED,
     field_label,
     words_and_intent,
 )
 
-_SKIP_WORDS = re.compile(
-    r"^\s*(skip|none|no|nope|nothing|n/?a|-|no one|nobody|not yet|don'?t know)\s*[.!]?\s*$", re.IGNORECASE)
 # The review's and the steps' own buttons: '/affirm{"note_step": "change"}' and the like.
 _STEP_IN_PAYLOAD = re.compile(r'"note_step"\s*:\s*"(\w+)"')
 
@@ -130,7 +129,7 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
         if handled is not None:
             return handled
         _, intent = words_and_intent(tracker)
-        if slot in OPTIONAL and (text == "/deny" or _SKIP_WORDS.match(text)):
+        if slot in OPTIONAL and (text == "/deny" or SKIP_WORDS.match(text)):
             return {slot: SKIPPED}
         if slot not in OPTIONAL and text.strip().lower() in ("skip", "/deny"):
             dispatcher.utter_message(text=copy.text("note_empty"))
@@ -220,7 +219,7 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
         if text == "/affirm" or words_say == "yes" or affirmed:
             return {"note_confirm": "yes", REVIEW: None}
         if text in ("/deny", "/stop") or words_say == "no" or forms.means_stop(text, intent, confidence) \
-                or _SKIP_WORDS.match(text) or (intent in ("deny", "stop") and not question):
+                or SKIP_WORDS.match(text) or (intent in ("deny", "stop") and not question):
             return {"note_confirm": None, REVIEW: "discard"}
         dispatcher.utter_message(text=copy.text("note_confirm_unclear"))
         return {"note_confirm": None, REVIEW: None}

@@ -24,11 +24,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from guidance import copy
 from guidance.risk import RISK_SLOTS
-from nlu.actions import domain_copy
+from nlu.actions import domain_copy, forms
 from nlu.actions.check import CHECK_SLOTS
 from nlu.actions.domain_copy import PAUSE_SLOTS
 from nlu.actions.edit import diary_copy
-from nlu.actions.note import MAX_FIELD_CHARS, NOTE_SLOTS
+from nlu.actions.note import MAX_FIELD_CHARS, NOTE_SLOTS, SKIP_WORDS, TEXT_SLOTS
 
 FORMS = ("four_check_form", "note_form", "risk_form", "edit_note_form")
 FORM_SLOTS = {
@@ -38,8 +38,7 @@ FORM_SLOTS = {
     "edit_note_form": ("edit_note_id", "edit_field", "edit_value"),  # nlu/actions/edit.py
 }
 # Note steps whose answer is free text: the paused words can be kept there.
-KEEPABLE = ("note_where", "note_what", "note_appearance", "note_witnesses", "note_feelings",
-            "note_evidence", "note_police_ref")
+KEEPABLE = TEXT_SLOTS
 STOPPED = {"four_check_form": "utter_check_stopped", "risk_form": "utter_risk_stopped"}
 
 
@@ -86,7 +85,14 @@ class ActionPauseForm(Action):
             form, paused_step = tracker.get_slot("paused_form"), tracker.get_slot("paused_slot")
             events = [ActiveLoop(None), SlotSet("paused_form", form)]
         words = str(guard.get("text") or "")[:MAX_FIELD_CHARS]
-        keep = bool(guard and words and form == "note_form" and paused_step in KEEPABLE)
+        # A form already waits and the person typed on, as if answering its step
+        # (nlu/components/waiting_policy.py): the words may be kept in the note too.
+        typed = str((tracker.latest_message or {}).get("text") or "")
+        waiting = not guard and not switch and active not in FORMS and form in FORMS
+        if waiting and typed and not typed.startswith("/") and forms.read_answer(typed) is None \
+                and not SKIP_WORDS.match(typed):  # words of substance; "skip", "no" are not kept
+            words = typed[:MAX_FIELD_CHARS]
+        keep = bool((guard or waiting) and words and form == "note_form" and paused_step in KEEPABLE)
         if keep:
             events.append(SlotSet("paused_text", words))
         elif form == "note_form" and active is None:
@@ -102,7 +108,7 @@ class ActionPauseForm(Action):
             # The bot has already sent the alert: these buttons join it, nothing else.
             dispatcher.utter_message(json_message={"pause": {"buttons": buttons}})
         else:
-            text = copy.text("safety_pause", form=form_name(form))
+            text = copy.text("form_waiting" if waiting else "safety_pause", form=form_name(form))
             dispatcher.utter_message(text=text, buttons=buttons)
         return events
 

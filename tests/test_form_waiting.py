@@ -1,0 +1,90 @@
+"""A form that waits behind an alert is not lost when the person types on.
+
+Played as a person would after a false alarm in the middle of a note: they do not
+press a button, they go on typing ("Skip", "no", "photos of him by the car").
+Each such message gets the waiting form's buttons again, with the 999 line, never
+the main menu; "Keep my message in the note" keeps words of substance typed after
+the alert, never a bare "skip"; nothing is saved without a choice.  Through the
+real bot (guard, embedded Rasa with the trained model, diary).
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from bot.replies import Reply
+from guidance.facts import Facts
+from tests.hardening.conftest import RealBot, real_bot
+
+pytestmark = pytest.mark.model
+FACTS = Facts.load()
+ALARM = "he is outside my house right now"
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealBot]:
+    yield from real_bot(tmp_path_factory, "form-waiting")
+
+
+def joined(replies: list[Reply]) -> str:
+    return "\n".join(r.text for r in replies)
+
+
+def payloads(replies: list[Reply]) -> list[str]:
+    return [b.payload for r in replies for b in r.buttons if b.payload]
+
+
+def paused_note(real: RealBot) -> str:
+    """A new person, a note paused by an alert at its "what happened?" step."""
+    user = f"waiting-{uuid.uuid4().hex[:8]}"
+    real.ask(user, "/start")
+    real.ask(user, "/note")
+    real.ask(user, "yesterday at 5pm")
+    assert "What happened?" in joined(real.ask(user, "outside the gym"))
+    alert = real.ask(user, ALARM)
+    assert alert[0].text == FACTS.alert_reply("danger")
+    return user
+
+
+@pytest.mark.parametrize("typed", ["Skip", "no", "yes", "idk", "/deny"])
+def test_typing_on_after_an_alert_gets_the_waiting_note_not_the_menu(real: RealBot, typed: str) -> None:
+    user = paused_note(real)
+    replies = real.ask(user, typed)
+    text = joined(replies)
+    assert "your note is waiting" in text and "999" in text, text
+    assert "/resume" in payloads(replies) and "/stop" in payloads(replies)
+    assert "What would you like to do" not in text
+    back = real.ask(user, "/resume")  # the same step, asked again: nothing was lost or saved
+    assert "What happened?" in joined(back)
+    assert "Your log is empty" in joined(real.ask(user, "/notes"))
+
+
+def test_words_typed_after_the_alert_can_be_kept_but_a_skip_is_not(real: RealBot) -> None:
+    user = paused_note(real)
+    real.ask(user, "Skip")  # not kept: the words that paused the note stay on offer
+    replies = real.ask(user, "he waited by my car for an hour")
+    assert "/keep_in_note" in payloads(replies), joined(replies)
+    real.ask(user, "/keep_in_note")
+    for answer in ["/deny", "/deny", "/deny", "/deny", "/deny", "/deny"]:
+        replies = real.ask(user, answer)
+    review = joined(replies)
+    assert "What happened: he waited by my car for an hour" in review, review
+    assert "Skip" not in review.split("What happened:")[1].split("\n")[0]
+
+
+def test_the_words_that_paused_it_stay_on_offer_after_a_bare_skip(real: RealBot) -> None:
+    user = paused_note(real)
+    real.ask(user, "skip")
+    real.ask(user, "/keep_in_note")
+    for answer in ["/deny"] * 6:
+        replies = real.ask(user, answer)
+    assert f"What happened: {ALARM}" in joined(replies), joined(replies)
+
+
+def test_a_question_while_the_note_waits_is_answered_and_carry_on_still_works(real: RealBot) -> None:
+    user = paused_note(real)
+    answer = joined(real.ask(user, "what is a stalking protection order?"))
+    assert "Stalking Protection Order" in answer or "protection order" in answer.lower(), answer
+    assert "What happened?" in joined(real.ask(user, "/resume"))
