@@ -217,6 +217,19 @@ async def test_record_attach_browse_edit_export_and_forget(
     reopened = the(replies, "Incident #")
     assert "Witnesses: Sam from the gym, 07700 900123" in reopened.text.splitlines()
     assert "Attachments: 1" in reopened.text.splitlines()
+    saved = store.get_note(user_id, guided_id)
+    assert saved is not None and saved.witnesses == "Sam from the gym, 07700 900123"
+    # The edit is Rasa's form: Cancel (its own button) leaves it with nothing changed, and
+    # nothing is left waiting for the next message.
+    menu = last_with_buttons(await user.choose(reopened, "✏️ Edit", until=with_buttons))
+    prompt = the(await user.choose(menu, "Where", until=containing("new text")), "new text")
+    assert prompt.text == "Send the new text for “Where”, or press Cancel."
+    assert [b["callback_data"] for b in prompt.buttons] == ["/stop"]
+    cancelled = await user.choose(prompt, "Cancel", until=containing("nothing was changed"))
+    assert the(cancelled, "nothing was changed").text == "OK, nothing was changed."
+    await user.ask("somewhere else entirely", until=with_buttons)
+    kept = store.get_note(user_id, guided_id)
+    assert kept is not None and kept.place == "outside the gym on Hill Street"
 
     # Encrypted at rest: nothing written or sent is in the raw database.
     assert files.rows_of(user_id) == {"notes": 3, "attachments": 1, "answers": 0}
