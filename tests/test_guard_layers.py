@@ -310,3 +310,30 @@ def test_both_layers_meet_the_targets_on_the_realsource_set(both: SafetyGuard) -
     semantic = figures["semantic"]
     assert semantic["near_miss_false_alarms"] <= 0.05, semantic["false_alarms"]
     assert semantic["negation_alarms"].startswith("0/")
+
+
+# -- a note's answers, written in the past, are not danger now --------------------------------
+
+#: Answers to the note's steps that set off the 999 alarm while a person was writing a note
+#: (found playing the note as a person would), and what must still fire beside them.
+NOTE_ANSWERS = [
+    "he was waiting by the gate",  # "what happened?": the semantic layer read it as now
+    "scared. didnt go to the gym today",  # "how did it make you feel?": a fear word, not a bare one
+    "she was sitting in her car outside my work for an hour",
+]
+STILL_DANGER = [
+    "scared", "im so scared", "Scared.", "terrified help",
+    "scared. hes outside", "scared. please help", "scared. cant talk",
+    "he was waiting by the gate and hes still there now",
+]
+
+
+@pytest.mark.parametrize("message", NOTE_ANSWERS)
+def test_a_notes_past_answer_gets_no_alarm(both: SafetyGuard, message: str) -> None:
+    assert both.assess(message) is None
+
+
+@pytest.mark.parametrize("message", STILL_DANGER)
+def test_a_bare_fear_word_and_now_still_get_999(both: SafetyGuard, message: str) -> None:
+    alert = both.assess(message)
+    assert alert is not None and alert.route == "danger", message

@@ -1,6 +1,7 @@
 """The danger and crisis rules, the vetoes, and which rule fires on a read message.
 
-A rule fires on a clause (or, with ``scope: sentence``, on a whole sentence)
+A rule fires on a clause (or, with ``scope: sentence``, on a whole sentence; with
+``scope: message``, on the whole message read as one)
 unless a veto in force covers it: a negation, the past told as a story, a
 hypothetical, a topic question.  A ``rest_of_sentence`` veto also holds for the
 clauses after it, and a "now" marker lifts the vetoes marked ``now_overrides``.
@@ -27,7 +28,7 @@ from bot.guard.patterns import (
 DANGER = "danger"
 CRISIS_ROUTES = ("lethal_risk", "suicide", "sexual_violence", "child", "domestic_abuse")
 ROUTES = (DANGER, *CRISIS_ROUTES)
-_RULE_SCOPES = ("clause", "sentence")
+_RULE_SCOPES = ("clause", "sentence", "message")
 _SCOPES = ("clause", "rest_of_sentence")
 
 
@@ -167,11 +168,21 @@ class RuleBook:
                     sentence_vetoes = self._vetoes_for(whole, [])
                 if not any(v.covers(rule) for v in sentence_vetoes):
                     return rule
+        message = " ".join(" ".join(clauses) for clauses in sentences)
+        for rule in rules:  # "scope: message": the whole message, read as one (a bare "scared")
+            if rule.scope == "message" and rule.search(message) \
+                    and not any(v.covers(rule) for v in self._vetoes_for(message, [])):
+                return rule
         return None
+
+    def says_now(self, clause: str) -> bool:
+        """A "now" marker in ``clause`` ("right now", "still there now"): it lifts the
+        ``now_overrides`` vetoes."""
+        return any(p.search(clause) for p in self._now)
 
     def _vetoes_for(self, clause: str, carried: list[Veto]) -> list[Veto]:
         """The vetoes in force for ``clause`` (a "now" lifts the now_overrides ones)."""
-        now = any(p.search(clause) for p in self._now)
+        now = self.says_now(clause)
         found = [*carried, *(v for v in self.vetoes if v.search(clause))]
         return [v for v in found if not (now and v.now_overrides)]
 

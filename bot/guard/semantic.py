@@ -2,7 +2,8 @@
 
 What the layer may read (the ``semantic`` section of ``safety_guard.yml``): the
 whole message; or, when a suppressing veto (a negation, the past, a
-hypothetical, a topic question) is in it, its other sentences on their own.
+hypothetical, a topic question) is in it, its other sentences on their own.  A veto
+that yields to "now" does not suppress a sentence that says now.
 A danger verdict is dropped when a ``danger_suppressed_by`` veto is in the
 message.  The layer only ever adds an alert, and if it fails the rules still
 answer, for that message, with the error's type (never its words) in the log.
@@ -36,6 +37,7 @@ class SemanticGate:
     def __init__(self, config: Mapping[str, Any], reader: Reader, book: RuleBook) -> None:
         section = config.get("semantic") or {}
         self._reader = reader
+        self._book = book
         self._suppressors = book.vetoes_named(section.get("suppressed_by") or [], "semantic.suppressed_by")
         self._min_words = int(section.get("min_words") or 1)
         self._danger_suppressors = book.vetoes_named(
@@ -81,8 +83,15 @@ class SemanticGate:
         return [p for p in parts[:6] if not self._suppressed(list(self._reader.sentences(p)))]
 
     def _suppressed(self, sentences: list[list[str]]) -> bool:
+        """A suppressing veto in a sentence, unless the sentence says now and the veto yields
+        to now ("he was waiting by the gate and he's still there now")."""
         suppressors: tuple[Veto, ...] = self._suppressors
-        return any(v.search(clause) for clauses in sentences for clause in clauses for v in suppressors)
+        for clauses in sentences:
+            now = any(self._book.says_now(clause) for clause in clauses)
+            if any(v.search(clause) and not (now and v.now_overrides)
+                   for clause in clauses for v in suppressors):
+                return True
+        return False
 
 
 def load_semantic(wanted: bool | None) -> SemanticLayer | None:
