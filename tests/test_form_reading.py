@@ -23,6 +23,14 @@ SIGNS = ["sign_fixated", "sign_obsessive", "sign_unwanted", "sign_repeated"]
     ("what happens after I report it", "ask_report", True),
     ("will he find out?", None, True),
     ("how do I report it?", "ask_report", True),
+    # an auxiliary before a person asks, with no "?" and whatever the NLU guessed
+    ("can i report it without him finding out", "nlu_fallback", True),
+    ("will he find out", None, True),
+    ("do i need to keep the messages", "deny", True),
+    # a note's answer without its subject is not a question
+    ("was there again at 5", None, False),
+    ("did the same thing as last week", None, False),
+    ("is the third time this week", None, False),
     # answers, hedged or not
     ("no, only the once", "ask_report", False),
     ("no, only the once?", "ask_report", False),

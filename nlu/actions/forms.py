@@ -47,8 +47,8 @@ def _reading() -> dict[str, Any]:
         return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
     compiled: dict[str, Any] = {key: one(raw[key]) for key in (
-        "question_start", "answer_start", "stop_exact", "stop_verb", "stop_story", "correction_start",
-        "addition", "unsure", "yes", "no")}
+        "question_start", "question_aux", "answer_start", "stop_exact", "stop_verb", "stop_story",
+        "correction_start", "addition", "unsure", "yes", "no")}
     compiled["note_fields"] = {field: one(patterns) for field, patterns in raw["note_fields"].items()}
     compiled["ordinals"] = {str(k): int(v) for k, v in raw["ordinals"].items()}
     compiled["previous"] = one(raw["previous"])
@@ -94,6 +94,8 @@ def is_question(text: str, intent: Optional[str], confidence: float) -> bool:
         rest = re.split(r"[,.;:!]\s*", words, maxsplit=1)
         tail = rest[1] if len(rest) > 1 else ""
         return bool(tail) and tail.endswith("?") and bool(reading["question_start"].match(tail))
+    if reading["question_aux"].match(words):  # "can i report it without him finding out"
+        return True
     asks_like_a_question = bool(reading["question_start"].match(words))
     question_intent = intent in question_intents() or (intent or "").startswith(("faq", "chitchat"))
     if asks_like_a_question and (words.endswith("?") or question_intent):

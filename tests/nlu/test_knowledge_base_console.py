@@ -54,4 +54,5 @@ def test_a_long_answer_is_split_and_more_gives_the_rest(chat: JsonlChat) -> None
     replies = chat.send('/set_where{"where": "scotland", "where_topic": "report"}')["out"]
     [route] = [r for r in replies if "Report it to Police Scotland" in (r.get("text") or "")]
     assert len(route["text"]) <= 600
-    assert "Action Against Stalking" in chat.texts(_more_button(route))[0]
+    assert "Action Against Stalking" in route["text"]  # Scotland's specialist charity, first
+    assert "Relay UK" in chat.texts(_more_button(route))[0]
