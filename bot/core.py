@@ -10,121 +10,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
 import logging
 import re
-from collections.abc import Awaitable
-from pathlib import Path
-from typing import Any, Optional, TypeVar, Union
-
-import yaml
+from typing import Any, Optional, Union
 
 from bot.desk import CLEAR_CHAT, DATA_SCREENS, DiaryDesk
 from bot.engine import BotMessage, DialogueEngine
 from bot.guard import Alert, SafetyGuard
+from bot.messages import MAX_TEXT, ForgetRequests, button_entities, clean_text, load_commands, within
 from bot.replies import Button, Reply
 from bot.settings import DEFAULT_ENGINE_TIMEOUT
-from bot.textnorm import fold_lookalikes
 from guidance.facts import Facts
 from guidance.note_schema import schema
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
-COMMANDS_PATH = Path(__file__).resolve().parent.parent / "data" / "commands.yml"
 _QUICK_NOTE = re.compile(r"^/note(?:@\w+)?\s+(.+)$", re.DOTALL)
 _PAYLOAD = re.compile(r"^/([A-Za-z_][A-Za-z0-9_]*)(\{.*\})?$", re.DOTALL)
-MAX_TEXT = 4000
 #: What Rasa is given of a typed message: a character more than a note's field holds, so a
 #: form can tell a text too long for the field (and say so) from one that fits; never cut to fit.
 ENGINE_CHARS = schema().text_chars + 1
 
-
-def clean_text(text: Optional[str]) -> str:
-    """The message as text every part of the bot can store, encrypt and log safely.
-
-    Lone surrogates (which no UTF-8 channel can carry, but a buggy client or a
-    test can) become U+FFFD and NUL characters are dropped: both would make a
-    store, a JSON encoder or a PDF fail on what is otherwise a normal message.
-    """
-    text = (text or "").replace("\x00", "")
-    if any("\ud800" <= ch <= "\udfff" for ch in text):
-        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return text.strip()
-
-
-async def within(awaitable: Awaitable[T], timeout: float) -> T:
-    """``awaitable``'s result, or ``asyncio.TimeoutError`` after ``timeout`` seconds.
-
-    Unlike ``asyncio.wait_for``, this does not wait for the cancelled work to
-    finish: an engine that ignores cancellation (or is stuck in a slow network
-    call) cannot hold the user's answer back past the time-out.
-    """
-    task = asyncio.ensure_future(awaitable)
-    try:
-        done, _ = await asyncio.wait({task}, timeout=timeout)
-    except asyncio.CancelledError:
-        task.cancel()
-        raise
-    if not done:
-        task.cancel()
-        task.add_done_callback(_ignore_outcome)
-        raise asyncio.TimeoutError
-    return task.result()
-
-
-def _ignore_outcome(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled():
-        task.exception()  # retrieved, so asyncio does not log "never retrieved"
-
-
-def _button_entities(raw: Optional[str]) -> bool:
-    """True when a payload's ``{...}`` is what buttons send: none, or a flat JSON object.
-
-    Flat: each value is text, a number, true/false/null, or a list of those.
-    """
-    if raw is None:
-        return True
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):
-        return False
-
-    def scalar(value: Any) -> bool:
-        return value is None or isinstance(value, str | int | float | bool)
-
-    return isinstance(data, dict) and all(
-        scalar(v) or (isinstance(v, list) and all(scalar(x) for x in v)) for v in data.values())
-
-
-def load_commands(path: Path = COMMANDS_PATH) -> list[dict[str, str]]:
-    return list(yaml.safe_load(path.read_text("utf-8"))["commands"])
-
-
-SENSITIVE_PATH = Path(__file__).resolve().parent.parent / "data" / "sensitive_requests.yml"
-
-
-class ForgetRequests:
-    """Does a message ask to delete the person's data?  (Patterns: data/sensitive_requests.yml.)"""
-
-    def __init__(self, patterns: list[str], not_when: list[str]) -> None:
-        self.patterns = [re.compile(p) for p in patterns]
-        self.not_when = [re.compile(p) for p in not_when]
-
-    @classmethod
-    def from_file(cls, path: Path = SENSITIVE_PATH) -> ForgetRequests:
-        entry = yaml.safe_load(path.read_text("utf-8"))["forget_request"]
-        return cls(list(entry["patterns"]), list(entry.get("not_when") or []))
-
-    def asks(self, text: str) -> bool:
-        folded = fold_lookalikes(text[:MAX_TEXT], digits=False).lower().replace("\u2019", "'")
-        return (any(p.search(folded) for p in self.patterns)
-                and not any(p.search(folded) for p in self.not_when))
-
-
 # Typed commands that do not pause a form first: /start resets everything and /cancel
 # stops the form itself.
 _STAY_COMMANDS = frozenset({"start", "cancel"})
+# Diary screens that leave a form in progress as it is: "delete everything?" is only ever
+# the question (after "No, keep it" the form carries on), and clearing the chat says only
+# what it removed.
+_STAYS = ("diary:forget", "diary:clear")
 
 
 class Core:
@@ -265,19 +178,37 @@ class Core:
             await self.desk.retry_forget(user_id)
         except Exception as error:  # noqa: BLE001 - retried again later
             logger.error("finishing a pending forget failed: %s", type(error).__name__)
-        if text.startswith("diary:"):
+        if text.startswith("diary:field:"):  # an edit: Rasa's form, started with a pause
             return await self.desk.button(user_id, text)
+        if text.startswith("diary:"):
+            left = [] if text.startswith(_STAYS) else await self._leave_forms(user_id)
+            drawn = await self.desk.button(user_id, text)
+            return drawn if isinstance(drawn, str) else [*left, *drawn]
         quick = re.match(r"^/note(?:@\w+)?\s+(.+)$", text, re.DOTALL)
         if quick:
             return await self.desk.quick_note(user_id, quick.group(1).strip())
         screen = self._data_screen(text)
-        if screen:  # /notes, /export, /forget: the diary's own screens, Rasa not needed
-            return await self.desk.data_screen(user_id, screen)
-        if not text.startswith("/") and self.forget_requests.asks(text):
+        if not screen and not text.startswith("/") and self.forget_requests.asks(text):
             # "delete everything" in any state, a form included: only ever the
             # confirmation, never a file and never the form's next answer.
-            return await self.desk.data_screen(user_id, "/forget_me")
+            screen = "/forget_me"
+        if screen:  # /notes, /export, /forget: the diary's own screens, Rasa not needed
+            left = [] if screen in ("/forget_me", CLEAR_CHAT) else await self._leave_forms(user_id)
+            return [*left, *await self.desk.data_screen(user_id, screen)]
         return None  # an ordinary message: nothing asked of the store (an edit is Rasa's form)
+
+    async def _leave_forms(self, user_id: str) -> list[Reply]:
+        """A diary screen takes the person elsewhere: a form in progress is paused first, as
+        for a typed command (answers kept, "Carry on" offered; an edit ends, nothing changed),
+        so the next typed words are not taken as its answer.  Nothing in progress: nothing
+        said.  Rasa down or slow: the screen is drawn anyway (it needs only the store)."""
+        try:
+            messages = await within(self.engine.handle(user_id, "/pause", {"switch": True}),
+                                    min(self.engine_timeout, 2.0))
+        except Exception as error:  # noqa: BLE001 - the screen must not depend on the engine
+            logger.error("pausing before a diary screen failed: %s", type(error).__name__)
+            return []
+        return [self._to_reply(m) for m in messages if m.get("text") or m.get("buttons")]
 
     def _data_screen(self, text: str) -> Optional[str]:
         """The payload of /notes, /export or /forget (typed, or a button's payload); else None."""
@@ -322,7 +253,7 @@ class Core:
         if name in self.engine.intents and name not in {"restart", "session_start", "back"}:
             # A forged payload may carry entities no button has (deeply nested JSON made
             # Rasa fail with a RecursionError): the intent goes on without them.
-            return text[:MAX_TEXT] if _button_entities(match.group(2)) else f"/{name}"
+            return text[:MAX_TEXT] if button_entities(match.group(2)) else f"/{name}"
         # An unknown command or a forged payload: let NLU read it as words.
         return text.lstrip("/")[:MAX_TEXT] or "/nlu_fallback"
 

@@ -76,7 +76,7 @@ def test_delete_everything_mid_form_only_asks_and_the_form_waits(real, form: str
 @pytest.mark.parametrize("words", ["he deleted everything off my phone", "he told me to delete everything",
                                    "should I delete his messages", "how do I remove a tracker"])
 def test_mentions_that_are_not_a_request_are_not_read_as_one(words: str) -> None:
-    from bot.core import ForgetRequests
+    from bot.messages import ForgetRequests
 
     assert not ForgetRequests.from_file().asks(words)
 
@@ -84,6 +84,6 @@ def test_mentions_that_are_not_a_request_are_not_read_as_one(words: str) -> None
 @pytest.mark.parametrize("words", [*DELETE_REQUESTS, "I want to erase my log", "remove my notes please",
                                    "dеlete everything"])  # a Cyrillic "е"
 def test_requests_to_delete_are_read_as_one(words: str) -> None:
-    from bot.core import ForgetRequests
+    from bot.messages import ForgetRequests
 
     assert ForgetRequests.from_file().asks(words)

@@ -48,6 +48,8 @@ class WordsEngine:
                      "buttons": [{"title": "Check the warning signs", "payload": "/start_check"}]}]
         if text == "bye":
             return [{"text": GOODBYE}]
+        if text == "/pause":  # no form in progress: Rasa has nothing to say
+            return []
         return [{"text": "I see."}]
 
     async def reset(self, user_id: str) -> None: ...

@@ -116,7 +116,8 @@ async def test_notes_and_export_work_with_the_engine_down(bot: Bot) -> None:
     assert "he waited outside my work again" in pdf
     # the export button's payload works the same way
     assert len(await export(bot, "u1", "/export_notes")) == 2
-    assert bot.engine.seen == []  # the engine was never needed
+    # the engine was never needed: only asked to pause a form in progress first, which failed
+    assert set(bot.engine.seen) <= {"/pause"}
 
 
 async def test_forget_asks_first_then_deletes_with_the_engine_down(bot: Bot) -> None:
@@ -138,7 +139,7 @@ async def test_forget_asks_first_then_deletes_with_the_engine_down(bot: Bot) -> 
     assert gone[0].text.startswith("Deleted everything: 1 notes, 1 attachments")
     assert bot.rows("u1") == {"notes": 0, "attachments": 0, "answers": 0}
     assert bot.engine.forgotten == ["u1"]
-    assert bot.engine.seen == []
+    assert set(bot.engine.seen) <= {"/pause"}
 
 
 async def test_forget_deletes_the_log_even_when_the_conversation_cannot_be(tmp_path: Path) -> None:

@@ -88,3 +88,38 @@ def test_a_question_while_the_note_waits_is_answered_and_carry_on_still_works(re
     answer = joined(real.ask(user, "what is a stalking protection order?"))
     assert "Stalking Protection Order" in answer or "protection order" in answer.lower(), answer
     assert "What happened?" in joined(real.ask(user, "/resume"))
+
+
+def _open_edit(real: RealBot, user: str, field: str) -> int:
+    """A saved note, and the edit of its ``field`` started (Rasa's edit form asks for the value)."""
+    real.ask(user, "/start")
+    real.ask(user, "/note he waited outside the gym")
+    listing = real.ask(user, "/notes")
+    opened = next(p for p in payloads(listing) if p.startswith("diary:open:"))
+    note_id = int(opened.rsplit(":", 1)[1])
+    asked = real.ask(user, f"diary:field:{note_id}:{field}")
+    assert "/stop" in payloads(asked), joined(asked)  # its Cancel: the form waits for the value
+    return note_id
+
+
+@pytest.mark.parametrize("screen", ["/notes", "/export", "diary:page:0"])
+def test_a_diary_screen_ends_an_edit_so_the_next_words_change_nothing(real: RealBot, screen: str) -> None:
+    user = f"edit-{uuid.uuid4().hex[:8]}"
+    note_id = _open_edit(real, user, "what_happened")
+    left = joined(real.ask(user, screen))
+    assert "nothing was changed" in left, left
+    after = joined(real.ask(user, "this must not become the note"))
+    assert "Updated" not in after, after
+    opened = joined(real.ask(user, f"diary:open:{note_id}"))
+    assert "he waited outside the gym" in opened and "this must not become" not in opened
+
+
+def test_a_diary_screen_pauses_a_note_in_progress_and_carry_on_keeps_it(real: RealBot) -> None:
+    user = f"note-{uuid.uuid4().hex[:8]}"
+    real.ask(user, "/start")
+    real.ask(user, "/note")
+    real.ask(user, "yesterday at 5pm")
+    real.ask(user, "outside the gym")
+    replies = real.ask(user, "/notes")
+    assert "/resume" in payloads(replies) and "Your log is empty" in joined(replies), joined(replies)
+    assert "What happened?" in joined(real.ask(user, "/resume"))

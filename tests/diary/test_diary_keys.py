@@ -45,7 +45,7 @@ class StandInEngine:
     async def start(self) -> None: ...
 
     async def handle(self, user_id: str, text: str, metadata: Optional[dict[str, Any]] = None) -> list[Any]:
-        return [{"text": "ok"}]
+        return [] if text == "/pause" else [{"text": "ok"}]  # no form in progress: nothing to pause
 
     async def reset(self, user_id: str) -> None: ...
 
