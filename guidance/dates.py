@@ -42,6 +42,7 @@ from guidance.when import (
     dates_file,
     local_time,
     local_zone,
+    respell,
 )
 
 
@@ -100,7 +101,7 @@ def read_when(text: str, now: Optional[datetime] = None) -> Optional[When]:
     """
     zone, rewrites = date_config()
     now = (now or current_time(zone)).astimezone(zone)
-    cleaned = re.sub(r"\s+", " ", text.strip().lower()).strip(" .!?,")
+    cleaned = respell(re.sub(r"\s+", " ", text.strip().lower()).strip(" .!?,"))
     if not cleaned:
         return None
     if NOW.match(cleaned):
@@ -162,7 +163,7 @@ def find_when(text: str, now: Optional[datetime] = None) -> Optional[When]:
     """
     zone, _ = date_config()
     now = (now or current_time(zone)).astimezone(zone)
-    cleaned = re.sub(r"\s+", " ", text.lower())
+    cleaned = respell(re.sub(r"\s+", " ", text.lower()))
     if NOW_INSIDE.search(cleaned) or FUTURE_WORDS.search(cleaned):
         return None
     try:

@@ -79,6 +79,20 @@ def date_config() -> tuple[ZoneInfo, list[tuple[re.Pattern[str], str]]]:
     return ZoneInfo(raw["timezone"]), rewrites
 
 
+@lru_cache(maxsize=1)
+def _spellings() -> tuple[re.Pattern[str], dict[str, str]]:
+    table = {str(k).lower(): str(v) for k, v in (dates_file().get("spellings") or {}).items()}
+    words = "|".join(sorted(map(re.escape, table), key=len, reverse=True)) or "(?!)"
+    return re.compile(rf"(?<![\w'])(?:{words})(?![\w'])", re.IGNORECASE), table
+
+
+def respell(text: str) -> str:
+    """``text`` with the time words people type on a phone spelt out ("last nite" ->
+    "last night", "2day" -> "today"; the list is ``spellings`` in data/dates.yml)."""
+    pattern, table = _spellings()
+    return pattern.sub(lambda m: table[m.group(0).lower()], text)
+
+
 def local_zone() -> ZoneInfo:
     return date_config()[0]
 

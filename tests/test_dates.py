@@ -84,6 +84,13 @@ CASES = [
     ("around 11ish last night", THU_2330, uk(2026, 11, 25, 23), "about", "Wed 25 Nov, about 23:00"),
     ("3 days ago", THU_2330, uk(2026, 11, 23), "date", "Mon 23 Nov, time not given"),
     ("the day before yesterday", THU_2330, uk(2026, 11, 24), "date", "Tue 24 Nov, time not given"),
+    # typed on a phone: "last nite about 11" was read as this morning's 11:00, said back
+    ("last nite about 11", THU_2330, uk(2026, 11, 25, 23), "about", "Wed 25 Nov, about 23:00"),
+    ("lastnight at 11pm", THU_2330, uk(2026, 11, 25, 23), "exact", "Wed 25 Nov, 23:00"),
+    ("yday", THU_2330, uk(2026, 11, 25), "date", "Wed 25 Nov, time not given"),
+    ("tonite at 11pm", FRI_0030, uk(2026, 11, 26, 23), "exact", "Thu 26 Nov, 23:00"),
+    ("this mornin around 8", THU_2330, uk(2026, 11, 26, 8), "about", "Thu 26 Nov, about 08:00"),
+    ("2 hrs ago", THU_2330, uk(2026, 11, 26, 21, 30), "about", "Thu 26 Nov, about 21:30"),
 ]
 
 

@@ -27,6 +27,8 @@ SIGNS = ["sign_fixated", "sign_obsessive", "sign_unwanted", "sign_repeated"]
     ("can i report it without him finding out", "nlu_fallback", True),
     ("will he find out", None, True),
     ("do i need to keep the messages", "deny", True),
+    ("is it ok to put the street name", "nlu_fallback", True),
+    ("would that count as stalking", None, True),
     # a note's answer without its subject is not a question
     ("was there again at 5", None, False),
     ("did the same thing as last week", None, False),
