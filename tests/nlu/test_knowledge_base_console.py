@@ -6,11 +6,24 @@ mean ..." buttons, one of which answers; gibberish gets "I don't know" and the h
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
-from tests.conftest import JsonlChat
+from tests.conftest import JsonlChat, require_model
 
 pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JsonlChat]:
+    """This module's own console and diary: a place chosen here (Scotland) is saved with the
+    person's data and must not change the answers other modules' console tests expect."""
+    require_model()
+    session = JsonlChat(tmp_path_factory.mktemp("kb-console") / "stderr.log")
+    yield session
+    code, _ = session.close()
+    assert code == 0
 
 
 def test_a_knowledge_base_question_then_more(chat: JsonlChat) -> None:

@@ -79,8 +79,3 @@ class AnswersMixin(StoreBase):
                 .execution_options(synchronize_session=False)
             )
             return bool(result.rowcount)
-
-    def answer_holders(self, name: str) -> set[str]:
-        """The pseudonyms (``user_key``) of the users who have an answer ``name`` saved."""
-        with self._sessions() as session:
-            return set(session.scalars(select(AnswerRow.user_key).where(AnswerRow.name == name)))
