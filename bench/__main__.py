@@ -10,6 +10,13 @@ when the NLU evaluation ran).  Progress goes to stderr.
 """
 from __future__ import annotations
 
+# ruff: noqa: E402 - the thread settings below must come before numpy is imported
+import os
+
+# As the bot sets it (bot/__main__.py), before numpy is imported: one BLAS thread.
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
 import argparse
 import asyncio
 import sys
