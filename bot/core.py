@@ -184,7 +184,7 @@ class Core:
             left = [] if text.startswith(_STAYS) else await self._leave_forms(user_id)
             drawn = await self.desk.button(user_id, text)
             return drawn if isinstance(drawn, str) else [*left, *drawn]
-        quick = re.match(r"^/note(?:@\w+)?\s+(.+)$", text, re.DOTALL)
+        quick = _QUICK_NOTE.match(text)
         if quick:
             return await self.desk.quick_note(user_id, quick.group(1).strip())
         screen = self._data_screen(text)

@@ -67,6 +67,12 @@ class NoteSchema:
         return tuple(f.name for f in self.fields if f.type == "text")
 
     @property
+    def typed_fields(self) -> tuple[str, ...]:
+        """The fields whose value is typed (the time and the free text), in order: what the
+        edit of a saved note changes (the kind is chosen by buttons)."""
+        return tuple(f.name for f in self.fields if f.type in ("when", "text"))
+
+    @property
     def steps(self) -> tuple[Field, ...]:
         """The fields the note form asks for, in order (one step each)."""
         return tuple(f for f in self.fields if f.step)

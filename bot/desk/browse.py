@@ -8,10 +8,10 @@ is changed by buttons alone.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
-from datetime import datetime
 from typing import Any, Optional, Union
 
 from bot.desk.base import EDITABLE, PAGE_SIZE, DeskBase, logger
@@ -19,10 +19,10 @@ from bot.diary.store import MAX_FIELD_CHARS, DiaryLimitError, Note
 from bot.replies import Button, Reply
 from guidance.dates import saved_as
 from guidance.note_schema import schema
-from guidance.when import PRECISIONS, When, local_zone
+from guidance.when import When, local_zone
 
 #: The fields the edit form changes (nlu/actions/edit.py): the time and the free text.
-FORM_FIELDS = tuple(f.name for f in schema().fields if f.type in ("when", "text"))
+FORM_FIELDS = schema().typed_fields
 
 
 class BrowseScreen(DeskBase):
@@ -109,9 +109,10 @@ class BrowseScreen(DeskBase):
         return "/edit_note" + json.dumps({"edit_note_id": str(note_id), "edit_field": field})
 
     async def update_from_edit(self, user_id: str, request: dict[str, Any]) -> list[Reply]:
-        """Rasa's edit form is done: ``{"op": "update_field", "id", "field", "value", "precision"}``
-        (a time: ISO, its precision, and the other reading of an ambiguous one).  The store
-        changes the note only if it is the user's; the note is shown again, the time as read."""
+        """Rasa's edit form is done: ``{"op": "update_field", "id", "field", "value"}`` (a time
+        as ``When.to_slot`` writes it, with ``alternative``, the other reading of an ambiguous
+        one).  The store changes the note only if it is the user's; the note is shown again,
+        the time as read."""
         field, note_id = str(request.get("field")), str(request.get("id"))
         if field not in FORM_FIELDS or not re.fullmatch(r"\d{1,12}", note_id):
             logger.warning("an edit request named no editable field")
@@ -120,10 +121,11 @@ class BrowseScreen(DeskBase):
         read: Optional[When] = None
         try:
             if schema().field(field).type == "when":
-                other = request.get("alternative")
-                read = When(datetime.fromisoformat(str(value)), self._precision(request.get("precision")),
-                            datetime.fromisoformat(str(other)) if other else None,
-                            self._precision(request.get("alternative_precision")) if other else None)
+                read = When.from_slot(str(value))
+                if request.get("alternative"):
+                    other = When.from_slot(str(request["alternative"]))
+                    read = dataclasses.replace(read, alternative=other.at,
+                                               alternative_precision=other.precision)
                 value = read.at
             note = await self._run(self.store.update_field, user_id, int(note_id), field, value,
                                    None if read is None or read.precision == "exact" else read.precision)
@@ -136,10 +138,6 @@ class BrowseScreen(DeskBase):
             return [Reply(self._t("not_found"))]
         done = self._t("edit_done") + (f" {saved_as(read)}" if read else "")  # the time as read
         return [Reply(done), *await self.open(user_id, int(note_id))]
-
-    @staticmethod
-    def _precision(value: Any) -> str:
-        return str(value) if value in PRECISIONS else "exact"
 
     async def set_kind(self, user_id: str, note_id: int, kind: str) -> list[Reply]:
         if kind not in self.copy["kinds"]:

@@ -168,10 +168,13 @@ class RuleBook:
                     sentence_vetoes = self._vetoes_for(whole, [])
                 if not any(v.covers(rule) for v in sentence_vetoes):
                     return rule
-        message = " ".join(" ".join(clauses) for clauses in sentences)
+        message: str | None = None
         for rule in rules:  # "scope: message": the whole message, read as one (a bare "scared")
-            if rule.scope == "message" and rule.search(message) \
-                    and not any(v.covers(rule) for v in self._vetoes_for(message, [])):
+            if rule.scope != "message":
+                continue
+            if message is None:
+                message = " ".join(" ".join(clauses) for clauses in sentences)
+            if rule.search(message) and not any(v.covers(rule) for v in self._vetoes_for(message, [])):
                 return rule
         return None
 

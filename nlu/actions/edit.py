@@ -32,7 +32,7 @@ NOTE_ID, FIELD, VALUE = "edit_note_id", "edit_field", "edit_value"
 PROBLEM, OTHER = "edit_problem", "edit_other"
 EDIT_SLOTS = (NOTE_ID, FIELD, VALUE, PROBLEM, OTHER)
 #: The fields this form changes: the time and the free-text ones (the kind has buttons).
-FIELDS = tuple(f.name for f in schema().fields if f.type in ("when", "text"))
+FIELDS = schema().typed_fields
 WHEN_FIELDS = frozenset(f.name for f in schema().fields if f.type == "when")
 #: Why an answer was not taken -> the copy that says so (data/diary_copy.yml).
 PROBLEMS = {"future": "date_future", "unclear": "date_unclear", "too_long": "field_too_long"}
@@ -163,15 +163,11 @@ class ActionUpdateNote(Action):
             dispatcher.utter_message(text=diary_copy("edit_cancelled"))
             return reset
         note_id, field = found
-        request: dict[str, Any] = {"op": "update_field", "id": note_id, "field": field,
-                                   "value": str(value), "precision": None}
-        if field in WHEN_FIELDS:
-            when = When.from_slot(str(value))
-            request.update(value=when.at.isoformat(), precision=when.precision)
-            other = tracker.get_slot(OTHER)
-            if other:
-                alternative = When.from_slot(str(other))
-                request.update(alternative=alternative.at.isoformat(),
-                               alternative_precision=alternative.precision)
+        # A time goes as the slot holds it (When.to_slot: "ISO" or "ISO|precision"), with the
+        # other reading of an ambiguous one; the desk reads both back with When.from_slot.
+        request: dict[str, Any] = {"op": "update_field", "id": note_id, "field": field, "value": str(value)}
+        other = tracker.get_slot(OTHER)
+        if field in WHEN_FIELDS and other:
+            request["alternative"] = str(other)
         dispatcher.utter_message(json_message={"diary": request})
         return reset

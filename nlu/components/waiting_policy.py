@@ -55,13 +55,10 @@ class WaitingFormPolicy(Policy):
         if tracker.active_loop_name or not tracker.get_slot(WAITING_SLOT):
             return self._prediction(probabilities)
         intent = (tracker.latest_message.intent or {}).get("name") if tracker.latest_message else None
-        if action == ACTION_LISTEN_NAME and intent in self.config["answer_intents"]:
+        if intent not in self.config["answer_intents"]:
+            return self._prediction(probabilities)
+        if action == ACTION_LISTEN_NAME:  # such a message: the form's buttons again
             probabilities[domain.index_for_action(PAUSE_ACTION)] = 1.0
-        elif action == PAUSE_ACTION and self._answered_by_me(tracker):
+        elif action == PAUSE_ACTION:  # and then wait for the person (this policy's choice ran)
             probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
         return self._prediction(probabilities)
-
-    def _answered_by_me(self, tracker: DialogueStateTracker) -> bool:
-        """The pause action just ran for a message of ``answer_intents`` (this policy's choice)."""
-        intent = (tracker.latest_message.intent or {}).get("name") if tracker.latest_message else None
-        return intent in self.config["answer_intents"]

@@ -136,12 +136,11 @@ async def test_the_edit_forms_request_saves_the_field_and_shows_the_note(store: 
     note = store.add_note("alice", _fields("he followed me"))
     bot = Bot(store, EchoEngine())
     replies = await bot.desk.execute("alice", {"op": "update_field", "id": note.id, "field": "witnesses",
-                                               "value": "my neighbour Sam", "precision": None})
+                                               "value": "my neighbour Sam"})
     assert replies[0].text == "✅ Updated." and "Witnesses: my neighbour Sam" in replies[1].text
     assert getattr(store.get_note("alice", note.id), "witnesses", None) == "my neighbour Sam"
     at = (datetime.now(timezone.utc) - timedelta(days=2)).replace(hour=18, minute=30, second=0, microsecond=0)
-    when = {"op": "update_field", "id": note.id, "field": "occurred_at", "value": at.isoformat(),
-            "precision": "about"}
+    when = {"op": "update_field", "id": note.id, "field": "occurred_at", "value": When(at, "about").to_slot()}
     replies = await bot.desk.execute("alice", when)
     assert replies[0].text == f"✅ Updated. {saved_as(When(at, 'about'))}"  # the time as read
     assert "about" in replies[0].text

@@ -109,7 +109,7 @@ class AttachmentsMixin(StoreBase):
         try:
             with self._sessions.begin() as session:
                 if new_note is not None:
-                    row = self._new_note_row(user_key, new_note, now)
+                    row, _ = self._new_note_row(user_key, new_note, now)
                     session.add(row)
                     session.flush()
                 else:

@@ -171,8 +171,10 @@ class StoreBase:
     def _owned_note(self, session: Session, user_key: str, note_id: int) -> NoteRow | None:
         return session.scalar(select(NoteRow).where(NoteRow.id == note_id, NoteRow.user_key == user_key))
 
-    def _new_note_row(self, user_key: str, fields: NoteFields, now: datetime) -> NoteRow:
-        """A checked, encrypted row for a new note, with its text rows (not yet added to a session)."""
+    def _new_note_row(self, user_key: str, fields: NoteFields, now: datetime
+                      ) -> tuple[NoteRow, dict[str, Any]]:
+        """A checked, encrypted row for a new note, with its text rows (not yet added to a
+        session), and the checked texts in clear (what the caller may give back)."""
         occurred_at = check_datetime("occurred_at", fields.occurred_at)
         kind = check_kind(fields.kind)
         texts = {name: check_text(name, getattr(fields, name)) for name in TEXT_FIELDS}
@@ -186,4 +188,4 @@ class StoreBase:
         )
         row.texts = [NoteTextRow(name=name, value_enc=self._enc(value))
                      for name, value in texts.items() if value is not None]
-        return row
+        return row, texts

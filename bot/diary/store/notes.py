@@ -10,7 +10,7 @@ from bot.diary.errors import DiaryValueError
 from bot.diary.models import AttachmentRow, NoteRow, NoteTextRow, utcnow
 from bot.diary.store.base import StoreBase
 from bot.diary.store.checks import check_datetime, check_kind, check_page, check_precision, check_text
-from bot.diary.store.records import EDITABLE_FIELDS, TEXT_FIELDS, Note, NoteFields
+from bot.diary.store.records import EDITABLE_FIELDS, Note, NoteFields
 
 
 class NotesMixin(StoreBase):
@@ -19,17 +19,14 @@ class NotesMixin(StoreBase):
     def add_note(self, user_id: str | int, fields: NoteFields) -> Note:
         """Save a new note, whole or not at all."""
         user_key = self._uk(user_id)
-        occurred_at = check_datetime("occurred_at", fields.occurred_at)
-        kind = check_kind(fields.kind)
-        texts: dict[str, Any] = {name: check_text(name, getattr(fields, name)) for name in TEXT_FIELDS}
         now = utcnow()
-        row = self._new_note_row(user_key, fields, now)
+        row, texts = self._new_note_row(user_key, fields, now)  # checked once, there
         with self._sessions.begin() as session:
             session.add(row)
             session.flush()
             note_id = row.id
-        return Note(id=note_id, occurred_at=occurred_at, created_at=now, updated_at=now, kind=kind, **texts,
-                    time_precision=row.time_precision)
+        return Note(id=note_id, occurred_at=row.occurred_at, created_at=now, updated_at=now, kind=row.kind,
+                    **texts, time_precision=row.time_precision)
 
     def list_notes(self, user_id: str | int, offset: int = 0, limit: int = 5) -> tuple[list[Note], int]:
         """A page of the user's notes, the most recent incident first, and how many there are."""
