@@ -83,6 +83,20 @@ def test_the_words_that_paused_it_stay_on_offer_after_a_bare_skip(real: RealBot)
     assert f"What happened: {ALARM}" in joined(replies), joined(replies)
 
 
+def test_hold_on_while_the_note_waits_is_a_pause_and_keeps_the_words_on_offer(real: RealBot) -> None:
+    user = paused_note(real)
+    replies = real.ask(user, "hold on")
+    text = joined(replies)
+    assert "I've paused your note" in text or "paused" in text.lower(), text
+    assert "is waiting where we left it" not in text, text
+    real.ask(user, "/keep_in_note")  # the words that paused it, never "hold on"
+    for answer in ["/deny"] * 6:
+        replies = real.ask(user, answer)
+    review = joined(replies)
+    assert f"What happened: {ALARM}" in review, review
+    assert "hold on" not in review, review
+
+
 def test_a_question_while_the_note_waits_is_answered_and_carry_on_still_works(real: RealBot) -> None:
     user = paused_note(real)
     answer = joined(real.ask(user, "what is a stalking protection order?"))

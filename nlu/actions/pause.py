@@ -88,7 +88,10 @@ class ActionPauseForm(Action):
         # A form already waits and the person typed on, as if answering its step
         # (nlu/components/waiting_policy.py): the words may be kept in the note too.
         typed = str((tracker.latest_message or {}).get("text") or "")
-        waiting = not guard and not switch and active not in FORMS and form in FORMS
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        # "hold on" again while the form waits is a pause, not an answer to keep.
+        waiting = not guard and not switch and intent != "pause" and active not in FORMS \
+            and form in FORMS
         if waiting and typed and not typed.startswith("/") and forms.read_answer(typed) is None \
                 and not SKIP_WORDS.match(typed):  # words of substance; "skip", "no" are not kept
             words = typed[:MAX_FIELD_CHARS]
