@@ -12,6 +12,11 @@ through Rasa's ``Agent``, as the bot does, and each question ends one of three w
   (or, once it offers them, "did you mean...");
 * **confident wrong**: any other prediction: the bot answers a different question.
 
+Of the "not sure" ones, the report also counts those whose "did you mean" buttons (the
+exact labels ``action_did_you_mean`` offers, :func:`nlu.actions.faq.offers`) include a
+right answer: one tap from it.  "Right or offered" adds them to the right ones; "I don't
+know" counts those offered no button at all.
+
 Also reported: whether a right answer was among the top three (what a "did you mean"
 could offer), per topic, the most frequent wrong pairs, whether the safety guard (which
 runs before the NLU) fires on the question, and any question that is also a training
@@ -122,18 +127,26 @@ async def _parse_all(texts: list[str], model: Path) -> list[dict[str, Any]]:
 def evaluate(parsed: list[dict[str, Any]], items: list[dict[str, Any]],
              topics: dict[str, dict[str, Any]], guard: Any = None) -> dict[str, Any]:
     """The figures, from one parse per item (kept apart from the model so it can be tested)."""
+    from nlu.actions.faq import offers
+
     rows = []
     for item, parse in zip(items, parsed, strict=True):
         predicted, confidence, top3 = prediction(parse)
+        result = outcome(predicted, item["topic"], topics)
+        offered = offers(parse) if result == "not_sure" else []
         rows.append({
             "text": item["text"], "topic": item["topic"], "source": item["source"],
             "predicted": predicted, "confidence": round(confidence, 3),
-            "outcome": outcome(predicted, item["topic"], topics),
+            "outcome": result,
             "right_in_top3": bool(accepted(item["topic"], topics) & set(top3)),
+            "offered": offered,
+            "right_offered": bool(accepted(item["topic"], topics) & set(offered)),
             "guard_fires": bool(guard.match(item["text"])) if guard is not None else None,
         })
     total = len(rows)
     counts = Counter(r["outcome"] for r in rows)
+    reached = counts["right"] + sum(r["right_offered"] for r in rows)
+    dont_know = sum(r["outcome"] == "not_sure" and not r["offered"] for r in rows)
     per_topic = []
     for topic in topics:
         mine = [r for r in rows if r["topic"] == topic]
@@ -153,6 +166,8 @@ def evaluate(parsed: list[dict[str, Any]], items: list[dict[str, Any]],
         "not_sure_rate": round(counts["not_sure"] / total, 4) if total else 0.0,
         "confident_wrong_rate": round(counts["wrong"] / total, 4) if total else 0.0,
         "right_in_top3_rate": round(sum(r["right_in_top3"] for r in rows) / total, 4) if total else 0.0,
+        "right_or_offered_rate": round(reached / total, 4) if total else 0.0,
+        "dont_know_rate": round(dont_know / total, 4) if total else 0.0,
         "answerable_today": {
             "questions": len(answerable),
             "accuracy": round(sum(r["outcome"] == "right" for r in answerable) / len(answerable), 4)
@@ -209,7 +224,8 @@ def run(model: Path = MODEL) -> dict[str, Any]:
 def headline(x: dict[str, Any]) -> str:
     return (f"external set ({x['questions']} real questions, {x['topics']} topics): right topic "
             f"{x['accuracy']:.3f}, not sure {x['not_sure_rate']:.3f}, confident wrong "
-            f"{x['confident_wrong_rate']:.3f}")
+            f"{x['confident_wrong_rate']:.3f}; right or offered in \"did you mean\" "
+            f"{x.get('right_or_offered_rate', 0):.3f}")
 
 
 def markdown(x: dict[str, Any]) -> list[str]:
@@ -229,15 +245,19 @@ def markdown(x: dict[str, Any]) -> list[str]:
     add("- **right topic**: the prediction answers the question's topic;")
     add("- **not sure**: `nlu_fallback` (low confidence, or the top two too close): the bot says it is "
         "not sure (a \"did you mean\" when it offers one);")
-    add("- **confident wrong**: any other prediction: an answer to a different question.")
+    add("- **confident wrong**: any other prediction: an answer to a different question;")
+    add("- **right or offered**: right, or not sure with a right answer among the \"did you mean\" "
+        "buttons the bot shows (one tap from it); **I don't know**: not sure and no button offered "
+        "(the bot says so and gives the helpline).")
     add("")
     rows = [["all questions", x["questions"], f"{x['accuracy']:.3f}", f"{x['not_sure_rate']:.3f}",
-             f"{x['confident_wrong_rate']:.3f}", f"{x['right_in_top3_rate']:.3f}"]]
+             f"{x['confident_wrong_rate']:.3f}", f"{x.get('right_or_offered_rate', 0):.3f}",
+             f"{x.get('dont_know_rate', 0):.3f}", f"{x['right_in_top3_rate']:.3f}"]]
     a = x.get("answerable_today") or {}
     rows.append(["topics the bot has an answer for today", a.get("questions"),
-                 f"{a.get('accuracy', 0):.3f}", "", "", ""])
+                 f"{a.get('accuracy', 0):.3f}", "", "", "", "", ""])
     out.extend(md_table(["questions", "count", "right topic", "not sure", "confident wrong",
-                         "right in top 3"], rows))
+                         "right or offered", "I don't know", "right in top 3"], rows))
     add("")
     add(f"The safety guard (which runs before the NLU) fires on {x.get('guard_fires')} of these questions.")
     add("")

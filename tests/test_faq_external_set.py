@@ -53,6 +53,7 @@ def test_no_question_is_a_training_example() -> None:
 def test_the_scoring_tells_right_from_not_sure_from_confidently_wrong() -> None:
     items = [{"text": "a", "topic": "clares_law", "source": "s"},
              {"text": "b", "topic": "clares_law", "source": "s"},
+             {"text": "e", "topic": "clares_law", "source": "s"},
              {"text": "c", "topic": "civil_orders", "source": "s"},
              {"text": "d", "topic": "reporting", "source": "s"}]
     parsed = [
@@ -61,13 +62,22 @@ def test_the_scoring_tells_right_from_not_sure_from_confidently_wrong() -> None:
          "response_selector": {"faq": {"response": {"intent_response_key": "faq/clares_law"}}}},
         {"intent": {"name": "nlu_fallback", "confidence": 0.4},
          "intent_ranking": [{"name": "nlu_fallback"}, {"name": "ask_law"}]},
+        # not sure, and "did you mean" offers the right answer: one tap from it
+        {"intent": {"name": "nlu_fallback", "confidence": 0.4},
+         "intent_ranking": [{"name": "nlu_fallback"}, {"name": "faq", "confidence": 0.6}],
+         "response_selector": {"faq": {"ranking": [
+             {"intent_response_key": "faq/civil_orders", "confidence": 0.5},
+             {"intent_response_key": "faq/clares_law", "confidence": 0.4}]}}},
         {"intent": {"name": "ask_spo", "confidence": 0.8}, "intent_ranking": [{"name": "ask_spo"}]},
         {"intent": {"name": "ask_report", "confidence": 0.7},
          "intent_ranking": [{"name": "ask_report"}, {"name": "ask_record"}]},
     ]
     result = faq_eval.evaluate(parsed, items, TOPICS)
-    assert [r["outcome"] for r in result["rows"]] == ["right", "not_sure", "wrong", "right"]
-    assert (result["accuracy"], result["not_sure_rate"], result["confident_wrong_rate"]) == (0.5, 0.25, 0.25)
+    assert [r["outcome"] for r in result["rows"]] == ["right", "not_sure", "not_sure", "wrong", "right"]
+    assert (result["accuracy"], result["not_sure_rate"], result["confident_wrong_rate"]) == (0.4, 0.4, 0.2)
+    # the first "not sure" offers no button ("I don't know"); the second offers the right answer
+    assert [r["offered"] for r in result["rows"][1:3]] == [[], ["faq/civil_orders", "faq/clares_law"]]
+    assert (result["right_or_offered_rate"], result["dont_know_rate"]) == (0.6, 0.2)
     assert result["wrong_pairs"] == [{"topic": "civil_orders", "predicted": "ask_spo", "count": 1}]
 
 
