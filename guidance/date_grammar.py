@@ -48,12 +48,14 @@ _DAY_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 _CLOCK = re.compile(
     r"(?P<lead>\b(?:at|about|around|round|by|from|approx\.?|approximately|roughly|after|before|till|"
-    r"until|gone|just\s+after|just\s+before)\s+)?"
+    r"until|gone|just\s+after|just\s+before|more\s+like|closer\s+to|nearer|nearly|almost)\s+)?"
     r"(?<![\d/\-.:])(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*"
     r"(?P<ap>a\.?m\.?|p\.?m\.?)?(?P<oc>\s*o'?\s*clock)?(?P<ish>\s*-?ish)?(?![\d/:]|\.\d)")
 _HALF_PAST = re.compile(r"\b(?P<q>half|quarter)\s+(?P<rel>past|to)\s+(?P<h>\d{1,2}|"
                         + "|".join(k for k in NUMBERS if " " not in k and k not in ("a", "an", "few"))
-                        + r")\b|\bhalf\s+(?P<h2>\d{1,2})\b")
+                        + r")\b|\bhalf\s+(?P<h2>\d{1,2}|"
+                        + "|".join(k for k in NUMBERS if " " not in k and k not in ("a", "an", "few"))
+                        + r")\b")
 _NOON = re.compile(r"\b(?P<w>midday|noon|midnight)\b")
 _PART_ALONE = re.compile(r"\b(?:in\s+the\s+|at\s+|during\s+the\s+)?" + _PART + r"\b")
 AGO = re.compile(r"\b(?P<n>\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
@@ -243,7 +245,7 @@ def _find_time(text: str, found: Found, spans: list[tuple[int, int]], strict: bo
         spans.append(part.span())
 
 
-def _hour_readings(found: Found) -> list[tuple[int, bool]]:
+def hour_readings(found: Found) -> list[tuple[int, bool]]:
     """The 24-hour clock readings of the hour said, best first, with the day offset
     (+1: after midnight of a named night) folded into hours >= 24."""
     h = found.hour
@@ -281,7 +283,7 @@ def _combine(found: Found, now: datetime, zone: ZoneInfo, hedged: bool) -> Optio
     day_given = found.day is not None
     day = found.day or now.date()
     if found.hour is not None:
-        readings = _hour_readings(found)
+        readings = hour_readings(found)
         moments = [local_time(day, hour, found.minute, zone) for hour, _ in readings]
         precision = "about" if hedged else "exact"
         if not day_given:

@@ -28,6 +28,7 @@ from guidance.date_grammar import (
     NOW_INSIDE,
     NUMBERS,
     find,
+    hour_readings,
     is_hedged,
     resolve,
 )
@@ -182,6 +183,55 @@ def find_when(text: str, now: Optional[datetime] = None) -> Optional[When]:
         return when
     except FutureDate:
         return None
+
+
+# Words that leave a message only a time ("it was more like half 10", "no, about 10").
+_TIME_FILLER = frozenset(
+    "it was is its it's more like about around roughly actually no not sorry i think mean meant "
+    "the time at that than nearer closer to nearly almost maybe probably earlier later ish or so "
+    "oh wait hang on just before after gone".split())
+
+
+def names_only_a_time(text: str, now: Optional[datetime] = None) -> bool:
+    """Whether ``text`` says a clock time and nothing else ("more like half 10": yes; "he came
+    back at 11": no, it says what happened)."""
+    zone, _ = date_config()
+    now = (now or current_time(zone)).astimezone(zone)
+    cleaned = respell(re.sub(r"\s+", " ", text.strip().lower()).strip(" .!?,"))
+    found = find(cleaned, now, strict=False)
+    if found.hour is None:
+        return False
+    rest = cleaned
+    for start, end in sorted(found.spans, reverse=True):
+        rest = rest[:start] + " " + rest[end:]
+    return all(word in _TIME_FILLER for word in re.findall(r"[a-z']+", rest))
+
+
+def read_time_correction(text: str, before: When, now: Optional[datetime] = None) -> Optional[When]:
+    """A correction of the time of ``before``: "more like half 10" after "last night about 11".
+
+    A clock time said alone keeps ``before``'s day and takes the reading of the hour nearest
+    to ``before`` (22:30, not 10:30, for a night at 23:00; across midnight too); words that
+    name a day are read afresh (:func:`read_when`).  None when the words name no time.
+    Raises :class:`FutureDate` for a time in the future.
+    """
+    zone, _ = date_config()
+    now = (now or current_time(zone)).astimezone(zone)
+    cleaned = respell(re.sub(r"\s+", " ", text.strip().lower()).strip(" .!?,"))
+    if not cleaned or NOW.match(cleaned) or AGO.search(cleaned) or HALF_HOUR_AGO.search(cleaned):
+        return read_when(text, now)
+    found = find(cleaned, now, strict=False)
+    if found.day is not None or found.night_base is not None or found.hour is None:
+        return read_when(text, now)
+    old = before.at.astimezone(zone)
+    precision = "about" if is_hedged(cleaned) else "exact"
+    candidates = [local_time(old.date() + timedelta(days=shift), hour % 24, found.minute, zone)
+                  + timedelta(days=hour // 24)
+                  for hour, _ in hour_readings(found) for shift in (-1, 0, 1)]
+    best = min(candidates, key=lambda c: abs((c - old).total_seconds()))
+    if best > now + FUTURE_TOLERANCE:
+        raise FutureDate(cleaned)
+    return When(best, precision)
 
 
 # ---------------------------------------------------------------------------- showing back

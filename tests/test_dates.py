@@ -26,7 +26,7 @@ from bot.desk import DiaryDesk
 from bot.diary.crypto import Cipher
 from bot.diary.export import export_csv, export_pdf
 from bot.diary.store import DiaryStore, NoteFields, migrate
-from guidance.dates import echo, find_when, read_when, saved_as
+from guidance.dates import echo, find_when, names_only_a_time, read_time_correction, read_when, saved_as
 from guidance.facts import Facts
 from guidance.when import FutureDate, When
 from tests.hardening.conftest import RealBot, real_bot
@@ -147,6 +147,41 @@ def test_an_hour_without_am_or_pm_on_a_past_day_is_checked() -> None:
     when = read("yesterday at 8", THU_2330)
     assert when.at == uk(2026, 11, 25, 8) and when.alternative == uk(2026, 11, 25, 20)
     assert "Wed 25 Nov, 20:00" in saved_as(when, THU_2330)
+
+
+# ------------------------------ a time corrected in passing: (before, words, now) -> echo
+TIME_CORRECTIONS = [
+    # the day already given is kept; the hour is the reading nearest the time it corrects
+    ("last night about 11", "it was more like half 10", THU_2330, "Wed 25 Nov, about 22:30"),
+    ("last night about 11", "half ten", THU_2330, "Wed 25 Nov, 22:30"),
+    ("last night about 11", "10:30", THU_2330, "Wed 25 Nov, 22:30"),
+    ("last night about 11", "quarter to 11", THU_2330, "Wed 25 Nov, 22:45"),
+    ("last night about 11", "more like 1am", THU_2330, "Thu 26 Nov, about 01:00"),  # after midnight
+    ("this morning around 8", "half 7", THU_2330, "Thu 26 Nov, 07:30"),
+    ("this morning around 8", "more like 9", THU_2330, "Thu 26 Nov, about 09:00"),
+    # words that name a day are read afresh
+    ("last night about 11", "on tuesday at 9pm", THU_2330, "Tue 24 Nov, 21:00"),
+]
+
+
+@pytest.mark.parametrize(("first", "words", "now", "shown"), TIME_CORRECTIONS)
+def test_a_time_corrected_alone_keeps_the_day_it_corrects(first: str, words: str, now: datetime,
+                                                         shown: str) -> None:
+    when = read_time_correction(words, read(first, now), now)
+    assert when is not None and echo(when, now) == shown
+
+
+def test_a_corrected_time_still_to_come_is_refused() -> None:
+    with pytest.raises(FutureDate):  # 11:45 tonight has not happened at 23:30
+        read_time_correction("11:45pm", read("today at 11pm", THU_2330), THU_2330)
+
+
+@pytest.mark.parametrize(("text", "only"), [
+    ("it was more like half 10", True), ("no, about 10", True), ("10ish", True),
+    ("he came back at 11", False), ("he followed me for 2 hours", False), ("my colleague saw him", False),
+])
+def test_only_a_time_is_read_as_a_time_correction(text: str, only: bool) -> None:
+    assert names_only_a_time(text, THU_2330) is only
 
 
 def test_the_echo_the_note_form_shows() -> None:

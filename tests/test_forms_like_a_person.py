@@ -157,6 +157,24 @@ def test_a_correction_goes_to_the_field_it_corrects(real: RealBot, form: str, st
         assert "yes to 2 of" in end or "yes to 2" in end, end
 
 
+def test_a_time_corrected_in_passing_keeps_its_day_and_is_said_back(real: RealBot) -> None:
+    user = new_user()
+    real.ask(user, "/note")
+    assert "Saved as" in joined(real.ask(user, "last night about 11"))
+    real.ask(user, "outside my flat")
+    replies = real.ask(user, "wait, actually it was more like half 10")  # at "what happened?"
+    text = joined(replies)
+    said = re.search(r'I\'ve changed "When" to: (\w{3} \d{1,2} \w{3}), about 22:30', text)
+    assert said, text
+    assert "What happened?" in text.split("Got it", 1)[1]  # the same step asked again
+    real.ask(user, "he sat in his car and flashed his lights")
+    for _ in range(6):  # how, appearance, witnesses, feelings, evidence, police reference
+        replies = real.ask(user, "/deny")
+    review = joined(replies)
+    assert f"When: {said.group(1)}, about 22:30" in review, review
+    assert "more like half 10" not in review and "What happened: he sat in his car" in review
+
+
 # -- the examples people met (issue 12) ---------------------------------------------------------
 def test_the_examples_of_the_issue(real: RealBot) -> None:
     user = new_user()

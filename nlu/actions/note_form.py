@@ -15,9 +15,9 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from guidance import copy
-from guidance.dates import echo, read_when, saved_as
+from guidance.dates import echo, names_only_a_time, read_time_correction, read_when, saved_as
 from guidance.note_schema import FALLBACK_KIND, Field
-from guidance.when import FutureDate
+from guidance.when import FutureDate, When
 from nlu.actions import domain_copy, forms
 from nlu.actions.answers import extract_behaviours
 from nlu.actions.note import (
@@ -35,6 +35,9 @@ from nlu.actions.note import (
 
 # The review's and the steps' own buttons: '/affirm{"note_step": "change"}' and the like.
 _STEP_IN_PAYLOAD = re.compile(r'"note_step"\s*:\s*"(\w+)"')
+
+# the step that asks when it happened (a time corrected in passing goes here)
+WHEN_SLOT = next(str(f.slot) for f in NOTE.steps if f.type == "when")
 
 
 def _already_read(value: Any, tracker: Tracker) -> bool:
@@ -97,15 +100,19 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
         if body is None:
             return None, text
         field = forms.note_field_of(body)
+        if field is None and names_only_a_time(body):  # "wait, more like half 10"
+            field = WHEN_SLOT
         if field is None or field == slot or field not in NOTE_SLOTS:
             return None, body if field == slot else text
         kind_of_field = NOTE.by_slot(field).type
         if kind_of_field == "kind":  # chosen with its buttons, not corrected in passing
             return None, text
         if kind_of_field == "when":
-            try:
-                when = read_when(body)
-            except FutureDate:
+            before = tracker.get_slot(field)
+            try:  # a time alone keeps the day already given ("more like half 10": 22:30 that night)
+                when = (read_time_correction(body, When.from_slot(before)) if before
+                        else read_when(body))
+            except (FutureDate, ValueError):
                 when = None
             if when is None:
                 return None, text
