@@ -175,6 +175,26 @@ def test_a_time_corrected_in_passing_keeps_its_day_and_is_said_back(real: RealBo
     assert "more like half 10" not in review and "What happened: he sat in his car" in review
 
 
+# -- another request typed inside a form: offered, the form waits ------------------------------
+@pytest.mark.parametrize(("start", "words", "offered", "asked"), [
+    (["/check"], "i want to write down what happened", "/note", "1 of 4"),
+    (["/risk"], "i want to write down what happened", "/note", "Question 1 of 11"),
+    (["/note", "yesterday at 5pm"], "can i see my notes", "/notes", "Where did it happen?"),
+])
+def test_another_request_inside_a_form_is_offered_and_the_step_asked_again(
+        real: RealBot, start: list[str], words: str, offered: str, asked: str) -> None:
+    user = new_user()
+    for said in start:
+        real.ask(user, said)
+    replies = real.ask(user, words)
+    text = joined(replies)
+    assert "something else" in text and offered in payloads(replies), text
+    assert asked in text.split("something else", 1)[1] and "not sure I know the answer" not in text
+    if offered == "/note":  # pressed: the form waits behind the note, its answers kept
+        pressed = joined(real.ask(user, offered))
+        assert "I've paused" in pressed and "When did it happen?" in pressed, pressed
+
+
 # -- the examples people met (issue 12) ---------------------------------------------------------
 def test_the_examples_of_the_issue(real: RealBot) -> None:
     user = new_user()

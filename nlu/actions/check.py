@@ -120,7 +120,8 @@ class ValidateFourCheckForm(domain_copy.PauseFirst, forms.StopFirst, FormValidat
             return {slot: answer}
         if intent == "emergency":  # Rasa reads danger where the guard did not: 999 first
             dispatcher.utter_message(text=copy.text("danger_reminder"))
-        if not _answer_aside(dispatcher, tracker, domain, slot, text, intent, confidence):
+        if not _answer_aside(dispatcher, tracker, domain, slot, text, intent, confidence) and \
+                not forms.offer_other_request(dispatcher, tracker, intent, confidence):
             dispatcher.utter_message(text=copy.text("not_understood_answer"))
         return {slot: None}
 
@@ -174,7 +175,8 @@ class ValidateFourCheckForm(domain_copy.PauseFirst, forms.StopFirst, FormValidat
             return {"behaviours": merged, "behaviours_done": "yes"}
         if says_done(text) or (intent == "deny" and confidence >= 0.5):
             return {"behaviours": chosen, "behaviours_done": "yes"}
-        if not _answer_aside(dispatcher, tracker, domain, "behaviours_done", text, intent, confidence):
+        if not _answer_aside(dispatcher, tracker, domain, "behaviours_done", text, intent, confidence) \
+                and not forms.offer_other_request(dispatcher, tracker, intent, confidence):
             dispatcher.utter_message(text=copy.text("not_understood_behaviours"))
         return {"behaviours_done": None}
 

@@ -126,12 +126,40 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, domain: 
         answer = domain_copy.domain_response(domain, domain_copy.QUESTION_RESPONSES[intent])
         dispatcher.utter_message(text=str(answer.get("text", "")),
                                  buttons=domain_copy.link_buttons(answer))
+    elif offer_other_request(dispatcher, tracker, intent, confidence):
+        return  # "can I see my notes": the request offered; the form asks its step again
     else:
         dispatcher.utter_message(text=copy.text("form_question_unknown"))
     dispatcher.utter_message(text=back)
 
 
 # -- stop -------------------------------------------------------------------------------------
+# A form's answer read as another request only this sure of it.
+OTHER_REQUEST_CONFIDENCE = 0.6
+
+
+def offer_other_request(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str],
+                        confidence: float) -> bool:
+    """An answer that is a request to do something else ("i want to write down what happened"
+    in the check): that request offered as a button, the form waiting; True if offered.
+
+    The button is the command's own payload: pressing it puts the form on hold first, as a
+    typed command does (bot/core.py), so nothing answered so far is lost."""
+    offered = (copy.entry("other_request").get("custom") or {}).get(intent or "")
+    if not offered or confidence < OTHER_REQUEST_CONFIDENCE or \
+            FORM_OF_START.get(str(intent)) == (tracker.active_loop or {}).get("name"):
+        return False
+    names = copy.entry("form_names").get("custom") or {}
+    form = str(names.get((tracker.active_loop or {}).get("name") or "", "this"))
+    dispatcher.utter_message(text=copy.text("other_request", form=form),
+                             buttons=[{"title": str(offered["title"]), "payload": str(offered["payload"])}])
+    return True
+
+
+# A request that starts a form, and that form (offering it again inside itself says nothing).
+FORM_OF_START = {"start_check": "four_check_form", "start_risk": "risk_form", "record_incident": "note_form"}
+
+
 def means_stop(text: str, intent: Optional[str], confidence: float) -> bool:
     """Leave the form: the exact words, or a short stop request with no story in it."""
     words = clean(text)

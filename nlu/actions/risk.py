@@ -74,7 +74,8 @@ class ValidateRiskForm(domain_copy.PauseFirst, forms.StopFirst, FormValidationAc
             return {slot: None}
         if intent == "emergency":  # Rasa reads danger where the guard did not: 999 first
             dispatcher.utter_message(text=copy.text("danger_reminder"))
-        dispatcher.utter_message(text=risk_copy()["not_understood"])
+        if not forms.offer_other_request(dispatcher, tracker, intent, confidence):
+            dispatcher.utter_message(text=risk_copy()["not_understood"])
         return {slot: None}
 
     @staticmethod
