@@ -175,6 +175,19 @@ def test_a_time_corrected_in_passing_keeps_its_day_and_is_said_back(real: RealBo
     assert "more like half 10" not in review and "What happened: he sat in his car" in review
 
 
+def test_a_place_is_not_answered_with_the_danger_line_but_danger_now_still_is(real: RealBot) -> None:
+    user = new_user()
+    real.ask(user, "/note")
+    real.ask(user, "yesterday at 5pm")
+    text = joined(real.ask(user, "outside my flat"))  # the NLU alone reads it as danger
+    assert "What happened?" in text and "999" not in text, text
+    user = new_user()
+    real.ask(user, "/note")
+    real.ask(user, "yesterday at 5pm")
+    alert = real.ask(user, "he is outside my flat right now")  # the guard: 999 first
+    assert alert[0].text == FACTS.alert_reply("danger")
+
+
 # -- another request typed inside a form: offered, the form waits ------------------------------
 @pytest.mark.parametrize(("start", "words", "offered", "asked"), [
     (["/check"], "i want to write down what happened", "/note", "1 of 4"),

@@ -38,6 +38,8 @@ _STEP_IN_PAYLOAD = re.compile(r'"note_step"\s*:\s*"(\w+)"')
 
 # the step that asks when it happened (a time corrected in passing goes here)
 WHEN_SLOT = next(str(f.slot) for f in NOTE.steps if f.type == "when")
+# the step that asks where it happened
+PLACE_SLOT = "note_where"  # (data/note.yml; without such a step, nothing changes)
 
 
 def _already_read(value: Any, tracker: Tracker) -> bool:
@@ -147,9 +149,11 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
         if len(text) > MAX_FIELD_CHARS:
             dispatcher.utter_message(text=copy.text("note_too_long", limit=MAX_FIELD_CHARS))
             return {slot: None}
-        if intent == "emergency":
+        if intent == "emergency" and slot != PLACE_SLOT:
             # The bot's guard catches danger now before this; here the words are
-            # kept as written (a note describes what happened) with the 999 line.
+            # kept as written (a note describes what happened) with the 999 line.  Not
+            # for the place: "outside my flat" answers "where did it happen?" (the NLU
+            # reads it as danger, 0.89); the guard has already read the words.
             dispatcher.utter_message(text=copy.text("note_danger_reminder"))
         return {slot: text}
 
