@@ -136,7 +136,7 @@ async def test_forget_asks_first_then_deletes_with_the_engine_down(bot: Bot) -> 
     assert bot.rows("u1")["notes"] == 1
     await bot.ask("u1", "/forget")
     gone = await bot.ask("u1", "diary:forget_yes")
-    assert gone[0].text.startswith("Deleted everything: 1 notes, 1 attachments")
+    assert gone[0].text.startswith("Deleted everything: 1 note, 1 attachment")
     assert bot.rows("u1") == {"notes": 0, "attachments": 0, "answers": 0}
     assert bot.engine.forgotten == ["u1"]
     assert set(bot.engine.seen) <= {"/pause"}
@@ -150,7 +150,7 @@ async def test_forget_deletes_the_log_even_when_the_conversation_cannot_be(tmp_p
         assert bot.rows("u1")["notes"] == 1
         replies = await bot.ask("u1", "diary:forget_yes")
         assert replies and all(r.text for r in replies)
-        assert "1 notes" in replies[0].text  # what was deleted is said, not just "something went wrong"
+        assert "1 note," in replies[0].text  # what was deleted is said, not just "something went wrong"
         assert bot.rows("u1") == {"notes": 0, "attachments": 0, "answers": 0}
     finally:
         bot.store.close()

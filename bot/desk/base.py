@@ -99,6 +99,11 @@ class DeskBase:
         read as a placeholder itself)."""
         return fill(self.facts.render(str(self.copy[key])), values)
 
+    def _counted(self, unit: str, count: int) -> str:
+        """``count`` with its unit, singular or plural: "1 note", "3 notes" (copy ``counted``)."""
+        one, many = self.copy["counted"][unit]
+        return f"{count} {one if count == 1 else many}"
+
     def _b(self, key: str) -> str:
         return str(self.copy["buttons"][key])
 

@@ -14,7 +14,7 @@ class ExportScreen(DeskBase):
         _, total = await self._run(self.store.list_notes, user_id, 0, 1)
         if not total:
             return [Reply(self._t("export_empty"))]
-        return [Reply(self._t("export_confirm", count=total), [
+        return [Reply(self._t("export_confirm", count=self._counted("notes", total)), [
             Button(self._b("export_yes"), "diary:export_yes"),
             Button(self._b("export_no"), "diary:export_no"),
         ])]

@@ -81,7 +81,7 @@ def test_a_failed_conversation_delete_is_said_exactly_and_finished_before_the_ne
 
     async def scenario() -> None:
         (reply,) = await desk.forget("alice")
-        assert reply.text.startswith("I deleted 2 notes, 1 attachments and 1 saved answers.")
+        assert reply.text.startswith("I deleted 2 notes, 1 attachment and 1 saved answer.")
         assert "could NOT delete our conversation history" in reply.text
         assert "Nothing of yours is left" not in reply.text
         assert store.all_notes("alice") == [] and store.get_answer("alice", "four") is None
@@ -185,7 +185,18 @@ def test_everything_of_the_user_is_deleted_when_all_works(store: DiaryStore, tmp
     conversations.down = False
     desk = DiaryDesk(store, Facts.load(), conversations.forget)
     (reply,) = asyncio.run(desk.forget("alice"))
-    assert reply.text.startswith("Deleted everything: 2 notes, 1 attachments, 1 saved answers")
+    assert reply.text.startswith("Deleted everything: 2 notes, 1 attachment, 1 saved answer")
     assert conversations.events == ["forget alice"]
     assert _rows(store, "pending_forgets") == 0 and not store.forget_pending("alice")
     assert _rows(store, "notes") == 1  # bob's
+
+
+def test_counts_are_said_in_the_singular_when_there_is_one(store: DiaryStore) -> None:
+    store.add_note("carol", NoteFields(occurred_at=NOW, what_happened="he was outside"))
+    conversations = Conversations()
+    conversations.down = False
+    desk = DiaryDesk(store, Facts.load(), conversations.forget)
+    (confirm,) = asyncio.run(desk.confirm_export("carol"))
+    assert "(1 note)" in confirm.text, confirm.text
+    (gone,) = asyncio.run(desk.forget("carol"))
+    assert gone.text.startswith("Deleted everything: 1 note, 0 attachments, 0 saved answers"), gone.text

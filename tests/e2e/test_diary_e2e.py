@@ -263,7 +263,7 @@ async def test_record_attach_browse_edit_export_and_forget(
     assert confirm.button("Yes, delete everything")["callback_data"] == "diary:forget_yes"
     gone = the(await user.choose(confirm, "Yes, delete everything",
                                  until=containing("Deleted everything")), "Deleted everything")
-    assert gone.text.startswith("Deleted everything: 3 notes, 1 attachments, ")
+    assert gone.text.startswith("Deleted everything: 3 notes, 1 attachment, ")
     assert files.rows_of(user_id) == {"notes": 0, "attachments": 0, "answers": 0}
     raw = files.raw_bytes()
     for secret in (marker.encode(), b"AB12 CDE", b"07700 900123", photo[16:80]):

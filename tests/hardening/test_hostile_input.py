@@ -260,7 +260,7 @@ def test_forged_callback_data_reaches_no_one_elses_note(real: RealBot) -> None:
     for document in exported:
         assert secret.encode() not in document.content
     real.ask(mallory, "/forget")
-    assert "Deleted everything: 1 notes" in real.texts(mallory, "diary:forget_yes")[0]
+    assert "Deleted everything: 1 note," in real.texts(mallory, "diary:forget_yes")[0]
     # Alice's note is whole and still hers
     assert store.all_notes(alice) == [note]
     opened = real.texts(alice, f"diary:open:{target}")[0]
