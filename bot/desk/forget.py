@@ -36,7 +36,8 @@ class ForgetScreen(DeskBase):
         except Exception as error:  # noqa: BLE001 - nothing was deleted: say so
             logger.error("forget failed in the store, nothing deleted: %s", type(error).__name__)
             return [Reply(f"{self._t('forget_failed')}\n\n{self.facts.help_line}")]
-        deleted = {unit: self._counted(unit, counts.get(unit, 0)) for unit in ("notes", "attachments", "answers")}
+        deleted = {unit: self._counted(unit, counts.get(unit, 0))
+                   for unit in ("notes", "attachments", "answers")}
         if await self._forget_conversation_now(user_id):
             return [Reply(self._t("forgotten", **deleted))]
         self._retry_forget_later(user_id)
