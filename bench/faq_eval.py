@@ -38,6 +38,7 @@ from typing import Any, Optional
 import yaml
 
 from bench.common import DOCS, MODEL, ROOT, log
+from bench.faq_method import pipelines_and_calibration
 
 SET_PATH = ROOT / "tests" / "data" / "faq_external.yml"
 TOPICS_PATH = ROOT / "tests" / "data" / "faq_topics.yml"
@@ -267,7 +268,7 @@ def markdown(x: dict[str, Any]) -> list[str]:
             f"topic), scored the same way before the gate: the top topic is right for {h['right']:.3f}, the "
             f"right one is in the top three for {h['top3']:.3f} (Rasa's intent scores above only see `faq`).")
         add("")
-    out.extend(_pipelines_and_calibration())
+    out.extend(pipelines_and_calibration())
     add("Per topic (\"no answer today\": none of today's intents answers it, so right is impossible "
         "until the knowledge base has it):")
     add("")
@@ -281,44 +282,6 @@ def markdown(x: dict[str, Any]) -> list[str]:
         out.extend(md_table(["topic", "answered as", "questions"],
                             [[p["topic"], p["predicted"], p["count"]] for p in x["wrong_pairs"]]))
         add("")
-    return out
-
-
-def _pipelines_and_calibration(docs: Path = DOCS) -> list[str]:
-    """How the pipeline was chosen (docs/nlu-pipelines.json) and the gate calibrated
-    (docs/gate-calibration.json, ``python -m bench.gate_calibration``), when they exist."""
-    from bench.report import md_table
-
-    out: list[str] = []
-    pipelines = docs / "nlu-pipelines.json"
-    if pipelines.exists():
-        data = json.loads(pipelines.read_text("utf-8"))
-        out += ["Pipelines compared on this set (same training data unless said; the one kept is marked):",
-                ""]
-        out += md_table(["pipeline", "right topic", "not sure", "confident wrong", "right in top 3", "kept"],
-                        [[p["pipeline"], f"{p['right']:.3f}", f"{p['not_sure']:.3f}", f"{p['wrong']:.3f}",
-                          f"{p['top3']:.3f}", "yes" if p.get("kept") else ""] for p in data["pipelines"]])
-        out += ["", str(data.get("note") or ""), ""]
-        if data.get("method"):
-            out += ["How the knowledge base and its honesty gate were built (method):", ""]
-            out += [f"- {step}" for step in data["method"]] + [""]
-    calibration = docs / "gate-calibration.json"
-    if calibration.exists():
-        c = json.loads(calibration.read_text("utf-8"))
-        chosen = c["chosen"]
-        t, m = chosen["threshold"], chosen["ambiguity_threshold"]
-        if c.get("folds"):
-            held = (f"{c['folds']} folds of each question label, seed {c['seed']}, each fold held out once "
-                    "while the NLU trained on the rest")
-        else:
-            held = (f"{c['held_out_share']:.0%} of each question label, seed {c['seed']}, "
-                    "the NLU trained on the rest")
-        out += [f"Honesty gate (TopicGate) calibrated on the training data, never on "
-                f"this set: {c['questions']} training questions held out ({held}); a confident wrong answer "
-                f"counted {c['wrong_cost']:g} times a \"not sure\". Chosen: threshold {t}, ambiguity {m} "
-                f"(on the held-out training questions: right {chosen['right']:.3f}, "
-                f"not sure {chosen['not_sure']:.3f}, "
-                f"confident wrong {chosen['wrong']:.3f}).", ""]
     return out
 
 

@@ -10,8 +10,15 @@ fit).  Compared on a validation split of the training data, the external set and
 held-out file (docs/nlu-evaluation.md), it ranked topics better than the
 ResponseSelector and trains in seconds instead of a minute and a half.
 
-The trained weights are stored as plain arrays (``.npz``) and the labels as JSON: no
-pickle is read at load time.
+Beside the sentence vectors, TF-IDF word (1-2) and character (2-4, within words)
+n-grams of the question, fitted on the knowledge base's examples, each scaled by its
+weight (``word_weight``, ``char_weight``; 0 leaves it out): names the sentence model
+reads loosely ("Clare's Law", "non-molestation", "AirTag") and misspellings then count
+too.  On five folds of the training questions and on the held-out file they ranked the
+right topic first more often (docs/nlu-evaluation.md, "Topic features").
+
+The trained weights are stored as plain arrays (``.npz``) and the labels and n-gram
+vocabularies as JSON: no pickle is read at load time.
 """
 from __future__ import annotations
 
@@ -27,6 +34,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy import sparse
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +48,7 @@ class TopicSelector(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         return {"retrieval_intent": "faq", "featurizers": [], "C": 16.0, "max_iter": 2000,
-                "ranking_length": 10, "random_state": 42}
+                "ranking_length": 10, "random_state": 42, "word_weight": 0.0, "char_weight": 0.0}
 
     @classmethod
     def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -50,7 +58,8 @@ class TopicSelector(GraphComponent):
     def __init__(self, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  weights: Optional[np.ndarray] = None, bias: Optional[np.ndarray] = None,
                  labels: Optional[List[str]] = None,
-                 responses: Optional[Dict[str, List[Dict[str, Any]]]] = None) -> None:
+                 responses: Optional[Dict[str, List[Dict[str, Any]]]] = None,
+                 ngrams: Optional[Dict[str, Any]] = None) -> None:
         self.config = config
         self.retrieval_intent = str(config["retrieval_intent"])
         self._model_storage = model_storage
@@ -58,9 +67,23 @@ class TopicSelector(GraphComponent):
         self.weights, self.bias = weights, bias
         self.labels = labels or []
         self.responses = responses or {}
+        # analyzer name -> fitted TfidfVectorizer (only those with a weight above 0)
+        self.ngrams: Dict[str, Any] = ngrams or {}
 
     # -- features -------------------------------------------------------------------------
-    def _vectors(self, messages: List[Message]) -> np.ndarray:
+    @staticmethod
+    def _vectorizer(analyzer: str, vocabulary: Optional[Dict[str, int]] = None) -> Any:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        if analyzer == "word":
+            return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, vocabulary=vocabulary)
+        return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2,
+                               vocabulary=vocabulary)
+
+    def _weights_of(self) -> Dict[str, float]:
+        return {name: float(self.config.get(f"{name}_weight") or 0.0) for name in ("word", "char")}
+
+    def _vectors(self, messages: List[Message]) -> Any:
         featurizers = list(self.config.get("featurizers") or []) or None
         rows = []
         for message in messages:
@@ -68,7 +91,14 @@ class TopicSelector(GraphComponent):
             vector = np.asarray(sentence.features, dtype=np.float64).reshape(-1) if sentence else np.zeros(1)
             norm = float(np.linalg.norm(vector))
             rows.append(vector / norm if norm > 0 else vector)
-        return np.vstack(rows)
+        dense = np.vstack(rows)
+        if not self.ngrams:
+            return dense
+        texts = [str(m.get(TEXT) or "") for m in messages]
+        weights = self._weights_of()
+        parts = [sparse.csr_matrix(dense)] + [vectorizer.transform(texts) * weights[name]
+                                               for name, vectorizer in sorted(self.ngrams.items())]
+        return sparse.hstack(parts).tocsr()
 
     # -- training -------------------------------------------------------------------------
     def train(self, training_data: TrainingData) -> Resource:
@@ -80,6 +110,9 @@ class TopicSelector(GraphComponent):
             logger.debug("TopicSelector: no examples of '%s'; nothing trained.", self.retrieval_intent)
             return self._resource
         keys = [str(m.get(INTENT_RESPONSE_KEY)) for m in examples]
+        texts = [str(m.get(TEXT)) for m in examples]
+        self.ngrams = {name: self._vectorizer(name).fit(texts)
+                       for name, weight in self._weights_of().items() if weight > 0}
         model = LogisticRegression(C=float(self.config["C"]), max_iter=int(self.config["max_iter"]),
                                    random_state=int(self.config["random_state"]))
         model.fit(self._vectors(examples), keys)
@@ -94,9 +127,13 @@ class TopicSelector(GraphComponent):
     def persist(self) -> None:
         assert self.weights is not None and self.bias is not None
         with self._model_storage.write_to(self._resource) as directory:
-            np.savez(directory / "weights.npz", weights=self.weights, bias=self.bias)
+            idf = {f"idf_{name}": vectorizer.idf_ for name, vectorizer in self.ngrams.items()}
+            np.savez(directory / "weights.npz", weights=self.weights, bias=self.bias, **idf)
+            vocabularies = {name: {term: int(i) for term, i in vectorizer.vocabulary_.items()}
+                            for name, vectorizer in self.ngrams.items()}
             (directory / "labels.json").write_text(
-                json.dumps({"labels": self.labels, "responses": self.responses}), "utf-8")
+                json.dumps({"labels": self.labels, "responses": self.responses,
+                            "ngrams": vocabularies}), "utf-8")
 
     @classmethod
     def load(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -106,8 +143,13 @@ class TopicSelector(GraphComponent):
             with model_storage.read_from(resource) as directory:
                 arrays = np.load(directory / "weights.npz", allow_pickle=False)
                 meta = json.loads((directory / "labels.json").read_text("utf-8"))
+            ngrams = {}
+            for name, vocabulary in (meta.get("ngrams") or {}).items():
+                vectorizer = cls._vectorizer(name, vocabulary)
+                vectorizer.idf_ = arrays[f"idf_{name}"]
+                ngrams[name] = vectorizer
             return cls(config, model_storage, resource, arrays["weights"], arrays["bias"],
-                       meta["labels"], meta["responses"])
+                       meta["labels"], meta["responses"], ngrams)
         except (ValueError, FileNotFoundError, KeyError):
             logger.debug("TopicSelector: nothing stored for %s; an untrained selector.", resource.name)
             return cls(config, model_storage, resource)

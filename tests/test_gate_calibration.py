@@ -1,0 +1,31 @@
+"""The honesty gate's calibration rule (bench/gate_calibration.py, step 4): the best score
+that does not answer more questions wrongly than the gate in config.yml does."""
+from __future__ import annotations
+
+import json
+
+from bench.common import ROOT
+from bench.gate_calibration import current_gate, pick
+
+
+def row(t: float, m: float, right: float, wrong: float) -> dict[str, float]:
+    return {"threshold": t, "ambiguity_threshold": m, "right": right, "not_sure": round(1 - right - wrong, 4),
+            "wrong": wrong, "score": round(right - 3 * wrong, 4)}
+
+
+def test_the_top_score_is_not_chosen_when_it_answers_more_questions_wrongly() -> None:
+    table = [row(0.0, 0.3, 0.80, 0.08), row(0.55, 0.4, 0.70, 0.06), row(0.65, 0.4, 0.66, 0.05)]
+    chosen = pick(table, (0.55, 0.4))
+    assert chosen["top"] == table[0]  # 0.56 beats 0.52 ...
+    assert chosen["chosen"] == table[1]  # ... but with more confident wrong answers
+
+
+def test_a_better_pair_with_no_more_wrong_answers_is_chosen() -> None:
+    table = [row(0.5, 0.3, 0.75, 0.06), row(0.55, 0.4, 0.70, 0.06)]
+    assert pick(table, (0.55, 0.4))["chosen"] == table[0]
+
+
+def test_the_gate_in_config_is_what_the_last_calibration_chose() -> None:
+    data = json.loads((ROOT / "docs" / "gate-calibration.json").read_text("utf-8"))
+    chosen = data["chosen"]
+    assert current_gate() == (chosen["threshold"], chosen["ambiguity_threshold"])
