@@ -188,6 +188,18 @@ def test_a_place_is_not_answered_with_the_danger_line_but_danger_now_still_is(re
     assert alert[0].text == FACTS.alert_reply("danger")
 
 
+def test_no_one_saw_it_is_kept_as_an_answer_and_skip_is_a_skip(real: RealBot) -> None:
+    user = new_user()
+    for said in ["/note", "yesterday at 5pm", "outside my flat", "he sat in his car", "/deny", "/deny"]:
+        real.ask(user, said)
+    real.ask(user, "no one")  # did anyone see it?: no one did (the police can read that)
+    for said in ["skip", "nothing", "skip"]:  # feelings skipped, no evidence, no reference
+        replies = real.ask(user, said)
+    review = joined(replies)
+    assert "Witnesses: no one" in review and "Evidence kept: nothing" in review, review
+    assert "How it made me feel: (skipped)" in review
+
+
 # -- another request typed inside a form: offered, the form waits ------------------------------
 @pytest.mark.parametrize(("start", "words", "offered", "asked"), [
     (["/check"], "i want to write down what happened", "/note", "1 of 4"),

@@ -27,6 +27,10 @@ LEAVE = {"requested_slot": None, "note_review": None}
 #: An optional step's "skip" in words.
 SKIP_WORDS = re.compile(
     r"^\s*(skip|none|no|nope|nothing|n/?a|-|no one|nobody|not yet|don'?t know)\s*[.!]?\s*$", re.IGNORECASE)
+# "No one" to "did anyone see it?", "nothing" to "what evidence have you kept?": an answer the
+# police can read (kept as written), not a skipped step.
+NONE_WORDS = re.compile(r"^\s*(no ?one|no-one|nobody|none|nothing|no witnesses|no evidence)\s*[.!]?\s*$",
+                        re.IGNORECASE)
 REVIEW = "note_review"  # None, "choose" (which field to change?) or "discard" (throw it away?)
 
 

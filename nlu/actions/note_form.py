@@ -23,6 +23,7 @@ from nlu.actions.answers import extract_behaviours
 from nlu.actions.note import (
     LEAVE,
     MAX_FIELD_CHARS,
+    NONE_WORDS,
     NOTE,
     NOTE_SLOTS,
     OPTIONAL,
@@ -138,6 +139,8 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
         if handled is not None:
             return handled
         _, intent = words_and_intent(tracker)
+        if slot in OPTIONAL and NONE_WORDS.match(text):
+            return {slot: text.strip()}
         if slot in OPTIONAL and (text == "/deny" or SKIP_WORDS.match(text)):
             return {slot: SKIPPED}
         if slot not in OPTIONAL and text.strip().lower() in ("skip", "/deny"):
