@@ -32,6 +32,7 @@ RESPONSE_SPEC = "rasa.core.actions.action.RemoteAction.action_response_format_sp
 DOCS_URL = "rasa.core.actions.action.DOCS_BASE_URL"
 ALL_SUBCLASSES = "rasa.shared.utils.common.all_subclasses"
 GC_FREEZE = "gc.freeze"
+APPLIED_EVENTS = "rasa.shared.core.trackers.DialogueStateTracker.applied_events"
 
 
 def _rasa_version() -> str:
@@ -92,6 +93,12 @@ def verify() -> None:
     _expect_parameters(ALL_SUBCLASSES, _attribute(common, ALL_SUBCLASSES, "all_subclasses"), ["cls"])
     if not callable(getattr(gc, "freeze", None)):
         raise _changed(GC_FREEZE, "no longer exists")
+    import rasa.shared.core.trackers as trackers
+
+    tracker = getattr(trackers, "DialogueStateTracker", None)
+    if tracker is None:
+        raise _changed("rasa.shared.core.trackers.DialogueStateTracker", "no longer exists")
+    _expect_parameters(APPLIED_EVENTS, _attribute(tracker, APPLIED_EVENTS, "applied_events"), ["self"])
 
 
 def _mark(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -155,6 +162,35 @@ def cache_event_classes() -> None:
     common.all_subclasses = _mark(all_subclasses)
 
 
+def cache_applied_events() -> None:
+    """Every policy, at every prediction of a turn, asks the tracker for its applied events,
+    and Rasa walks the whole conversation each time (a third of the policies' time here).
+
+    The answer depends only on the tracker's events, which Rasa only appends to (or
+    replaces with a new deque): it is kept with the deque, its length and its last
+    event (held, so no identity is reused), and worked out again when any of them
+    differs.  Callers get a copy, as they got a new list before.
+    """
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    original = DialogueStateTracker.applied_events
+    if _ours(original):
+        return
+
+    def applied_events(self: Any) -> list[Any]:
+        events = self.events
+        last = events[-1] if events else None
+        kept = self.__dict__.get("_speedup_applied")
+        if kept is not None and kept[0] is events and kept[1] == len(events) and kept[2] is last:
+            return list(kept[3])
+        found = original(self)
+        self.__dict__["_speedup_applied"] = (events, len(events), last, list(found))
+        return found
+
+    originals[APPLIED_EVENTS] = original
+    DialogueStateTracker.applied_events = _mark(applied_events)
+
+
 def apply() -> None:
     """Check, then install the speed-ups once per process (before the model is loaded)."""
     global _applied
@@ -163,6 +199,7 @@ def apply() -> None:
     verify()
     validate_action_results_once()
     cache_event_classes()
+    cache_applied_events()
     _applied = True
 
 

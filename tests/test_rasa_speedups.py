@@ -19,6 +19,7 @@ from jsonschema import ValidationError  # noqa: E402
 from rasa.core.actions.action import RemoteAction  # noqa: E402
 from rasa.shared.core.events import Event  # noqa: E402
 from rasa.shared.core.slots import Slot  # noqa: E402
+from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
 
 from bot import rasa_speedups  # noqa: E402
 
@@ -37,14 +38,17 @@ def fresh(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """Rasa's originals back in place and the module not yet applied (all undone afterwards)."""
     validate = rasa_original(rasa_speedups.VALIDATE, RemoteAction.__dict__["_validate_action_result"])
     subclasses = rasa_original(rasa_speedups.ALL_SUBCLASSES, common.all_subclasses)
+    applied = rasa_original(rasa_speedups.APPLIED_EVENTS, DialogueStateTracker.applied_events)
+    assert applied.__qualname__ == "DialogueStateTracker.applied_events"
     assert validate.__qualname__ == "RemoteAction._validate_action_result"
     assert validate.__module__ == "rasa.core.actions.action"
     assert subclasses.__module__ == "rasa.shared.utils.common"
     monkeypatch.setattr(RemoteAction, "_validate_action_result", validate)
     monkeypatch.setattr(common, "all_subclasses", subclasses)
+    monkeypatch.setattr(DialogueStateTracker, "applied_events", applied)
     monkeypatch.setattr(rasa_speedups, "_applied", False)
     monkeypatch.setattr(rasa_speedups, "originals", {})
-    return {"validate": validate, "all_subclasses": subclasses}
+    return {"validate": validate, "all_subclasses": subclasses, "applied_events": applied}
 
 
 def verdict(validate: Any, result: dict[str, Any]) -> tuple[bool, str]:
@@ -54,14 +58,15 @@ def verdict(validate: Any, result: dict[str, Any]) -> tuple[bool, str]:
         return False, error.message
 
 
-def test_apply_installs_both_patches_and_keeps_rasas_originals(fresh: dict[str, Any]) -> None:
+def test_apply_installs_every_patch_and_keeps_rasas_originals(fresh: dict[str, Any]) -> None:
     rasa_speedups.apply()
     assert RemoteAction._validate_action_result is not fresh["validate"]
     assert RemoteAction._validate_action_result.__module__ == "bot.rasa_speedups"
     assert common.all_subclasses is not fresh["all_subclasses"]
     assert common.all_subclasses.__module__ == "bot.rasa_speedups"
     assert rasa_speedups.originals == {rasa_speedups.VALIDATE: fresh["validate"],
-                                       rasa_speedups.ALL_SUBCLASSES: fresh["all_subclasses"]}
+                                       rasa_speedups.ALL_SUBCLASSES: fresh["all_subclasses"],
+                                       rasa_speedups.APPLIED_EVENTS: fresh["applied_events"]}
     patched = RemoteAction._validate_action_result
     rasa_speedups.apply()  # a second call changes nothing
     assert RemoteAction._validate_action_result is patched
@@ -127,6 +132,40 @@ def test_apply_fails_loudly_when_the_response_schema_is_gone(fresh: dict[str, An
     monkeypatch.delattr(RemoteAction, "action_response_format_spec")
     with pytest.raises(RuntimeError, match=r"action_response_format_spec no longer exists in Rasa"):
         rasa_speedups.apply()
+
+
+def test_cached_applied_events_are_rasas_at_every_step(fresh: dict[str, Any]) -> None:
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionReverted,
+        ActiveLoop,
+        Restarted,
+        SlotSet,
+        UserUtteranceReverted,
+        UserUttered,
+    )
+
+    original = fresh["applied_events"]
+    rasa_speedups.apply()
+    assert rasa_speedups._ours(DialogueStateTracker.applied_events)
+    story = [ActionExecuted("action_listen"), UserUttered("hi"), ActionExecuted("utter_greet"),
+             ActionExecuted("action_listen"), UserUttered("/note"), ActionExecuted("note_form"),
+             ActiveLoop("note_form"), SlotSet("requested_slot", "note_when"), ActionExecuted("action_listen"),
+             UserUttered("yesterday"), ActionExecuted("note_form"), SlotSet("note_when", "x"),
+             ActionExecuted("action_listen"), UserUttered("oops"), UserUtteranceReverted(),
+             ActionExecuted("utter_x"), ActionReverted(), ActionExecuted("note_form"), ActiveLoop(None),
+             Restarted(), ActionExecuted("action_listen"), UserUttered("again")]
+    tracker = DialogueStateTracker("speedups", [])
+    for event in story:
+        tracker.update(event)
+        got = tracker.applied_events()
+        assert got == original(tracker) and tracker.applied_events() == got  # the first read and the kept one
+        got.append("changed by a caller")  # a caller's list is its own
+        assert tracker.applied_events() == original(tracker)
+    copy = tracker.copy()  # another tracker, another deque: its own answer
+    assert copy.applied_events() == original(copy)
+    tracker.events = tracker._create_events([ActionExecuted("action_listen")])  # replaced
+    assert tracker.applied_events() == original(tracker)
 
 
 def test_freeze_startup_objects_freezes_the_garbage_collector() -> None:
