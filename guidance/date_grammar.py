@@ -56,6 +56,13 @@ _HALF_PAST = re.compile(r"\b(?P<q>half|quarter)\s+(?P<rel>past|to)\s+(?P<h>\d{1,
                         + r")\b|\bhalf\s+(?P<h2>\d{1,2}|"
                         + "|".join(k for k in NUMBERS if " " not in k and k not in ("a", "an", "few"))
                         + r")\b")
+# "ten past 12", "20 to 9", "twenty-five past ten": only where the whole answer is a time
+# (never inside a quick note, where "5 to 10 times" is a count).
+_HOUR_WORDS = "|".join(k for k in NUMBERS if " " not in k and k not in ("a", "an", "few"))
+_MINUTE_WORDS = {"five": 5, "ten": 10, "twenty": 20, "twenty-five": 25}
+_MINUTES_PAST = re.compile(r"\b(?P<n>\d{1,2}|twenty[- ]five|five|ten|twenty)\s+(?:minutes?\s+)?"
+                           r"(?P<rel>past|to)\s+(?P<h>\d{1,2}|" + _HOUR_WORDS + r")\b"
+                           r"(?!\s*(?:times|texts|messages|calls|days|weeks|hours|minutes|mins|people))")
 _NOON = re.compile(r"\b(?P<w>midday|noon|midnight)\b")
 _PART_ALONE = re.compile(r"\b(?:in\s+the\s+|at\s+|during\s+the\s+)?" + _PART + r"\b")
 AGO = re.compile(r"\b(?P<n>\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
@@ -213,6 +220,17 @@ def _find_time(text: str, found: Found, spans: list[tuple[int, int]], strict: bo
             else:
                 found.hour, found.minute = hour - 1, 60 - minutes
         spans.append(half.span())
+    past = None if strict else next((m for m in _MINUTES_PAST.finditer(text) if free(m)), None)
+    if found.hour is None and past:
+        raw_n, raw_h = past.group("n"), past.group("h")
+        minutes = int(raw_n) if raw_n.isdigit() else _MINUTE_WORDS[re.sub(r"[- ]", "-", raw_n)]
+        hour = int(raw_h) if raw_h.isdigit() else NUMBERS.get(raw_h, 0)
+        if 0 < minutes < 60 and hour <= 23:
+            if past.group("rel") == "past":
+                found.hour, found.minute = hour, minutes
+            else:
+                found.hour, found.minute = (hour - 1) % 24, 60 - minutes
+            spans.append(past.span())
     if found.hour is None:
         for match in _CLOCK.finditer(text):
             if not free(match):

@@ -176,6 +176,21 @@ def test_a_corrected_time_still_to_come_is_refused() -> None:
         read_time_correction("11:45pm", read("today at 11pm", THU_2330), THU_2330)
 
 
+@pytest.mark.parametrize(("text", "shown"), [
+    ("last night at ten past 12", "Thu 26 Nov, 00:10"),  # the small hours after last night
+    ("twenty-five past ten last night", "Wed 25 Nov, 22:25"),
+    ("twenty five to 7 this morning", "Thu 26 Nov, 06:35"),
+    ("yesterday at 20 to 9", "Wed 25 Nov, 08:40"),  # 20:40 offered as the other reading
+])
+def test_minutes_past_or_to_an_hour_in_words(text: str, shown: str) -> None:
+    assert echo(read(text, THU_2330), THU_2330) == shown
+
+
+def test_a_count_inside_a_quick_note_is_not_a_time() -> None:
+    when = find_when("he called 5 to 10 times yesterday", THU_2330)
+    assert when is not None and when.precision == "date"  # yesterday, not 09:55
+
+
 @pytest.mark.parametrize(("text", "only"), [
     ("it was more like half 10", True), ("no, about 10", True), ("10ish", True),
     ("he came back at 11", False), ("he followed me for 2 hours", False), ("my colleague saw him", False),
