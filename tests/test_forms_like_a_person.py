@@ -220,6 +220,19 @@ def test_another_request_inside_a_form_is_offered_and_the_step_asked_again(
         assert "I've paused" in pressed and "When did it happen?" in pressed, pressed
 
 
+def test_carry_on_for_the_check_inside_a_note_says_the_check_waits(real: RealBot) -> None:
+    user = new_user()
+    for said in ["/check", "/affirm", "/note", "yesterday at 5pm"]:
+        real.ask(user, said)
+    text = joined(real.ask(user, "/resume"))  # the check's old "Carry on" button, mid-note
+    assert "The warning-signs check is waiting" in text and "Where did it happen?" in text, text
+    assert "can't be skipped" not in text
+    for said in ["outside the gym", "he stared at me"] + ["/deny"] * 6 + ["/affirm"]:
+        real.ask(user, said)
+    back = joined(real.ask(user, "carry on"))  # the note saved: the check, at its next step
+    assert "2 of 4" in back, back
+
+
 # -- the examples people met (issue 12) ---------------------------------------------------------
 def test_the_examples_of_the_issue(real: RealBot) -> None:
     user = new_user()
