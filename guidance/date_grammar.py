@@ -51,14 +51,12 @@ _CLOCK = re.compile(
     r"until|gone|just\s+after|just\s+before|more\s+like|closer\s+to|nearer|nearly|almost)\s+)?"
     r"(?<![\d/\-.:])(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*"
     r"(?P<ap>a\.?m\.?|p\.?m\.?)?(?P<oc>\s*o'?\s*clock)?(?P<ish>\s*-?ish)?(?![\d/:]|\.\d)")
-_HALF_PAST = re.compile(r"\b(?P<q>half|quarter)\s+(?P<rel>past|to)\s+(?P<h>\d{1,2}|"
-                        + "|".join(k for k in NUMBERS if " " not in k and k not in ("a", "an", "few"))
-                        + r")\b|\bhalf\s+(?P<h2>\d{1,2}|"
-                        + "|".join(k for k in NUMBERS if " " not in k and k not in ("a", "an", "few"))
-                        + r")\b")
+# An hour in words ("ten", "eleven"): the one-word numbers, not "a", "an" or "few".
+_HOUR_WORDS = "|".join(k for k in NUMBERS if " " not in k and k not in ("a", "an", "few"))
+_HALF_PAST = re.compile(r"\b(?P<q>half|quarter)\s+(?P<rel>past|to)\s+(?P<h>\d{1,2}|" + _HOUR_WORDS
+                        + r")\b|\bhalf\s+(?P<h2>\d{1,2}|" + _HOUR_WORDS + r")\b")
 # "ten past 12", "20 to 9", "twenty-five past ten": only where the whole answer is a time
 # (never inside a quick note, where "5 to 10 times" is a count).
-_HOUR_WORDS = "|".join(k for k in NUMBERS if " " not in k and k not in ("a", "an", "few"))
 _MINUTE_WORDS = {"five": 5, "ten": 10, "twenty": 20, "twenty-five": 25}
 _MINUTES_PAST = re.compile(r"\b(?P<n>\d{1,2}|twenty[- ]five|five|ten|twenty)\s+(?:minutes?\s+)?"
                            r"(?P<rel>past|to)\s+(?P<h>\d{1,2}|" + _HOUR_WORDS + r")\b"

@@ -95,6 +95,12 @@ def _checked(when: Optional[When], now: datetime, text: str) -> Optional[When]:
     return when
 
 
+def _cleaned(text: str) -> str:
+    """An answer as the readers take it: lower case, spaces squeezed, end punctuation off,
+    time words typed on a phone spelt out."""
+    return respell(re.sub(r"\s+", " ", text.strip().lower()).strip(" .!?,"))
+
+
 def read_when(text: str, now: Optional[datetime] = None) -> Optional[When]:
     """What ``text`` (an answer to "when did it happen?") names; None when it can't be read.
 
@@ -102,7 +108,7 @@ def read_when(text: str, now: Optional[datetime] = None) -> Optional[When]:
     """
     zone, rewrites = date_config()
     now = (now or current_time(zone)).astimezone(zone)
-    cleaned = respell(re.sub(r"\s+", " ", text.strip().lower()).strip(" .!?,"))
+    cleaned = _cleaned(text)
     if not cleaned:
         return None
     if NOW.match(cleaned):
@@ -197,7 +203,7 @@ def names_only_a_time(text: str, now: Optional[datetime] = None) -> bool:
     back at 11": no, it says what happened)."""
     zone, _ = date_config()
     now = (now or current_time(zone)).astimezone(zone)
-    cleaned = respell(re.sub(r"\s+", " ", text.strip().lower()).strip(" .!?,"))
+    cleaned = _cleaned(text)
     found = find(cleaned, now, strict=False)
     if found.hour is None:
         return False
@@ -217,7 +223,7 @@ def read_time_correction(text: str, before: When, now: Optional[datetime] = None
     """
     zone, _ = date_config()
     now = (now or current_time(zone)).astimezone(zone)
-    cleaned = respell(re.sub(r"\s+", " ", text.strip().lower()).strip(" .!?,"))
+    cleaned = _cleaned(text)
     if not cleaned or NOW.match(cleaned) or AGO.search(cleaned) or HALF_HOUR_AGO.search(cleaned):
         return read_when(text, now)
     found = find(cleaned, now, strict=False)

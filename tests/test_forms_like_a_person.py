@@ -220,6 +220,15 @@ def test_another_request_inside_a_form_is_offered_and_the_step_asked_again(
         assert "I've paused" in pressed and "When did it happen?" in pressed, pressed
 
 
+def test_carry_on_for_the_note_inside_a_check_says_the_note_waits(real: RealBot) -> None:
+    user = new_user()
+    for said in ["/note", "yesterday at 5pm", "/check"]:  # the note put on hold for the check
+        real.ask(user, said)
+    text = joined(real.ask(user, "/resume"))  # the note's "Carry on" button, mid-check
+    assert "Your note is waiting" in text and "Finish or stop the warning-signs check" in text, text
+    assert "1 of 4" in text and "couldn't tell" not in text
+
+
 def test_carry_on_for_the_check_inside_a_note_says_the_check_waits(real: RealBot) -> None:
     user = new_user()
     for said in ["/check", "/affirm", "/note", "yesterday at 5pm"]:

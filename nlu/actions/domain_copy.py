@@ -59,6 +59,11 @@ _PAUSE_WORDS = re.compile(
     r"i need a (minute|break))\s*[.!]*\s*$", re.IGNORECASE)
 
 
+def form_name(form: str) -> str:
+    """What a form is called in the copy ("the warning-signs check"; data/copy.yml form_names)."""
+    return str(copy.entry("form_names")["custom"].get(form, form))
+
+
 def pause_requested(tracker: Tracker) -> bool:
     """The message pauses the form: the bot's safety guard fired on it (it sends
     "/pause"), or the person said "hold on" / "pause" in so many words."""
@@ -85,6 +90,15 @@ class PauseFirst:
                   domain: dict[str, Any]) -> list[EventType]:
         if pause_requested(tracker):
             raise ActionExecutionRejection(self.name(), "paused")  # type: ignore[attr-defined]
+        active, waiting = (tracker.active_loop or {}).get("name"), tracker.get_slot("paused_form")
+        if tracker.latest_message.get("text") == "/resume" and waiting and waiting != active:
+            # "Carry on" pressed for another form that waits behind this one (a check put on
+            # hold for a note): it waits until this one is done; this step is asked again.
+            name = form_name(waiting)
+            dispatcher.utter_message(text=copy.text("other_form_waiting", waiting=name[:1].upper() + name[1:],
+                                                    form=form_name(str(active))))
+            step = tracker.get_slot("requested_slot")
+            return [SlotSet(step, None)] if step else []
         return await super().run(dispatcher, tracker, domain)  # type: ignore[misc]
 
 

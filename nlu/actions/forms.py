@@ -146,12 +146,10 @@ def offer_other_request(dispatcher: CollectingDispatcher, tracker: Tracker, inte
     The button is the command's own payload: pressing it puts the form on hold first, as a
     typed command does (bot/core.py), so nothing answered so far is lost."""
     offered = (copy.entry("other_request").get("custom") or {}).get(intent or "")
-    if not offered or confidence < OTHER_REQUEST_CONFIDENCE or \
-            FORM_OF_START.get(str(intent)) == (tracker.active_loop or {}).get("name"):
+    active = str((tracker.active_loop or {}).get("name"))
+    if not offered or confidence < OTHER_REQUEST_CONFIDENCE or FORM_OF_START.get(str(intent)) == active:
         return False
-    names = copy.entry("form_names").get("custom") or {}
-    form = str(names.get((tracker.active_loop or {}).get("name") or "", "this"))
-    dispatcher.utter_message(text=copy.text("other_request", form=form),
+    dispatcher.utter_message(text=copy.text("other_request", form=domain_copy.form_name(active)),
                              buttons=[{"title": str(offered["title"]), "payload": str(offered["payload"])}])
     return True
 

@@ -146,12 +146,6 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
         if slot not in OPTIONAL and text.strip().lower() in ("skip", "/deny"):
             dispatcher.utter_message(text=copy.text("note_empty"))
             return {slot: None}
-        waiting = tracker.get_slot("paused_form")
-        if text == "/resume" and waiting and waiting != tracker.active_loop.get("name"):
-            # "Carry on" pressed for another form that waits (the check put on hold for this note)
-            name = str((copy.entry("form_names").get("custom") or {}).get(waiting, waiting))
-            dispatcher.utter_message(text=copy.text("other_form_waiting", form=name[:1].upper() + name[1:]))
-            return {slot: None}
         if text.startswith("/") or not text.strip():
             dispatcher.utter_message(text=copy.text("note_empty"))
             return {slot: None}

@@ -54,10 +54,6 @@ def pause_buttons(form: str, keep: bool) -> list[dict[str, Any]]:
     return buttons
 
 
-def form_name(form: str) -> str:
-    return str(copy.entry("form_names")["custom"].get(form, form))
-
-
 class ActionPauseForm(Action):
     """Pause the form in progress (answers kept) and offer to carry on or stop."""
 
@@ -111,7 +107,7 @@ class ActionPauseForm(Action):
             # The bot has already sent the alert: these buttons join it, nothing else.
             dispatcher.utter_message(json_message={"pause": {"buttons": buttons}})
         else:
-            text = copy.text("form_waiting" if waiting else "safety_pause", form=form_name(form))
+            text = copy.text("form_waiting" if waiting else "safety_pause", form=domain_copy.form_name(form))
             dispatcher.utter_message(text=text, buttons=buttons)
         return events
 
