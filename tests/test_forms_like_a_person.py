@@ -236,10 +236,36 @@ def test_carry_on_for_the_check_inside_a_note_says_the_check_waits(real: RealBot
     text = joined(real.ask(user, "/resume"))  # the check's old "Carry on" button, mid-note
     assert "The warning-signs check is waiting" in text and "Where did it happen?" in text, text
     assert "can't be skipped" not in text
-    for said in ["outside the gym", "he stared at me"] + ["/deny"] * 6 + ["/affirm"]:
+    for said in ["outside the gym", "he stared at me"] + ["/deny"] * 6:
         real.ask(user, said)
-    back = joined(real.ask(user, "carry on"))  # the note saved: the check, at its next step
+    saved = real.ask(user, "/affirm")  # the note saved: the check that waits is offered again
+    text = joined(saved)
+    assert "Saved to your log" in text and "The warning-signs check is still waiting" in text, text
+    assert text.index("Saved to your log") < text.index("still waiting")
+    assert "/resume" in payloads(saved[-1:]) and "/stop" in payloads(saved[-1:])
+    back = joined(real.ask(user, "carry on"))  # the check, at its next step
     assert "2 of 4" in back, back
+
+
+def test_a_note_that_waits_behind_the_check_is_offered_when_the_check_is_done(real: RealBot) -> None:
+    user = new_user()
+    for said in ["/note", "yesterday at 5pm", "/check"]:  # the note put on hold for the check
+        real.ask(user, said)
+    replies: list[Reply] = []
+    for _, said in FORMS["check"][1]:
+        replies = real.ask(user, said)
+    text = joined(replies)
+    assert "of the 4 warning signs" in text and "Your note is still waiting" in text, text
+    assert "/resume" in payloads(replies[-1:])
+    assert "Where did it happen?" in joined(real.ask(user, "/resume"))  # its time was kept
+
+
+def test_nothing_waiting_means_no_offer_after_a_note(real: RealBot) -> None:
+    user = new_user()
+    for said in ["/note", "yesterday at 5pm", "outside the gym", "he stared at me"] + ["/deny"] * 6:
+        real.ask(user, said)
+    text = joined(real.ask(user, "/affirm"))
+    assert "Saved to your log" in text and "still waiting" not in text, text
 
 
 # -- the examples people met (issue 12) ---------------------------------------------------------

@@ -250,6 +250,7 @@ class ActionFourSummary(Action):
         answers["behaviours"] = list(tracker.get_slot("behaviours") or [])
         dispatcher.utter_message(json_message={"diary": {
             "op": "save_answers", "name": "four", "value": answers}})
+        domain_copy.offer_waiting(dispatcher, tracker, "four_check_form")
         return [SlotSet("check_done", True)]
 
 

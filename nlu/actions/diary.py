@@ -116,9 +116,10 @@ class ActionSaveNote(Action):
         reset = [SlotSet(slot, None) for slot in (*NOTE_SLOTS, "note_confirm", REVIEW)]
         if tracker.get_slot("note_confirm") != "yes":  # left before confirming
             domain_copy.utter(dispatcher, "note_stopped")
-            return reset
-        fields = note_fields(tracker.current_slot_values())
-        dispatcher.utter_message(json_message={"diary": {"op": "save_note", "fields": fields}})
+        else:
+            fields = note_fields(tracker.current_slot_values())
+            dispatcher.utter_message(json_message={"diary": {"op": "save_note", "fields": fields}})
+        domain_copy.offer_waiting(dispatcher, tracker, "note_form")
         return reset
 
 

@@ -64,6 +64,18 @@ def form_name(form: str) -> str:
     return str(copy.entry("form_names")["custom"].get(form, form))
 
 
+def offer_waiting(dispatcher: CollectingDispatcher, tracker: Tracker, finished: str) -> None:
+    """``finished`` is over (saved, done or stopped): a form that waited behind it (put on hold
+    when this one started) is offered again, so the person need not remember to say "carry on"."""
+    waiting = tracker.get_slot("paused_form")
+    names = copy.entry("form_names")["custom"]
+    if not waiting or waiting == finished or waiting not in names:
+        return
+    name = form_name(str(waiting))
+    dispatcher.utter_message(text=copy.text("form_still_waiting", waiting=name[:1].upper() + name[1:]),
+                             buttons=copy.buttons("safety_pause"))
+
+
 def pause_requested(tracker: Tracker) -> bool:
     """The message pauses the form: the bot's safety guard fired on it (it sends
     "/pause"), or the person said "hold on" / "pause" in so many words."""

@@ -149,19 +149,25 @@ class ActionUpdateNote(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         reset: list[EventType] = [SlotSet(slot, None) for slot in EDIT_SLOTS]
+        self._finish(dispatcher, tracker)
+        domain_copy.offer_waiting(dispatcher, tracker, "edit_note_form")
+        return reset
+
+    @staticmethod
+    def _finish(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         found, value = target(tracker), tracker.get_slot(VALUE)
         if found is None and not (tracker.get_slot(NOTE_ID) or tracker.get_slot(FIELD)):
             # Asked for in words ("I want to change a note"): which note is chosen in /notes.
             dispatcher.utter_message(text=diary_copy("edit_how"),
                                      buttons=[{"title": diary_copy("edit_how_button"),
                                                "payload": "/list_notes"}])
-            return reset
+            return
         if found is None:  # a payload naming no field this form changes
             dispatcher.utter_message(text=diary_copy("not_found"))
-            return reset
+            return
         if value is None:  # stopped, cancelled, or left for something else
             dispatcher.utter_message(text=diary_copy("edit_cancelled"))
-            return reset
+            return
         note_id, field = found
         # A time goes as the slot holds it (When.to_slot: "ISO" or "ISO|precision"), with the
         # other reading of an ambiguous one; the desk reads both back with When.from_slot.
@@ -170,4 +176,3 @@ class ActionUpdateNote(Action):
         if field in WHEN_FIELDS and other:
             request["alternative"] = str(other)
         dispatcher.utter_message(json_message={"diary": request})
-        return reset

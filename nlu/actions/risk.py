@@ -144,6 +144,7 @@ class ActionRiskResult(Action):
         dispatcher.utter_message(text=text, buttons=words["buttons"])
         dispatcher.utter_message(json_message={"diary": {
             "op": "save_answers", "name": "risk", "value": {**answers, "level": result.level}}})
+        domain_copy.offer_waiting(dispatcher, tracker, "risk_form")
         return []
 
 
