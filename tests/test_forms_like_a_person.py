@@ -88,6 +88,24 @@ def test_a_question_is_answered_and_the_step_asked_again(real: RealBot, form: st
     assert QUESTION[form] not in end
 
 
+# -- "carry on" typed inside a form: the step again, never an answer ----------------------------
+# Every step of the note (free text, where "carry on" was saved as the police reference), and
+# the first and last steps of the check and the self-check.
+GO_ON_STATES = [(f, s) for f, s in STATES
+                if f == "note" or s in (0, len(FORMS[f][1]) - 1)]
+
+
+@pytest.mark.parametrize(("form", "step"), GO_ON_STATES)
+def test_carry_on_inside_a_form_asks_the_step_again(real: RealBot, form: str, step: int) -> None:
+    user = new_user()
+    walk_to(real, user, form, step, "")
+    text = joined(real.ask(user, "carry on"))
+    assert "We're carrying on with" in text, text
+    assert text.rindex(mark(form, step)) > text.index("carrying on"), text
+    end = the_end(real, user, form, finish_from(real, user, form, step))
+    assert "carry on" not in end.lower(), end
+
+
 # -- "stop" inside an answer, and a real stop -------------------------------------------------
 @pytest.mark.parametrize(("form", "step"), STATES)
 def test_stop_inside_an_answer_does_not_stop(real: RealBot, form: str, step: int) -> None:
@@ -257,7 +275,18 @@ def test_a_note_that_waits_behind_the_check_is_offered_when_the_check_is_done(re
     text = joined(replies)
     assert "of the 4 warning signs" in text and "Your note is still waiting" in text, text
     assert "/resume" in payloads(replies[-1:])
-    assert "Where did it happen?" in joined(real.ask(user, "/resume"))  # its time was kept
+    assert "Where did it happen?" in joined(real.ask(user, "yes"))  # "yes" carries on; its time kept
+
+
+def test_no_to_the_offer_leaves_the_form_waiting_and_yes_later_does_not_carry_on(real: RealBot) -> None:
+    user = new_user()
+    for said in ["/note", "yesterday at 5pm", "/check"] + [a for _, a in FORMS["check"][1]]:
+        real.ask(user, said)
+    text = joined(real.ask(user, "no"))  # not now: it keeps waiting, with its buttons
+    assert "your note is waiting" in text and "Where did it happen?" not in text, text
+    text = joined(real.ask(user, "yes"))  # a later "yes" is not an answer to the offer
+    assert "your note is waiting" in text and "Where did it happen?" not in text, text
+    assert "Where did it happen?" in joined(real.ask(user, "/resume"))
 
 
 def test_nothing_waiting_means_no_offer_after_a_note(real: RealBot) -> None:

@@ -87,6 +87,23 @@ def pause_requested(tracker: Tracker) -> bool:
                 or _PAUSE_WORDS.match(text))
 
 
+# "Carry on" in so many words: short, and read as such with confidence.
+GO_ON_CONFIDENCE = 0.8
+GO_ON_MAX_WORDS = 4
+
+
+def go_on(tracker: Tracker) -> bool:
+    """The message says "carry on" / "continue" (or is the "Carry on" button, "/resume"),
+    not an answer: "he told me to carry on regardless" is longer and stays an answer."""
+    message = tracker.latest_message or {}
+    text = str(message.get("text") or "")
+    if text == "/resume":
+        return True
+    intent = message.get("intent") or {}
+    return (intent.get("name") == "resume" and float(intent.get("confidence") or 0.0) >= GO_ON_CONFIDENCE
+            and not text.startswith("/") and len(text.split()) <= GO_ON_MAX_WORDS)
+
+
 class PauseFirst:
     """Mixin for a form's validator (before ``FormValidationAction`` in the bases): a pause
     goes to the rules instead of being read as an answer.
@@ -103,13 +120,16 @@ class PauseFirst:
         if pause_requested(tracker):
             raise ActionExecutionRejection(self.name(), "paused")  # type: ignore[attr-defined]
         active, waiting = (tracker.active_loop or {}).get("name"), tracker.get_slot("paused_form")
-        if tracker.latest_message.get("text") == "/resume" and waiting and waiting != active:
-            # "Carry on" pressed for another form that waits behind this one (a check put on
-            # hold for a note): it waits until this one is done; this step is asked again.
-            name = form_name(waiting)
-            dispatcher.utter_message(text=copy.text("other_form_waiting", waiting=name[:1].upper() + name[1:],
-                                                    form=form_name(str(active))))
-            step = tracker.get_slot("requested_slot")
+        if go_on(tracker):
+            if waiting and waiting != active:
+                # "Carry on" for another form that waits behind this one (a check put on hold
+                # for a note): it waits until this one is done.
+                name = form_name(waiting)
+                dispatcher.utter_message(text=copy.text(
+                    "other_form_waiting", waiting=name[:1].upper() + name[1:], form=form_name(str(active))))
+            else:  # "carry on" with nothing else waiting: never an answer ("Police reference: carry on")
+                dispatcher.utter_message(text=copy.text("carry_on_in_form", form=form_name(str(active))))
+            step = tracker.get_slot("requested_slot")  # this step is asked again
             return [SlotSet(step, None)] if step else []
         return await super().run(dispatcher, tracker, domain)  # type: ignore[misc]
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from guidance import copy
@@ -133,6 +133,8 @@ class ActionResumeForm(Action):
         if intent == "keep_in_note" and step in KEEPABLE and words:
             events.append(SlotSet(step, str(words)[:MAX_FIELD_CHARS]))
         dispatcher.utter_message(text=copy.text("back_to_form"))
+        if intent == "affirm":  # "yes" to "carry on with it now?" (WaitingFormPolicy): no rule
+            events.append(FollowupAction(form))  # names the form, so it is asked for here
         return events
 
 

@@ -14,6 +14,10 @@ rules as before.  Rasa's rules cannot say "any of these intents while a form
 waits" without one rule per intent and form; a policy says it once.  Its priority
 is above the RulePolicy's (6), and it predicts only right after such a message
 (and ``action_listen`` after the action it chose), otherwise nothing.
+
+When a form has just ended and the bot offered the one waiting behind it ("Carry on
+with it now?"), a "yes" carries on instead (``action_resume_form``, which asks for the
+form next).
 """
 from __future__ import annotations
 
@@ -24,10 +28,12 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 PAUSE_ACTION = "action_pause_form"
+RESUME_ACTION = "action_resume_form"
 WAITING_SLOT = "paused_form"
 
 
@@ -41,7 +47,26 @@ class WaitingFormPolicy(Policy):
         return {
             "priority": 7,
             "answer_intents": ["affirm", "deny", "unsure", "explain", "emergency"],
+            # The actions that end a form and offer the one waiting behind it ("The check is
+            # still waiting with your answers. Carry on with it now?", domain_copy.offer_waiting):
+            # a "yes" right after one of them carries on.
+            "offer_after": ["action_save_note", "action_four_summary", "action_risk_result",
+                            "action_update_note"],
         }
+
+    def _just_offered(self, tracker: DialogueStateTracker) -> bool:
+        """The bot's last turn ended a form and offered the waiting one (the actions
+        between the previous message and this one)."""
+        current = False
+        for event in reversed(tracker.events):
+            if isinstance(event, UserUttered):
+                if current:
+                    return False
+                current = True
+            elif current and isinstance(event, ActionExecuted) \
+                    and event.action_name in self.config["offer_after"]:
+                return True
+        return False
 
     def train(self, training_trackers: list[TrackerWithCachedStates], domain: Domain,
               **kwargs: Any) -> Resource:
@@ -57,7 +82,10 @@ class WaitingFormPolicy(Policy):
         intent = (tracker.latest_message.intent or {}).get("name") if tracker.latest_message else None
         if intent not in self.config["answer_intents"]:
             return self._prediction(probabilities)
-        if action == ACTION_LISTEN_NAME:  # such a message: the form's buttons again
+        if action == ACTION_LISTEN_NAME and intent == "affirm" and self._just_offered(tracker):
+            # "yes" to "Carry on with it now?": carry on (the form follows, FollowupAction)
+            probabilities[domain.index_for_action(RESUME_ACTION)] = 1.0
+        elif action == ACTION_LISTEN_NAME:  # such a message: the form's buttons again
             probabilities[domain.index_for_action(PAUSE_ACTION)] = 1.0
         elif action == PAUSE_ACTION:  # and then wait for the person (this policy's choice ran)
             probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
