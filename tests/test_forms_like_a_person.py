@@ -449,3 +449,14 @@ def test_reporting_asked_inside_a_form_gets_the_route_for_where_they_are(real: R
     text = joined(real.ask(user, "how do I report it to the police?"))
     assert "Police Scotland" in text, text[-400:]
     assert "Back to the note" in text, text[-400:]
+
+
+def test_an_old_button_at_a_step_that_can_be_skipped_says_so(real: RealBot) -> None:
+    """A button of an earlier message pressed late (Telegram keeps them pressable)."""
+    user = new_user()
+    walk_to(real, user, "note", 6, "")  # "How did it make you feel" can be skipped
+    text = joined(real.ask(user, "/keep_in_note"))
+    assert "Please type your answer, or press Skip." in text and "can't be skipped" not in text, text
+    assert mark("note", 6) in text
+    walk_to(real, user := new_user(), "note", 2, "")  # "What happened?" cannot
+    assert "can't be skipped" in joined(real.ask(user, "/affirm"))

@@ -146,8 +146,9 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
         if slot not in OPTIONAL and text.strip().lower() in ("skip", "/deny"):
             dispatcher.utter_message(text=copy.text("note_empty"))
             return {slot: None}
-        if text.startswith("/") or not text.strip():
-            dispatcher.utter_message(text=copy.text("note_empty"))
+        if text.startswith("/") or not text.strip():  # a button of another question, pressed late
+            entry = "note_type_or_skip" if slot in OPTIONAL else "note_empty"
+            dispatcher.utter_message(text=copy.text(entry))
             return {slot: None}
         if len(text) > MAX_FIELD_CHARS:
             dispatcher.utter_message(text=copy.text("note_too_long", limit=MAX_FIELD_CHARS))
