@@ -40,6 +40,11 @@ _STAY_COMMANDS = frozenset({"start", "cancel"})
 _STAYS = ("diary:forget", "diary:clear")
 
 
+
+def _custom(message: BotMessage) -> dict[str, Any]:
+    custom = message.get("custom")
+    return custom if isinstance(custom, dict) else {}
+
 class Core:
     """Safety guard, command mapping, dialogue engine, and reply shaping."""
 
@@ -149,7 +154,15 @@ class Core:
             # form in progress is paused first (answers kept, "Carry on where we were"
             # offered; an edit in progress ends, nothing changed), so the form does not
             # swallow the command as an answer.
-            paused = await self.engine.handle(user_id, "/pause", {"switch": True})
+            paused = await self.engine.handle(user_id, "/pause", {"switch": True, "command": engine_text})
+            carry_on = next((found for found in (_custom(m).get("pause") for m in paused)
+                             if isinstance(found, dict) and found.get("carry_on")), None)
+            if carry_on:
+                # the command of the form in progress (/note in a note) or of the one waiting
+                # behind it: not started afresh, which would throw its answers away; the form in
+                # progress carries on at its step
+                same = bool(carry_on.get("same_form"))
+                return await self.engine.handle(user_id, "/resume", {"same_form": same})
         return [*paused, *await self.engine.handle(user_id, engine_text, {})]
 
     def _switches(self, text: str) -> bool:

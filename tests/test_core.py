@@ -88,9 +88,11 @@ async def test_commands_map_to_intents_and_start_resets() -> None:
     await core.handle("u1", "/help@StalkingHelpBot")
     assert engine.resets == ["u1"]
     # A typed command other than /start first pauses whatever form is in progress
-    # (metadata "switch"), so the form cannot take the command as an answer.
+    # (metadata "switch"), so the form cannot take the command as an answer; the command goes
+    # with it, so the form of that command is not started afresh over itself.
     assert [t for _, t, _ in engine.seen] == ["/greet", "/pause", "/start_check", "/pause", "/ask_signposts"]
-    assert [m for _, t, m in engine.seen if t == "/pause"] == [{"switch": True}, {"switch": True}]
+    assert [m for _, t, m in engine.seen if t == "/pause"] == [
+        {"switch": True, "command": "/start_check"}, {"switch": True, "command": "/ask_signposts"}]
 
 
 async def test_unknown_commands_and_forged_payloads_are_read_as_words() -> None:

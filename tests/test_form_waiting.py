@@ -137,3 +137,18 @@ def test_a_diary_screen_pauses_a_note_in_progress_and_carry_on_keeps_it(real: Re
     replies = real.ask(user, "/notes")
     assert "/resume" in payloads(replies) and "Your log is empty" in joined(replies), joined(replies)
     assert "What happened?" in joined(real.ask(user, "/resume"))
+
+
+def test_a_new_note_while_one_waits_asks_first_and_loses_nothing(real: RealBot) -> None:
+    """"/note" (or "Record what happened") while a note waits: before, a new empty note started
+    and the waiting one, with its answers, was gone unasked."""
+    user = paused_note(real)
+    replies = real.ask(user, "/note")
+    text = joined(replies)
+    assert "a note you haven't finished" in text and "When did it happen?" not in text, text
+    assert "/resume" in payloads(replies) and "/stop" in payloads(replies)
+    assert "What happened?" in joined(real.ask(user, "/resume"))  # the same note, its step
+    user = paused_note(real)
+    real.ask(user, "/record_incident")
+    assert "I haven't saved anything" in joined(real.ask(user, "/stop"))
+    assert "When did it happen?" in joined(real.ask(user, "/note"))  # now a new one

@@ -106,6 +106,33 @@ def test_carry_on_inside_a_form_asks_the_step_again(real: RealBot, form: str, st
     assert "carry on" not in end.lower(), end
 
 
+@pytest.mark.parametrize("form", ["note", "check", "risk"])
+def test_the_command_of_the_form_in_progress_carries_on_and_loses_nothing(real: RealBot, form: str) -> None:
+    """/note typed in a note (the menu's command, pressed again): before, the bot said "I've
+    paused your note: everything is kept" and then started a new, empty note."""
+    user = new_user()
+    walk_to(real, user, form, 2, "")
+    text = joined(real.ask(user, FORMS[form][0]))
+    assert "We're carrying on with" in text and mark(form, 2) in text, text
+    assert "I've paused" not in text and mark(form, 0) not in text, text
+    end = the_end(real, user, form, finish_from(real, user, form, 2))
+    if form == "note":  # the answers given before the command are in the saved note
+        assert "outside the gym" in end, end
+
+
+def test_the_command_of_the_form_in_progress_carries_on_while_another_waits(real: RealBot) -> None:
+    user = new_user()
+    for said in ["/note", "yesterday at 5pm", "/check", "/affirm"]:  # the note waits behind the check
+        real.ask(user, said)
+    text = joined(real.ask(user, "/check"))
+    assert "We're carrying on with the warning-signs check" in text and mark("check", 1) in text, text
+    text = joined(real.ask(user, "/note"))  # the waiting note's command: it still waits, not lost
+    assert "Your note is waiting" in text and mark("check", 1) in text and mark("note", 0) not in text, text
+    for _, said in FORMS["check"][1][1:]:
+        real.ask(user, said)
+    assert "Where did it happen?" in joined(real.ask(user, "/resume"))  # the note, its time kept
+
+
 # -- "stop" inside an answer, and a real stop -------------------------------------------------
 @pytest.mark.parametrize(("form", "step"), STATES)
 def test_stop_inside_an_answer_does_not_stop(real: RealBot, form: str, step: int) -> None:

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from guidance import copy
@@ -45,6 +45,12 @@ class ActionResetNote(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        if tracker.get_slot("paused_form") == "note_form" \
+                and any(tracker.get_slot(slot) not in (None, "") for slot in NOTE_SLOTS):
+            # A note waits with answers (paused by an alert, "hold on" or another form): a new
+            # note would throw them away unasked.  Carry on with it, or stop it first.
+            domain_copy.utter(dispatcher, "note_unfinished")
+            return [FollowupAction("action_listen")]
         return [SlotSet(slot, None) for slot in (*NOTE_SLOTS, "note_confirm", REVIEW)] + \
             domain_copy.clear_pause_of(tracker, "note_form")
 

@@ -121,7 +121,9 @@ class PauseFirst:
             raise ActionExecutionRejection(self.name(), "paused")  # type: ignore[attr-defined]
         active, waiting = (tracker.active_loop or {}).get("name"), tracker.get_slot("paused_form")
         if go_on(tracker):
-            if waiting and waiting != active:
+            # (the bot's "/resume" for a command of this very form, /note in a note: "carrying on")
+            same = bool(((tracker.latest_message or {}).get("metadata") or {}).get("same_form"))
+            if waiting and waiting != active and not same:
                 # "Carry on" for another form that waits behind this one (a check put on hold
                 # for a note): it waits until this one is done.
                 name = form_name(waiting)

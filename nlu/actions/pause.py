@@ -68,6 +68,19 @@ class ActionPauseForm(Action):
         switch = bool(((tracker.latest_message or {}).get("metadata") or {}).get("switch"))
         active: Optional[str] = (tracker.active_loop or {}).get("name")
         events: list[EventType] = []
+        command = str(((tracker.latest_message or {}).get("metadata") or {}).get("command") or "")
+        target = forms.FORM_OF_START.get(command.lstrip("/"))
+        if switch and target and active in FORMS and target in (active, tracker.get_slot("paused_form")):
+            # The command of the form in progress (/note in a note), or of the one waiting behind
+            # it: nothing is paused and nothing started afresh, which would throw answers away
+            # (there is one place for a waiting form).  The bot sends "/resume" instead of the
+            # command: the form in progress asks its step again (PauseFirst says which form
+            # waits).  ActiveLoop lifts the rejection the "/pause" caused.
+            step = tracker.get_slot("requested_slot")
+            carry_on = {"carry_on": True, "same_form": target == active}
+            dispatcher.utter_message(json_message={"pause": carry_on})
+            return [*([SlotSet(step, None)] if step else []), ActiveLoop(active),
+                    FollowupAction("action_listen")]
         if active in FORMS:
             step = tracker.get_slot("requested_slot")
             # The step's slot was just filled from this message's text (Rasa extracts
