@@ -260,6 +260,14 @@ def echo_when(at: datetime, precision: str = "exact", now: Optional[datetime] = 
     return fill(str(template), day=day, time=f"{local:%H:%M}")
 
 
+def short_when(at: datetime, precision: Optional[str] = None) -> str:
+    """``at`` on a list's button: "27 Nov 23:00", "27 Nov ~23:00", "24 Nov evening", "24 Nov"
+    (a time that was not given is never shown as a clock time)."""
+    local = at.astimezone(local_zone())
+    template = dates_file()["short"].get(precision if precision in PRECISIONS else "exact")
+    return fill(str(template), day=f"{local.day:02d} {local:%b}", time=f"{local:%H:%M}")
+
+
 def echo(when: When, now: Optional[datetime] = None) -> str:
     return echo_when(when.at, when.precision, now)
 

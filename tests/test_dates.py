@@ -369,3 +369,19 @@ def test_the_export_says_time_not_given(tmp_path: Path, fixed_now: datetime) -> 
     assert by_what["at the window"]["time_precision"] == "about"
 
 
+
+
+async def test_the_list_of_notes_never_shows_a_time_that_was_not_given(desk: DiaryDesk,
+                                                                       fixed_now: datetime) -> None:
+    """The log's list (/notes): "Tuesday evening" was shown as "24 Nov 19:00", a clock time
+    nobody gave; "about 23:00" as an exact 23:00."""
+    for words, what in [("Tuesday evening", "on the bus"), ("last night about 11", "at the window"),
+                        ("yesterday", "flowers left"), ("yesterday at 9:15pm", "texts")]:
+        slot = read(words, FRI_0030).to_slot()
+        await desk.save_from_form("u7", {"occurred_at": slot, "what_happened": what})
+    listing = await desk.page("u7", 0)
+    titles = [b.title for r in listing for b in r.buttons if b.payload.startswith("diary:open:")]
+    assert "24 Nov evening · on the bus" in titles, titles
+    assert "26 Nov ~23:00 · at the window" in titles, titles
+    assert "26 Nov · flowers left" in titles, titles
+    assert "26 Nov 21:15 · texts" in titles, titles

@@ -17,9 +17,9 @@ from typing import Any, Optional, Union
 from bot.desk.base import EDITABLE, PAGE_SIZE, DeskBase, logger
 from bot.diary.store import MAX_FIELD_CHARS, DiaryLimitError, Note
 from bot.replies import Button, Reply
-from guidance.dates import saved_as
+from guidance.dates import saved_as, short_when
 from guidance.note_schema import schema
-from guidance.when import When, local_zone
+from guidance.when import When
 
 #: The fields the edit form changes (nlu/actions/edit.py): the time and the free text.
 FORM_FIELDS = schema().typed_fields
@@ -42,8 +42,8 @@ class BrowseScreen(DeskBase):
         for note in notes:
             what = (self._t("unreadable_title") if note.unreadable
                     else (note.what_happened or "").replace("\n", " "))
-            shown = "%d %b" if note.time_precision == "date" else "%d %b %H:%M"  # never a made-up 00:00
-            title = f"{note.occurred_at.astimezone(local_zone()).strftime(shown)} · {what}"
+            # never a made-up 00:00, nor 19:00 for "Tuesday evening"
+            title = f"{short_when(note.occurred_at, note.time_precision)} · {what}"
             buttons.append(Button(title[:60] + ("…" if len(title) > 60 else ""), f"diary:open:{note.id}"))
         if page > 0:
             buttons.append(Button(self._b("newer"), f"diary:page:{page - 1}"))
