@@ -93,7 +93,9 @@ def step_words(key: str, log_count: int, spo: bool, place: Optional[str] = None)
     plan = risk_copy()["plan"]
     step = plan["steps"][key]
     spo_line = str(plan["spo_line"]) if spo else ""
-    log_line = fill(plan["log_line"], count=log_count) if log_count else ""
+    one, many = plan["log_units"]
+    counted = f"{log_count} {one if log_count == 1 else many}"
+    log_line = fill(plan["log_line"], count=counted) if log_count else ""
     text = fill(step["text"], log=log_line, spo=spo_line)
     where = plan_report_text(place)  # the place's own route, when the person told us
     if where and key == "report":

@@ -132,7 +132,7 @@ async def test_the_risk_result_and_questions_are_shown_filled() -> None:
 
     urgent = {slot: "no" for slot in RISK_SLOTS} | {"risk_threats": "yes"}
     shown = await _shown(ActionRiskResult(), _tracker(urgent))
-    assert "(threats of violence)" in shown[0] and "call 999" in shown[0] and not _left(shown)
+    assert "very seriously: threats of violence." in shown[0] and "call 999" in shown[0] and not _left(shown)
     several = {slot: "yes" if n < 4 else "no" for n, slot in enumerate(
         s for s in RISK_SLOTS if s not in ("risk_threats", "risk_violence", "risk_visits"))}
     shown = await _shown(ActionRiskResult(), _tracker(several))

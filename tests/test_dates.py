@@ -385,3 +385,12 @@ async def test_the_list_of_notes_never_shows_a_time_that_was_not_given(desk: Dia
     assert "26 Nov ~23:00 · at the window" in titles, titles
     assert "26 Nov · flowers left" in titles, titles
     assert "26 Nov 21:15 · texts" in titles, titles
+
+
+async def test_one_incident_is_counted_in_the_singular(desk: DiaryDesk, fixed_now: datetime) -> None:
+    slot = read("yesterday", FRI_0030).to_slot()
+    await desk.save_from_form("u8", {"occurred_at": slot, "what_happened": "x"})
+    [header] = [r.text for r in await desk.page("u8", 0)]
+    assert "Your log: 1 incident (newest first)" in header, header
+    mention = await desk.log_mention("u8")
+    assert mention is not None and "You have 1 incident in your log." in mention.text, mention

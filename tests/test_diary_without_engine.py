@@ -107,9 +107,9 @@ async def export(bot: Bot, user: str, command: str = "/export") -> list[Any]:
 async def test_notes_and_export_work_with_the_engine_down(bot: Bot) -> None:
     assert "Saved" in (await bot.ask("u1", "/note he waited outside my work again"))[0].text
     listing = await bot.ask("u1", "/notes")
-    assert "1 incidents" in listing[0].text and "page 1 of 1" in listing[0].text
+    assert "1 incident " in listing[0].text and "page 1 of 1" in listing[0].text
     assert any(p.startswith("diary:open:") for p in payloads(listing).values())
-    assert "1 incidents" in (await bot.ask("u1", "/notes@StalkingHelpBot"))[0].text
+    assert "1 incident " in (await bot.ask("u1", "/notes@StalkingHelpBot"))[0].text
     documents = await export(bot, "u1")
     assert [Path(d.filename).suffix for d in documents] == [".pdf", ".csv"]
     pdf = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(documents[0].content)).pages)

@@ -68,7 +68,7 @@ async def test_the_desk_shows_the_plan_filled(tmp_path: Path) -> None:
     await desk.handle_payload("u1", "diary:plan_done:online")
     [reply] = await desk.plan("u1")
     assert "✅ 2. Lock down your phone and accounts" in reply.text
-    assert "You have 1 incidents in your log so far." in reply.text
+    assert "You have 1 incident in your log so far." in reply.text
     assert "call 999" in reply.text and "[[" not in reply.text and "{" not in reply.text
     assert "FOUR check" not in reply.text  # both checks done: no hint
     titles = [b.title for b in reply.buttons]

@@ -51,7 +51,7 @@ class BrowseScreen(DeskBase):
             buttons.append(Button(self._b("older"), f"diary:page:{page + 1}"))
         buttons.append(Button(self._b("export"), "/export_notes"))
         buttons.extend(file_them)
-        header = self._t("list_header", total=total, page=page + 1, pages=pages)
+        header = self._t("list_header", total=self._counted("incidents", total), page=page + 1, pages=pages)
         unreadable = sum(1 for note in notes if note.unreadable)
         if unreadable:
             header += "\n" + self._unreadable_text("unreadable", unreadable)

@@ -87,4 +87,4 @@ class NotesScreen(DeskBase):
 
     async def log_mention(self, user_id: str) -> Optional[Reply]:
         _, total = await self._run(self.store.list_notes, user_id, 0, 1)
-        return Reply(self._t("log_mention", count=total)) if total else None
+        return Reply(self._t("log_mention", count=self._counted("incidents", total))) if total else None

@@ -108,7 +108,7 @@ def test_a_changed_key_is_refused_and_the_log_is_not_shown_empty(
     assert key_a not in message and key_b not in message
     assert count_notes(database_url) == 1  # nothing written, nothing deleted under the wrong key
     with core_for(database_url, tmp_path, key_a, monkeypatch) as (core, loop):
-        assert "1 incidents" in ask(core, loop, "diary:page:0")[0]  # the right key: all there
+        assert "1 incident " in ask(core, loop, "diary:page:0")[0]  # the right key: all there
 
 
 def test_a_deleted_key_file_is_not_replaced_by_a_new_key(
@@ -125,7 +125,7 @@ def test_a_deleted_key_file_is_not_replaced_by_a_new_key(
     key_file.write_bytes(backup)
     key_file.chmod(0o600)
     with core_for(database_url, tmp_path, None, monkeypatch) as (core, loop):
-        assert "1 incidents" in ask(core, loop, "diary:page:0")[0]
+        assert "1 incident " in ask(core, loop, "diary:page:0")[0]
 
 
 def test_a_database_from_before_the_key_check_gets_one(database_url: str) -> None:
@@ -166,7 +166,7 @@ def test_key_rotation_re_encrypts_everything_and_users_keep_their_notes(
         store.set_answer("bob", "four", {"fixated": "yes"})
     # new key first, old one after it: everything still reads
     with core_for(database_url, tmp_path, f"{new},{old}", monkeypatch) as (core, loop):
-        assert "1 incidents" in ask(core, loop, "diary:page:0", "bob")[0]
+        assert "1 incident " in ask(core, loop, "diary:page:0", "bob")[0]
     env = {**os.environ, "DATABASE_URL": database_url, "DIARY_KEY": f"{new}, {old}",
            "DIARY_KEY_FILE": str(tmp_path / "unused.key"), "LOG_LEVEL": "WARNING"}
     done = subprocess.run([sys.executable, "-m", "bot", "rotate-key"], cwd=ROOT, env=env,

@@ -248,7 +248,7 @@ def test_forged_callback_data_reaches_no_one_elses_note(real: RealBot) -> None:
     assert store.all_notes(alice) == [note]  # every field as Alice wrote it
     # Mallory's list, export and "forget me" hold and touch only Mallory's notes
     listing = real.ask(mallory, "diary:page:0")
-    assert "1 incidents" in listing[0].text
+    assert "1 incident " in listing[0].text
     assert all(f"diary:open:{target}" != b.payload for r in listing for b in r.buttons)
     answer = real.ask(mallory, "/export")
     confirm = [b.payload for r in answer for b in r.buttons if b.payload == "diary:export_yes"]

@@ -74,7 +74,8 @@ def test_sigkill_while_saving_loses_no_confirmed_note(tmp_path: Path) -> None:
     # restarted on the same database, the bot carries on
     chat = JsonlChat(tmp_path / "second.log", user=USER, env=child_env(tmp_path))
     try:
-        assert f"{len(kept)} incidents" in chat.texts("/notes")[0]
+        counted = f"{len(kept)} incident{'' if len(kept) == 1 else 's'} (newest first)"
+        assert counted in chat.texts("/notes")[0]
         assert chat.texts("hello")[0]
         assert chat.texts(f"/note after the restart {run}")[0].startswith("✅ Saved")
     finally:
