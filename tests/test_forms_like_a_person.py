@@ -487,3 +487,28 @@ def test_an_old_button_at_a_step_that_can_be_skipped_says_so(real: RealBot) -> N
     assert mark("note", 6) in text
     walk_to(real, user := new_user(), "note", 2, "")  # "What happened?" cannot
     assert "can't be skipped" in joined(real.ask(user, "/affirm"))
+
+
+# -- telling the story instead of answering yes or no -------------------------------------------
+def test_a_topic_told_inside_the_check_is_answered_and_the_step_asked_again(real: RealBot) -> None:
+    """"i found a tracker on my car" is no question, but the knowledge base answers it: before,
+    the check said it couldn't tell yes from no."""
+    user = new_user()
+    walk_to(real, user, "check", 0, "")
+    text = joined(real.ask(user, "i found a tracker on my car"))
+    assert "tracker" in text.lower() and "Back to the check" in text and "couldn't tell" not in text, text
+    assert text.rindex(mark("check", 0)) > text.index("Back to the check")
+
+
+@pytest.mark.parametrize("form", ["check", "risk"])
+def test_not_understood_twice_in_a_row_offers_a_way_out(real: RealBot, form: str) -> None:
+    user = new_user()
+    walk_to(real, user, form, 1, "")
+    first = joined(real.ask(user, "it started in march"))
+    assert "couldn't tell" in first and "I still can't tell" not in first, first
+    replies = real.ask(user, "we were together 3 years")
+    text = joined(replies)
+    assert "I still can't tell" in text and mark(form, 1) in text, text
+    assert "/note" in payloads(replies) and "/stop" in payloads(replies)
+    pressed = joined(real.ask(user, "/note"))  # the form waits behind the note, answers kept
+    assert "I've paused" in pressed and "When did it happen?" in pressed, pressed

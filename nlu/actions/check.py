@@ -45,8 +45,7 @@ def _answer_aside(dispatcher: CollectingDispatcher, tracker: Tracker, domain: di
     if intent == "explain":
         dispatcher.utter_message(text=copy.text(f"explain_{slot}"))
         return True
-    if forms.is_question(text, intent, confidence) or (
-            intent in forms.question_intents() and confidence >= 0.6):
+    if forms.is_question(text, intent, confidence) or forms.about_a_topic(intent, confidence):
         forms.answer_question(dispatcher, tracker, domain, copy.text("back_to_check"))
         return True
     return False
@@ -122,7 +121,7 @@ class ValidateFourCheckForm(domain_copy.PauseFirst, forms.StopFirst, FormValidat
             dispatcher.utter_message(text=copy.text("danger_reminder"))
         if not _answer_aside(dispatcher, tracker, domain, slot, text, intent, confidence) and \
                 not forms.offer_other_request(dispatcher, tracker, intent, confidence):
-            dispatcher.utter_message(text=copy.text("not_understood_answer"))
+            forms.not_understood(dispatcher, tracker, copy.text("not_understood_answer"))
         return {slot: None}
 
     async def validate_sign_fixated(self, value: Any, dispatcher: CollectingDispatcher,

@@ -32,11 +32,13 @@ from rasa_sdk.interfaces import ActionExecutionRejection
 from guidance import copy
 from guidance.advice import DEFAULT_PLACE, place_of, route
 from nlu.actions import domain_copy
+from nlu.components.topics import RETRIEVAL, selected_topic
 from nlu.components.topics import ROUTES as TOPIC_ROUTES
-from nlu.components.topics import selected_topic
 
 READING_PATH = Path(__file__).resolve().parents[2] / "data" / "form_reading.yml"
 QUESTION_CONFIDENCE = 0.5
+# A message that is not an answer, placed on a topic with at least this confidence: answered.
+TOPIC_CONFIDENCE = 0.6
 
 
 @lru_cache(maxsize=1)
@@ -65,9 +67,41 @@ def latest(tracker: Tracker) -> tuple[str, Optional[str], float]:
     return str(message.get("text") or ""), intent.get("name"), float(intent.get("confidence") or 0.0)
 
 
+def not_understood(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> None:
+    """Say ``text`` ("I couldn't tell yes or no"); the second time in a row, offer a way out
+    instead: someone telling their story rather than answering should not meet the same
+    line again and again (copy ``not_understood_again``: write a note, or stop)."""
+    if said_last_turn(tracker, text):
+        active = str((tracker.active_loop or {}).get("name"))
+        dispatcher.utter_message(text=copy.text("not_understood_again", form=domain_copy.form_name(active)),
+                                 buttons=copy.buttons("not_understood_again"))
+    else:
+        dispatcher.utter_message(text=text)
+
+
+def said_last_turn(tracker: Tracker, text: str) -> bool:
+    """The bot said ``text`` in answer to the message before this one."""
+    users = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users += 1
+            if users == 2:
+                return False
+        elif users == 1 and event.get("event") == "bot" and event.get("text") == text:
+            return True
+    return False
+
+
 # -- questions ------------------------------------------------------------------------------
 def question_intents() -> set[str]:
     return set(domain_copy.QUESTION_RESPONSES) | set(domain_copy.ROUTED)
+
+
+def about_a_topic(intent: Optional[str], confidence: float) -> bool:
+    """Not an answer, but the NLU places it on a topic it can answer: a question intent, or a
+    knowledge-base topic the honesty gate let through ("i found a tracker on my car" in the
+    middle of the check: answered, then the step again, instead of "yes or no?")."""
+    return (intent in question_intents() or intent == RETRIEVAL) and confidence >= TOPIC_CONFIDENCE
 
 
 def _retrieval_answer(tracker: Tracker, intent: Optional[str]) -> Optional[str]:

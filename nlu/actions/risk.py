@@ -69,13 +69,13 @@ class ValidateRiskForm(domain_copy.PauseFirst, forms.StopFirst, FormValidationAc
             said = INTENT_ANSWERS.get(intent or "")
         if said:
             return {slot: "unknown" if said == "unsure" else said}
-        if question or (intent in forms.question_intents() and confidence >= 0.6):
+        if question or forms.about_a_topic(intent, confidence):
             forms.answer_question(dispatcher, tracker, domain, risk_copy()["back"])
             return {slot: None}
         if intent == "emergency":  # Rasa reads danger where the guard did not: 999 first
             dispatcher.utter_message(text=copy.text("danger_reminder"))
         if not forms.offer_other_request(dispatcher, tracker, intent, confidence):
-            dispatcher.utter_message(text=risk_copy()["not_understood"])
+            forms.not_understood(dispatcher, tracker, str(risk_copy()["not_understood"]))
         return {slot: None}
 
     @staticmethod
