@@ -394,6 +394,21 @@ def test_the_time_can_be_changed_from_its_button(real: RealBot) -> None:
     assert re.search(r"Saved as \w{3} 4 Mar", joined(replies)) and mark("note", 1) in joined(replies)
 
 
+def test_a_time_alone_in_an_edit_corrects_the_notes_own_time(real: RealBot) -> None:
+    """Editing the time of a note saved as yesterday 08:00: "more like half 8" is 08:30 that
+    day (before: the last half past eight, this evening or this morning)."""
+    user = new_user()
+    real.ask(user, "/start")
+    saved = joined(real.ask(user, "/note he was at the station yesterday at 8am"))
+    day = re.search(r"Saved as (\w{3} \d{1,2} \w{3}), 08:00", saved)
+    assert day, saved
+    listing = real.ask(user, "/notes")
+    note_id = next(p for p in payloads(listing) if p.startswith("diary:open:")).rsplit(":", 1)[1]
+    real.ask(user, f"diary:field:{note_id}:occurred_at")
+    text = joined(real.ask(user, "more like half 8"))
+    assert f"Saved as {day.group(1)}, about 08:30" in text, text
+
+
 # -- item 6: where the person is ------------------------------------------------------------------
 ROUTES = {
     "west_midlands": ["Live Chat on the West Midlands Police website"],

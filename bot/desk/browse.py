@@ -17,7 +17,7 @@ from typing import Any, Optional, Union
 from bot.desk.base import EDITABLE, PAGE_SIZE, DeskBase, logger
 from bot.diary.store import MAX_FIELD_CHARS, DiaryLimitError, Note
 from bot.replies import Button, Reply
-from guidance.dates import saved_as, short_when
+from guidance.dates import read_time_correction, saved_as, short_when
 from guidance.note_schema import schema
 from guidance.when import When
 
@@ -126,6 +126,7 @@ class BrowseScreen(DeskBase):
                     other = When.from_slot(str(request["alternative"]))
                     read = dataclasses.replace(read, alternative=other.at,
                                                alternative_precision=other.precision)
+                read = await self._time_alone(user_id, int(note_id), request.get("time_alone")) or read
                 value = read.at
             note = await self._run(self.store.update_field, user_id, int(note_id), field, value,
                                    None if read is None or read.precision == "exact" else read.precision)
@@ -138,6 +139,21 @@ class BrowseScreen(DeskBase):
             return [Reply(self._t("not_found"))]
         done = self._t("edit_done") + (f" {saved_as(read)}" if read else "")  # the time as read
         return [Reply(done), *await self.open(user_id, int(note_id))]
+
+    async def _time_alone(self, user_id: str, note_id: int, said: Any) -> Optional[When]:
+        """A time given alone in an edit ("more like half 8") corrects the note's own time: its
+        day kept and the reading nearest it (08:30 after 08:00, not 20:30), as a time corrected
+        in the note's form is.  None: no such time, or it can't be read that way."""
+        if not said:
+            return None
+        note = await self._run(self.store.get_note, user_id, note_id)
+        if note is None:
+            return None
+        before = When(note.occurred_at, note.time_precision or "exact")
+        try:
+            return read_time_correction(str(said), before)
+        except ValueError:  # FutureDate included: the form's own reading stands
+            return None
 
     async def set_kind(self, user_id: str, note_id: int, kind: str) -> list[Reply]:
         if kind not in self.copy["kinds"]:

@@ -22,10 +22,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from guidance import copy
-from guidance.dates import read_when
+from guidance.dates import names_only_a_time, read_when
 from guidance.note_schema import schema
 from guidance.when import FutureDate, When
 from nlu.actions import domain_copy, forms
+
+# a time said alone is short ("more like half 8"); more is never sent on
+MAX_TIME_WORDS = 100
 
 FORM = "edit_note_form"
 NOTE_ID, FIELD, VALUE = "edit_note_id", "edit_field", "edit_value"
@@ -175,4 +178,9 @@ class ActionUpdateNote(Action):
         other = tracker.get_slot(OTHER)
         if field in WHEN_FIELDS and other:
             request["alternative"] = str(other)
+        said = str((tracker.latest_message or {}).get("text") or "")
+        if field in WHEN_FIELDS and names_only_a_time(said):
+            # "more like half 8": a time alone corrects the note's own time (its day kept, the
+            # reading nearest it), which only the desk knows; the form's reading is the fallback
+            request["time_alone"] = said[:MAX_TIME_WORDS]
         dispatcher.utter_message(json_message={"diary": request})
