@@ -38,12 +38,15 @@ _STAY_COMMANDS = frozenset({"start", "cancel"})
 # the question (after "No, keep it" the form carries on), and clearing the chat says only
 # what it removed.
 _STAYS = ("diary:forget", "diary:clear")
-
+# A confirmation's "yes" button -> what it confirms (data/diary_copy.yml typed_no).
+_CONFIRMS = {"diary:delete_yes:": "delete", "diary:forget_yes": "forget", "diary:export_yes": "export"}
+_MAX_CONFIRMING = 10_000
 
 
 def _custom(message: BotMessage) -> dict[str, Any]:
     custom = message.get("custom")
     return custom if isinstance(custom, dict) else {}
+
 
 class Core:
     """Safety guard, command mapping, dialogue engine, and reply shaping."""
@@ -60,13 +63,54 @@ class Core:
         self.background: list[asyncio.Task[Any]] = []
         self.commands = {c["command"]: c["payload"] for c in load_commands()}
         self.forget_requests = ForgetRequests.from_file()
+        #: user -> (what it confirms, the confirmation) shown in answer to their last message
+        self._confirming: dict[str, tuple[str, Reply]] = {}
 
     async def handle(self, user_id: str, text: str) -> list[Reply]:
         """Answer one user message.  Never raises; never returns an empty list."""
         text = clean_text(text)
         alert = self.guard.assess(text) if text else None
         if alert:
+            self._confirming.pop(user_id, None)
             return await self._alert(user_id, text, alert)
+        typed = self._typed_answer(user_id, text)
+        if typed:
+            return typed
+        replies = await self._replies(user_id, text)
+        self._remember_confirmation(user_id, replies)
+        return replies
+
+    def _typed_answer(self, user_id: str, text: str) -> Optional[list[Reply]]:
+        """A bare "yes" or "no" typed right after a confirmation (delete a note, delete
+        everything, send the files).  Before, either got the main menu and the person could
+        not tell what had happened.  "no" is no; a typed "yes" never deletes or sends: the
+        confirmation comes again, to be pressed."""
+        waiting = self._confirming.pop(user_id, None)
+        if waiting is None or self.desk is None:
+            return None
+        kind, confirmation = waiting
+        words = {key: {str(w).lower() for w in value} for key, value in self.desk.copy["typed_words"].items()}
+        said = re.sub(r"[\s.!]+$", "", text.strip().lower())
+        if said in words["no"]:
+            return [Reply(str(self.desk.copy["typed_no"][kind]))]
+        if said in words["yes"]:
+            self._confirming[user_id] = waiting
+            return [Reply(str(self.desk.copy["typed_yes"])), confirmation]
+        return None
+
+    def _remember_confirmation(self, user_id: str, replies: list[Reply]) -> None:
+        self._confirming.pop(user_id, None)
+        for reply in replies:
+            for button in reply.buttons:
+                payload = button.payload or ""
+                kind = next((k for prefix, k in _CONFIRMS.items() if payload.startswith(prefix)), None)
+                if kind:
+                    if len(self._confirming) >= _MAX_CONFIRMING:  # people who never wrote again
+                        self._confirming.pop(next(iter(self._confirming)))
+                    self._confirming[user_id] = (kind, reply)
+                    return
+
+    async def _replies(self, user_id: str, text: str) -> list[Reply]:
         replies: list[Reply] = []
         try:
             handled = await self._diary_first(user_id, text)

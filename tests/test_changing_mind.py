@@ -92,3 +92,24 @@ def test_requests_to_delete_are_read_as_one(words: str) -> None:
     from bot.messages import ForgetRequests
 
     assert ForgetRequests.from_file().asks(words)
+
+
+def test_yes_or_no_typed_after_a_confirmation_is_understood_and_yes_never_deletes(real) -> None:  # noqa: F811
+    """Before, a typed "no" or "yes" after "Delete everything?" got the main menu, and the
+    person could not tell whether anything had gone."""
+    person = user()
+    real.ask(person, "/note he was outside the gym")
+    real.ask(person, "delete everything")
+    assert "nothing was deleted" in joined(real.ask(person, "no"))
+    real.ask(person, "delete everything")
+    replies = real.ask(person, "yes")
+    assert "only do this when you press the button" in joined(replies), joined(replies)
+    assert "diary:forget_yes" in payloads(replies)
+    assert "1 incident" in joined(real.ask(person, "/notes"))  # nothing was deleted
+    listing = real.ask(person, "/notes")
+    note = next(p for p in payloads(listing) if p.startswith("diary:open:")).rsplit(":", 1)[1]
+    real.ask(person, f"diary:delete:{note}")
+    assert "the note is kept" in joined(real.ask(person, "No."))
+    real.ask(person, "/export")
+    assert "no files were sent" in joined(real.ask(person, "nah"))
+    assert "What would you like to do" in joined(real.ask(person, "no"))  # nothing asked: as before
