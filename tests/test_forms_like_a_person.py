@@ -527,3 +527,29 @@ def test_not_understood_twice_in_a_row_offers_a_way_out(real: RealBot, form: str
     assert "/note" in payloads(replies) and "/stop" in payloads(replies)
     pressed = joined(real.ask(user, "/note"))  # the form waits behind the note, answers kept
     assert "I've paused" in pressed and "When did it happen?" in pressed, pressed
+
+
+# -- "did you mean" inside a form ----------------------------------------------------------------
+def test_a_question_not_placed_inside_a_note_gets_did_you_mean_and_the_button_is_answered(
+        real: RealBot) -> None:
+    """Before, "I'm not sure I know the answer" and the helpline, never the likeliest topics."""
+    user = new_user()
+    walk_to(real, user, "note", 1, "")
+    replies = real.ask(user, "can we do the warning signs check")
+    text = joined(replies)
+    assert "Did you mean one of these?" in text and mark("note", 1) in text, text
+    offered = [p for p in payloads(replies) if p.startswith("/")]
+    assert offered, text
+    pressed = joined(real.ask(user, offered[0]))  # answered in passing, the same step again
+    assert "Back to the note" in pressed and mark("note", 1) in pressed, pressed
+    assert "can't be skipped" not in pressed and "Please type" not in pressed, pressed
+    end = the_end(real, user, "note", finish_from(real, user, "note", 1))
+    assert "Where: outside the gym" in end and offered[0] not in end, end
+
+
+@pytest.mark.parametrize("form", ["check", "risk"])
+def test_a_topic_button_pressed_inside_the_check_is_answered(real: RealBot, form: str) -> None:
+    user = new_user()
+    walk_to(real, user, form, 1, "")
+    text = joined(real.ask(user, '/faq_topic{"topic": "clares_law"}'))
+    assert "Clare's Law" in text and mark(form, 1) in text and "couldn't tell" not in text, text

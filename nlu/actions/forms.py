@@ -39,6 +39,8 @@ READING_PATH = Path(__file__).resolve().parents[2] / "data" / "form_reading.yml"
 QUESTION_CONFIDENCE = 0.5
 # A message that is not an answer, placed on a topic with at least this confidence: answered.
 TOPIC_CONFIDENCE = 0.6
+# A knowledge-base topic chosen with a button ("did you mean ..."): /faq_topic{"topic": ...}
+TOPIC_BUTTON = "faq_topic"
 
 
 @lru_cache(maxsize=1)
@@ -101,7 +103,8 @@ def about_a_topic(intent: Optional[str], confidence: float) -> bool:
     """Not an answer, but the NLU places it on a topic it can answer: a question intent, or a
     knowledge-base topic the honesty gate let through ("i found a tracker on my car" in the
     middle of the check: answered, then the step again, instead of "yes or no?")."""
-    return (intent in question_intents() or intent == RETRIEVAL) and confidence >= TOPIC_CONFIDENCE
+    placed = intent in question_intents() or intent in (RETRIEVAL, TOPIC_BUTTON)
+    return placed and confidence >= TOPIC_CONFIDENCE
 
 
 def _retrieval_answer(tracker: Tracker, intent: Optional[str]) -> Optional[str]:
@@ -160,11 +163,39 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, domain: 
         answer = domain_copy.domain_response(domain, domain_copy.QUESTION_RESPONSES[intent])
         dispatcher.utter_message(text=str(answer.get("text", "")),
                                  buttons=domain_copy.link_buttons(answer))
+    elif intent == TOPIC_BUTTON and _topic_response(tracker) in (domain.get("responses") or {}):
+        # a "did you mean" button pressed in the middle of a form (below)
+        dispatcher.utter_message(response=_topic_response(tracker))
     elif offer_other_request(dispatcher, tracker, intent, confidence):
         return  # "can I see my notes": the request offered; the form asks its step again
-    else:
+    elif not _did_you_mean(dispatcher, tracker):
         dispatcher.utter_message(text=copy.text("form_question_unknown"))
     dispatcher.utter_message(text=back)
+
+
+def _topic_response(tracker: Tracker) -> str:
+    """``utter_faq/<topic>`` of a topic button's ``topic`` entity."""
+    topic = next((str(e.get("value")) for e in (tracker.latest_message or {}).get("entities") or []
+                  if e.get("entity") == "topic"), "")
+    return f"utter_{RETRIEVAL}/{topic}"
+
+
+def _did_you_mean(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """A question the NLU can't place with confidence, inside a form: the likeliest topics as
+    buttons, as outside a form (nlu/actions/faq.py), only those a form can answer in passing
+    (a knowledge-base topic, or a question with its own answer); True if offered."""
+    from nlu.actions import faq  # faq imports the actions package: not at module load
+
+    buttons = []
+    for label in faq.offers(tracker.latest_message or {}):
+        sent = faq.payload(label)
+        intent = sent[1:].split("{", 1)[0]
+        if intent == TOPIC_BUTTON or intent in question_intents():
+            buttons.append({"title": faq.titles()[label], "payload": sent})
+    if not buttons:
+        return False
+    dispatcher.utter_message(text=copy.text("form_did_you_mean"), buttons=buttons)
+    return True
 
 
 # -- stop -------------------------------------------------------------------------------------

@@ -89,7 +89,9 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
                 return dict(LEAVE), text
             return {slot: None, REVIEW: "discard"}, text
         reset = {REVIEW: None} if tracker.get_slot(REVIEW) else {}
-        if forms.is_question(text, intent, confidence):
+        # a question, or a question's button pressed here ("did you mean ...")
+        if forms.is_question(text, intent, confidence) or (
+                text.startswith("/") and forms.about_a_topic(intent, confidence)):
             forms.answer_question(dispatcher, tracker, domain, copy.text("back_to_note"))
             return {slot: None, **reset}, text
         return ValidateNoteForm._correct(slot, text, dispatcher, tracker, reset)
