@@ -113,3 +113,14 @@ def test_yes_or_no_typed_after_a_confirmation_is_understood_and_yes_never_delete
     real.ask(person, "/export")
     assert "no files were sent" in joined(real.ask(person, "nah"))
     assert "What would you like to do" in joined(real.ask(person, "no"))  # nothing asked: as before
+
+
+@pytest.mark.parametrize("words", ["help", "HELP", "please help"])
+def test_a_bare_help_that_the_nlu_cannot_place_still_says_999_first_thing(real, words: str) -> None:  # noqa: F811
+    """"did you mean ..." is the answer to "help" (the NLU is unsure of a single word): it names
+    999 too, as "I don't know" always did."""
+    person = user()
+    replies = real.ask(person, words)
+    text = joined(replies)
+    assert "call 999" in text, text
+    assert "/ask_signposts" in payloads(replies) or text.startswith("🚨"), text  # or the guard's alert
