@@ -35,6 +35,12 @@ def fill(text: str, values: Optional[Mapping[str, Any]] = None, /, **more: Any) 
                            str(text))
 
 
+def counted(count: int, units: Any) -> str:
+    """``count`` with its unit, singular or plural: "1 note", "3 notes" (``units``: [one, many])."""
+    one, many = units
+    return f"{count} {one if count == 1 else many}"
+
+
 def placeholders(text: str) -> set[str]:
     """The names of the ``[[name]]`` placeholders in ``text``."""
     return set(PLACEHOLDER.findall(str(text)))

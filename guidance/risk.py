@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from guidance.advice import plan_report_text
-from guidance.copy import data_file, fill
+from guidance.copy import counted, data_file, fill
 
 RISK_SLOTS = ("risk_frightened", "risk_history", "risk_property", "risk_visits", "risk_loitering",
               "risk_threats", "risk_third_parties", "risk_violence", "risk_helpers",
@@ -93,9 +93,7 @@ def step_words(key: str, log_count: int, spo: bool, place: Optional[str] = None)
     plan = risk_copy()["plan"]
     step = plan["steps"][key]
     spo_line = str(plan["spo_line"]) if spo else ""
-    one, many = plan["log_units"]
-    counted = f"{log_count} {one if log_count == 1 else many}"
-    log_line = fill(plan["log_line"], count=counted) if log_count else ""
+    log_line = fill(plan["log_line"], count=counted(log_count, plan["log_units"])) if log_count else ""
     text = fill(step["text"], log=log_line, spo=spo_line)
     where = plan_report_text(place)  # the place's own route, when the person told us
     if where and key == "report":

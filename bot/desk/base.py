@@ -18,7 +18,7 @@ from bot.desk.pending import PendingMarks
 from bot.desk.unsaved import UnsavedNotes
 from bot.diary.store import MAX_FILENAME_CHARS, DiaryStore, Note
 from bot.replies import Button, Reply
-from guidance.copy import fill
+from guidance.copy import counted, fill
 from guidance.dates import echo_when
 from guidance.facts import Facts
 from guidance.note_schema import schema
@@ -101,8 +101,7 @@ class DeskBase:
 
     def _counted(self, unit: str, count: int) -> str:
         """``count`` with its unit, singular or plural: "1 note", "3 notes" (copy ``counted``)."""
-        one, many = self.copy["counted"][unit]
-        return f"{count} {one if count == 1 else many}"
+        return counted(count, self.copy["counted"][unit])
 
     def _b(self, key: str) -> str:
         return str(self.copy["buttons"][key])

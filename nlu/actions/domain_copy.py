@@ -59,9 +59,11 @@ _PAUSE_WORDS = re.compile(
     r"i need a (minute|break))\s*[.!]*\s*$", re.IGNORECASE)
 
 
-def form_name(form: str) -> str:
-    """What a form is called in the copy ("the warning-signs check"; data/copy.yml form_names)."""
-    return str(copy.entry("form_names")["custom"].get(form, form))
+def form_name(form: str, capital: bool = False) -> str:
+    """What a form is called in the copy ("the warning-signs check"; data/copy.yml form_names),
+    with a capital letter to begin a sentence when ``capital``."""
+    name = str(copy.entry("form_names")["custom"].get(form, form))
+    return name[:1].upper() + name[1:] if capital else name
 
 
 def offer_waiting(dispatcher: CollectingDispatcher, tracker: Tracker, finished: str) -> None:
@@ -71,9 +73,8 @@ def offer_waiting(dispatcher: CollectingDispatcher, tracker: Tracker, finished: 
     names = copy.entry("form_names")["custom"]
     if not waiting or waiting == finished or waiting not in names:
         return
-    name = form_name(str(waiting))
-    dispatcher.utter_message(text=copy.text("form_still_waiting", waiting=name[:1].upper() + name[1:]),
-                             buttons=copy.buttons("safety_pause"))
+    text = copy.text("form_still_waiting", waiting=form_name(str(waiting), capital=True))
+    dispatcher.utter_message(text=text, buttons=copy.buttons("safety_pause"))
 
 
 def pause_requested(tracker: Tracker) -> bool:
@@ -126,9 +127,9 @@ class PauseFirst:
             if waiting and waiting != active and not same:
                 # "Carry on" for another form that waits behind this one (a check put on hold
                 # for a note): it waits until this one is done.
-                name = form_name(waiting)
-                dispatcher.utter_message(text=copy.text(
-                    "other_form_waiting", waiting=name[:1].upper() + name[1:], form=form_name(str(active))))
+                text = copy.text("other_form_waiting", waiting=form_name(waiting, capital=True),
+                                 form=form_name(str(active)))
+                dispatcher.utter_message(text=text)
             else:  # "carry on" with nothing else waiting: never an answer ("Police reference: carry on")
                 dispatcher.utter_message(text=copy.text("carry_on_in_form", form=form_name(str(active))))
             step = tracker.get_slot("requested_slot")  # this step is asked again

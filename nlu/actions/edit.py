@@ -27,8 +27,8 @@ from guidance.note_schema import schema
 from guidance.when import FutureDate, When
 from nlu.actions import domain_copy, forms
 
-# a time said alone is short ("more like half 8"); more is never sent on
-MAX_TIME_WORDS = 100
+# a time said alone is short ("more like half 8"); no more characters than this are sent on
+MAX_TIME_CHARS = 100
 
 FORM = "edit_note_form"
 NOTE_ID, FIELD, VALUE = "edit_note_id", "edit_field", "edit_value"
@@ -178,9 +178,9 @@ class ActionUpdateNote(Action):
         other = tracker.get_slot(OTHER)
         if field in WHEN_FIELDS and other:
             request["alternative"] = str(other)
-        said = str((tracker.latest_message or {}).get("text") or "")
+        said = forms.latest(tracker)[0]
         if field in WHEN_FIELDS and names_only_a_time(said):
             # "more like half 8": a time alone corrects the note's own time (its day kept, the
             # reading nearest it), which only the desk knows; the form's reading is the fallback
-            request["time_alone"] = said[:MAX_TIME_WORDS]
+            request["time_alone"] = said[:MAX_TIME_CHARS]
         dispatcher.utter_message(json_message={"diary": request})

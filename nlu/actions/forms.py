@@ -164,7 +164,7 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, domain: 
         dispatcher.utter_message(text=str(answer.get("text", "")),
                                  buttons=domain_copy.link_buttons(answer))
     elif intent == TOPIC_BUTTON and _topic_response(tracker) in (domain.get("responses") or {}):
-        # a "did you mean" button pressed in the middle of a form (below)
+        # a "did you mean" button pressed in the middle of a form (below): its topic's answer
         dispatcher.utter_message(response=_topic_response(tracker))
     elif offer_other_request(dispatcher, tracker, intent, confidence):
         return  # "can I see my notes": the request offered; the form asks its step again
@@ -175,9 +175,7 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, domain: 
 
 def _topic_response(tracker: Tracker) -> str:
     """``utter_faq/<topic>`` of a topic button's ``topic`` entity."""
-    topic = next((str(e.get("value")) for e in (tracker.latest_message or {}).get("entities") or []
-                  if e.get("entity") == "topic"), "")
-    return f"utter_{RETRIEVAL}/{topic}"
+    return f"utter_{RETRIEVAL}/{next(tracker.get_latest_entity_values('topic'), '')}"
 
 
 def _did_you_mean(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
