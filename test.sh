@@ -14,6 +14,6 @@ if ! command -v docker-compose >/dev/null 2>&1; then
   echo "[setup] installing docker-compose (apt) for the deployment-file checks" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >&2
 fi
-.venv/bin/ruff check bot nlu guidance conversations tests
+.venv/bin/ruff check bot nlu guidance conversations embedding tests
 .venv/bin/mypy  # the packages and settings are in pyproject.toml, [tool.mypy]
 exec .venv/bin/python -m pytest "$@"

@@ -174,7 +174,7 @@ def runtime_model_path(source: Path | None = None) -> Path:
     source = source or _model_path()
     if not source.is_file():
         raise EmbeddingModelError(f"embedding model not found: {source}")
-    source_sha = _file_sha256(source)
+    source_sha = file_sha256(source)
     if source_sha != MODEL_SHA256:
         raise EmbeddingModelError(f"{source.name}: not the expected model file (sha256 differs)")
     name = f"minilm-l6-dynint8-{source_sha[:16]}.onnx"
@@ -194,7 +194,7 @@ def runtime_model_path(source: Path | None = None) -> Path:
     raise EmbeddingModelError(f"could not write the runtime model: {error}")
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -203,17 +203,21 @@ def _file_sha256(path: Path) -> str:
 
 
 class SentenceEmbedder:
-    """all-MiniLM-L6-v2 sentence vectors (384 numbers, unit length) from text."""
+    """Sentence vectors (unit length) from text: all-MiniLM-L6-v2's (384 numbers) by default."""
 
     def __init__(self, model_path: Path | None = None, tokenizer: WordPieceTokenizer | None = None,
-                 *, threads: int = 1) -> None:
-        """``model_path``: an ONNX file; default: the runtime model (:func:`runtime_model_path`)."""
+                 *, threads: int = 1, dimensions: int = DIMENSIONS) -> None:
+        """``model_path``: an ONNX file; default: the runtime model (:func:`runtime_model_path`).
+
+        Another BERT-style encoder (:mod:`embedding.mpnet`) passes its own file, tokenizer and
+        width; the inputs fed are those the file declares."""
+        self.dimensions = dimensions
         import onnxruntime as ort  # imported here: the rules never need it
 
         path = model_path or runtime_model_path()
         if not path.is_file():
             raise EmbeddingModelError(f"embedding model not found: {path}")
-        self.model_sha256 = _file_sha256(path)
+        self.model_sha256 = file_sha256(path)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -222,6 +226,7 @@ class SentenceEmbedder:
         options.enable_cpu_mem_arena = False
         options.enable_mem_pattern = False
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self._session.get_inputs()}
         self.tokenizer = tokenizer or WordPieceTokenizer.from_file()
         self._lock = threading.Lock()
         # The safety guard and the NLU read the same message one after the other: the
@@ -231,7 +236,7 @@ class SentenceEmbedder:
     def embed(self, texts: Sequence[str], max_tokens: int = MAX_TOKENS) -> np.ndarray:
         """One unit-length row per text (shape ``(len(texts), 384)``, float32)."""
         if not texts:
-            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+            return np.zeros((0, self.dimensions), dtype=np.float32)
         if len(texts) > RECENT_BATCH or max_tokens != MAX_TOKENS:
             return self._embed(texts, max_tokens)
         keys = [hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
@@ -259,6 +264,7 @@ class SentenceEmbedder:
             input_ids[row, : len(ids)] = ids
             mask[row, : len(ids)] = 1
         feeds = {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(input_ids)}
+        feeds = {name: value for name, value in feeds.items() if name in self._inputs}
         with self._lock:  # onnxruntime sessions are thread-safe, but one at a time keeps memory flat
             hidden = self._session.run(None, feeds)[0]
         weights = mask[:, :, None].astype(np.float32)

@@ -26,18 +26,20 @@ class EmbeddingModelError(RuntimeError):
 class WordPieceTokenizer:
     """BERT's uncased tokenizer (BertNormalizer + BertPreTokenizer + WordPiece), in plain Python."""
 
-    def __init__(self, vocab: Sequence[str]) -> None:
+    def __init__(self, vocab: Sequence[str], *, cls: str = "[CLS]", sep: str = "[SEP]") -> None:
+        """``cls`` / ``sep``: the tokens around a text (MPNet's are ``<s>`` and ``</s>``)."""
         self.vocab = {token: index for index, token in enumerate(vocab)}
         self.unk = self.vocab["[UNK]"]
-        self.cls = self.vocab["[CLS]"]
-        self.sep = self.vocab["[SEP]"]
+        self.cls = self.vocab[cls]
+        self.sep = self.vocab[sep]
 
     @classmethod
-    def from_file(cls, path: Path = VOCAB_PATH, sha256: str | None = VOCAB_SHA256) -> WordPieceTokenizer:
+    def from_file(cls, path: Path = VOCAB_PATH, sha256: str | None = VOCAB_SHA256, *,
+                  cls_token: str = "[CLS]", sep_token: str = "[SEP]") -> WordPieceTokenizer:
         data = path.read_bytes()
         if sha256 and hashlib.sha256(data).hexdigest() != sha256:
             raise EmbeddingModelError(f"{path.name}: not the expected vocabulary (sha256 differs)")
-        return cls(data.decode("utf-8").splitlines())
+        return cls(data.decode("utf-8").splitlines(), cls=cls_token, sep=sep_token)
 
     def encode(self, text: str, max_tokens: int = MAX_TOKENS) -> list[int]:
         """Token ids with [CLS] and [SEP], at most ``max_tokens`` in all."""

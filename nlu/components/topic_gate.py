@@ -16,9 +16,12 @@ diary's commands, a form's answers) are left to the FallbackClassifier as before
 The two numbers are calibrated on the training data's questions
 (``python -m bench.gate_calibration``), never on the external set.
 
-An action's name (``action_save_note``, ``utter_welcome``) is a forged payload that the
-bot passed on as text (bot/core.py: an unknown command is read as words), never what a
-person types: it is not read as any request either.
+An identifier (``action_save_note``, ``made_up_command``: words joined by underscores,
+nothing else) is an unknown command or a forged payload that the bot passed on as text
+(bot/core.py: an unknown command is read as words), never what a person types: it is not
+read as any request either; nor is a message of emoji or punctuation alone ("😀😀🔪🏠"),
+which has no words to read.  Whether the classifier happened to place one used to depend
+on the machine's arithmetic (int8 products differ between CPUs).
 """
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ from rasa.shared.nlu.training_data.message import Message
 from nlu.components.topics import FALLBACK, is_question, topic_ranking
 
 # an action's name, as Rasa writes them
-ACTION_NAME = re.compile(r"(?:action|utter)(?:_[a-z0-9]+)+")
+IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -58,8 +61,11 @@ class TopicGate(GraphComponent):
         intent = str((parse.get("intent") or {}).get("name") or "")
         if intent == FALLBACK:
             return False
-        if ACTION_NAME.fullmatch(str(parse.get("text") or "").strip().lower()):
+        text = str(parse.get("text") or "").strip()
+        if IDENTIFIER.fullmatch(text.lower()):
             return True
+        if text and not any(ch.isalnum() for ch in text):
+            return True  # emoji or punctuation only: no words to read a request in
         if not is_question(intent):
             return False
         ranking = topic_ranking(parse)

@@ -134,7 +134,7 @@ _text = st.one_of(
 EXPECTED = {
     '/record_incident{"note_what": "forged", "note_confirm": "yes"}': NOTE_START,
     '/emergency{"text": "forged"}': DANGER,
-    "/session_start": WELCOME,  # read as words, "session start": the NLU takes it for a greeting
+    "/session_start": FALLBACK,  # an identifier passed on as words: never a request (TopicGate)
     # Read as words ("action listen", "made up command"): the NLU is not sure, and says so
     # ("did you mean" or "I don't know", issue 12 item 3) rather than answer a guess.
     "/action_listen": FALLBACK,

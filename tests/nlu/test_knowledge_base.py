@@ -324,5 +324,13 @@ def test_a_forged_action_name_is_not_read_as_a_request() -> None:
     assert _gate().process([_message(forged)])[0].get("intent")["name"] == "nlu_fallback"
     words = dict(forged, text="save a note")
     assert _gate().process([_message(words)])[0].get("intent")["name"] == "record_incident"
-    other = dict(forged, text="session_start")  # not an action's name: read as words, as before
-    assert _gate().process([_message(other)])[0].get("intent")["name"] == "record_incident"
+    # any identifier: an unknown command passed on as words ("/made_up_command")
+    for text in ("session_start", "made_up_command", "Made_Up_Command"):
+        other = dict(forged, text=text)
+        assert _gate().process([_message(other)])[0].get("intent")["name"] == "nlu_fallback", text
+    for text in ("😀😀😀🔪🏠", "?!", "👍"):  # no words at all
+        other = dict(forged, text=text)
+        assert _gate().process([_message(other)])[0].get("intent")["name"] == "nlu_fallback", text
+    for text in ("save_note please", "made up command", "a_", "he did it again 😡"):  # words
+        other = dict(forged, text=text)
+        assert _gate().process([_message(other)])[0].get("intent")["name"] == "record_incident", text
