@@ -200,7 +200,7 @@ def cross_validation(folder: Path, timeout: float, folds: int = FOLDS) -> dict[s
     return result
 
 
-def run(timeout: float = 600.0) -> dict[str, Any]:
+def run(timeout: float = 1500.0) -> dict[str, Any]:
     with temp_dir("nlu") as folder:
         return {"held_out": held_out(folder, timeout), "cross_validation": cross_validation(folder, timeout),
                 "reproduce": "./bench.sh --nlu"}

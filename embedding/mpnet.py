@@ -311,4 +311,7 @@ def tokenizer() -> WordPieceTokenizer:
 @lru_cache(maxsize=1)
 def default_embedder() -> SentenceEmbedder:
     """The process-wide all-mpnet-base-v2 embedder (768 numbers a text, unit length)."""
-    return SentenceEmbedder(runtime_model_path(), tokenizer(), dimensions=DIMENSIONS)
+    # Two threads where there are two cores: a question waits about half as long (the CPU
+    # spent is about the same), and training embeds its 2,000 questions in half the time.
+    return SentenceEmbedder(runtime_model_path(), tokenizer(), dimensions=DIMENSIONS,
+                            threads=min(2, os.cpu_count() or 1))

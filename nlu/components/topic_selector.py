@@ -22,9 +22,10 @@ With ``mpnet_weight`` above 0, all-mpnet-base-v2's sentence vectors (:mod:`embed
 questions the right topic came first for 0.919 of them against 0.905 without
 (docs/nlu-evaluation.md, "A second sentence model").  That model costs about 20 ms of CPU a
 message, so it reads only the messages whose topic can matter: the intent classifier's
-best guess is a question or ``nlu_fallback``, or ``faq`` has at least ``MIN_QUESTION_SHARE``
-of its probability.  For any other message the part is zero: a topic's probability counts
-p(faq) x p(topic | faq) (:mod:`nlu.components.topics`), so it stays under that share.
+best guess is a question or ``nlu_fallback``.  Only then are topics used: the honesty gate
+looks at them for a question, "did you mean" for ``nlu_fallback``, and a form answers a
+question in passing.  For any other message the part is zero (its ranking is still given,
+from MiniLM and the n-grams, but nothing reads it).
 
 The trained weights are stored as plain arrays (``.npz``) and the labels and n-gram
 vocabularies as JSON: no pickle is read at load time.
@@ -40,7 +41,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, INTENT_RESPONSE_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RESPONSE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy import sparse
@@ -50,9 +51,6 @@ from nlu.components.topics import FALLBACK, is_question
 logger = logging.getLogger(__name__)
 
 SELECTOR = "response_selector"
-#: Below this probability of ``faq`` (and with another best guess) a message's topic can't matter.
-MIN_QUESTION_SHARE = 0.05
-BATCH = 32
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -96,21 +94,18 @@ class TopicSelector(GraphComponent):
             self._mpnet = default_embedder()
         return self._mpnet
 
-    def _needs_topic(self, message: Message) -> bool:
+    @staticmethod
+    def _needs_topic(message: Message) -> bool:
         intent = str((message.get(INTENT) or {}).get(INTENT_NAME_KEY) or "")
-        if intent == FALLBACK or is_question(intent):
-            return True
-        return any(entry.get(INTENT_NAME_KEY) == self.retrieval_intent
-                   and float(entry.get("confidence") or 0.0) >= MIN_QUESTION_SHARE
-                   for entry in message.get(INTENT_RANKING_KEY) or [])
+        return intent == FALLBACK or is_question(intent)
 
     def _mpnet_vectors(self, messages: List[Message], every: bool) -> np.ndarray:
         """The second model's vectors times its weight; zero for a message whose topic can't matter."""
         rows = np.zeros((len(messages), 768))
-        chosen = [i for i, message in enumerate(messages) if every or self._needs_topic(message)]
-        for start in range(0, len(chosen), BATCH):
-            part = chosen[start:start + BATCH]
-            rows[part] = self.mpnet.embed([str(messages[i].get(TEXT) or "") for i in part])
+        for i, message in enumerate(messages):
+            if every or self._needs_topic(message):
+                # one at a time: padding a batch to its longest text costs more than it saves here
+                rows[i] = self.mpnet.embed([str(message.get(TEXT) or "")])[0]
         return rows * self.mpnet_weight
 
     # -- features -------------------------------------------------------------------------
