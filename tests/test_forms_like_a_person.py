@@ -515,6 +515,16 @@ def test_a_topic_told_inside_the_check_is_answered_and_the_step_asked_again(real
     assert text.rindex(mark("check", 0)) > text.index("Back to the check")
 
 
+def test_is_this_stalking_asked_inside_the_check_is_answered_by_the_check(real: RealBot) -> None:
+    """Before: "That sounds like a question, and I'm not sure I know the answer" (the NLU reads
+    it as a request for the check, which is already going on)."""
+    user = new_user()
+    walk_to(real, user, "check", 1, "")
+    text = joined(real.ask(user, "is that stalking?"))
+    assert "That is what this check is for" in text and "not sure I know" not in text, text
+    assert text.rindex(mark("check", 1)) > text.index("That is what this check is for")
+
+
 @pytest.mark.parametrize("form", ["check", "risk"])
 def test_not_understood_twice_in_a_row_offers_a_way_out(real: RealBot, form: str) -> None:
     user = new_user()

@@ -166,6 +166,10 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, domain: 
     elif intent == TOPIC_BUTTON and _topic_response(tracker) in (domain.get("responses") or {}):
         # a "did you mean" button pressed in the middle of a form (below): its topic's answer
         dispatcher.utter_message(response=_topic_response(tracker))
+    elif intent == "start_check" and tracker.active_loop_name == "four_check_form" \
+            and confidence >= QUESTION_CONFIDENCE:
+        # "is that stalking?" asked in the check: the check is the answer
+        dispatcher.utter_message(text=copy.text("check_is_the_answer"))
     elif offer_other_request(dispatcher, tracker, intent, confidence):
         return  # "can I see my notes": the request offered; the form asks its step again
     elif not _did_you_mean(dispatcher, tracker):
