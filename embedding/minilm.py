@@ -169,6 +169,13 @@ def build_runtime_model(source: Path, target: Path) -> None:
         os.replace(quant_path, target)
 
 
+def model_caches() -> list[Path]:
+    """Where runtime models are cached, in order: ``GUARD_MODEL_CACHE`` or ``models/guard/``, then,
+    for a read-only install (a container image), the temporary folder."""
+    return [Path(os.environ.get("GUARD_MODEL_CACHE") or CACHE_DIR),
+            Path(tempfile.gettempdir()) / "stalking-bot-guard"]
+
+
 def runtime_model_path(source: Path | None = None) -> Path:
     """The dynamically quantised model, built from the shipped one on first use (cached)."""
     source = source or _model_path()
@@ -178,9 +185,7 @@ def runtime_model_path(source: Path | None = None) -> Path:
     if source_sha != MODEL_SHA256:
         raise EmbeddingModelError(f"{source.name}: not the expected model file (sha256 differs)")
     name = f"minilm-l6-dynint8-{source_sha[:16]}.onnx"
-    caches = [Path(os.environ.get("GUARD_MODEL_CACHE") or CACHE_DIR)]
-    # A read-only install (a container image) builds it in the temporary folder instead.
-    caches.append(Path(tempfile.gettempdir()) / "stalking-bot-guard")
+    caches = model_caches()
     for cache in caches:
         if (cache / name).is_file():
             return cache / name
@@ -234,7 +239,7 @@ class SentenceEmbedder:
         self._recent: OrderedDict[bytes, np.ndarray] = OrderedDict()
 
     def embed(self, texts: Sequence[str], max_tokens: int = MAX_TOKENS) -> np.ndarray:
-        """One unit-length row per text (shape ``(len(texts), 384)``, float32)."""
+        """One unit-length row per text (shape ``(len(texts), dimensions)``, float32)."""
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         if len(texts) > RECENT_BATCH or max_tokens != MAX_TOKENS:

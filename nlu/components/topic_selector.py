@@ -46,6 +46,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy import sparse
 
+from embedding.mpnet import DIMENSIONS as MPNET_DIMENSIONS
 from nlu.components.topics import FALLBACK, is_question
 
 logger = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ class TopicSelector(GraphComponent):
 
     def _mpnet_vectors(self, messages: List[Message], every: bool) -> np.ndarray:
         """The second model's vectors times its weight; zero for a message whose topic can't matter."""
-        rows = np.zeros((len(messages), 768))
+        rows = np.zeros((len(messages), MPNET_DIMENSIONS))
         for i, message in enumerate(messages):
             if every or self._needs_topic(message):
                 # one at a time: padding a batch to its longest text costs more than it saves here
