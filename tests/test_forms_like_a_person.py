@@ -557,6 +557,30 @@ def test_a_question_not_placed_inside_a_note_gets_did_you_mean_and_the_button_is
     assert "Where: outside the gym" in end and offered[0] not in end, end
 
 
+def test_a_question_not_placed_while_a_note_waits_gets_did_you_mean_and_the_note_waits(
+        real: RealBot) -> None:
+    """Before, a question typed after an alert got the waiting note's buttons again and nothing
+    else: no "did you mean", so the question went unanswered."""
+    user = new_user()
+    walk_to(real, user, "note", 1, "")
+    alert = real.ask(user, "scared")
+    assert "/resume" in payloads(alert), joined(alert)
+    replies = real.ask(user, "is it stalking if hes my ex?")
+    text = joined(replies)
+    assert "Did you mean one of these?" in text and "999" in text and "waiting" in text, text
+    sent = payloads(replies)
+    # the topics, then the waiting note's own buttons (the alert's words can still be kept)
+    assert sent[-3:] == ["/resume", "/keep_in_note", "/stop"], sent
+    topics = sent[:-3]
+    assert topics and "/check" not in topics and "/start_check" not in topics, sent
+    pressed = joined(real.ask(user, topics[0]))
+    assert "did you mean" not in pressed.lower() and "waiting" not in pressed, pressed
+    back = joined(real.ask(user, "/resume"))
+    assert mark("note", 1) in back, back
+    end = the_end(real, user, "note", finish_from(real, user, "note", 1))
+    assert "Where: outside the gym" in end and "hes my ex" not in end, end
+
+
 @pytest.mark.parametrize("form", ["check", "risk"])
 def test_a_topic_button_pressed_inside_the_check_is_answered(real: RealBot, form: str) -> None:
     user = new_user()

@@ -182,10 +182,11 @@ def _topic_response(tracker: Tracker) -> str:
     return f"utter_{RETRIEVAL}/{next(tracker.get_latest_entity_values('topic'), '')}"
 
 
-def _did_you_mean(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-    """A question the NLU can't place with confidence, inside a form: the likeliest topics as
-    buttons, as outside a form (nlu/actions/faq.py), only those a form can answer in passing
-    (a knowledge-base topic, or a question with its own answer); True if offered."""
+def passing_offers(tracker: Tracker) -> list[dict[str, Any]]:
+    """The "did you mean" buttons of a question the NLU can't place, as outside a form
+    (nlu/actions/faq.py), only those answered in passing while a form is in progress or
+    waits (a knowledge-base topic, or a question with its own answer): never a request
+    that would start another form."""
     from nlu.actions import faq  # faq imports the actions package: not at module load
 
     buttons = []
@@ -194,6 +195,13 @@ def _did_you_mean(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
         intent = sent[1:].split("{", 1)[0]
         if intent == TOPIC_BUTTON or intent in question_intents():
             buttons.append({"title": faq.titles()[label], "payload": sent})
+    return buttons
+
+
+def _did_you_mean(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """A question the NLU can't place with confidence, inside a form: the likeliest topics as
+    buttons (:func:`passing_offers`); True if offered."""
+    buttons = passing_offers(tracker)
     if not buttons:
         return False
     dispatcher.utter_message(text=copy.text("form_did_you_mean"), buttons=buttons)

@@ -29,6 +29,7 @@ from nlu.actions.check import CHECK_SLOTS
 from nlu.actions.domain_copy import PAUSE_SLOTS
 from nlu.actions.edit import diary_copy
 from nlu.actions.note import MAX_FIELD_CHARS, NOTE_SLOTS, SKIP_WORDS, TEXT_SLOTS
+from nlu.components.topics import FALLBACK
 
 FORMS = ("four_check_form", "note_form", "risk_form", "edit_note_form")
 FORM_SLOTS = {
@@ -101,6 +102,16 @@ class ActionPauseForm(Action):
         # "hold on" again while the form waits is a pause, not an answer to keep.
         waiting = not guard and not switch and intent != "pause" and active not in FORMS \
             and form in FORMS
+        _, _, confidence = forms.latest(tracker)
+        if waiting and intent == FALLBACK and forms.is_question(typed, intent, confidence):
+            # A question the NLU can't place while a form waits: the likeliest topics (answered
+            # in passing, the form still waiting) beside the form's buttons; never kept in a note.
+            offered = forms.passing_offers(tracker)
+            if offered:
+                text = copy.text("form_waiting_did_you_mean", form=domain_copy.form_name(form, capital=True))
+                kept = form == "note_form" and bool(tracker.get_slot("paused_text"))  # the alert's words
+                dispatcher.utter_message(text=text, buttons=offered + pause_buttons(form, kept))
+                return events
         if waiting and typed and not typed.startswith("/") and forms.read_answer(typed) is None \
                 and not SKIP_WORDS.match(typed):  # words of substance; "skip", "no" are not kept
             words = typed[:MAX_FIELD_CHARS]
