@@ -107,10 +107,16 @@ def test_dockerfiles_parse_and_copy_only_what_exists_and_is_not_ignored() -> Non
 
 def test_the_dockerfile_has_the_bot_and_action_server_targets() -> None:
     stages = check_dockerfile(DEPLOY / "Dockerfile")
-    assert {"bot", "action-server"} <= set(stages)
+    assert {"bot", "action-server", "rasa"} <= set(stages)
     cmds = {name: [json.loads(a) for _, w, a in steps if w == "CMD"] for name, steps in stages.items()}
     assert cmds["bot"][-1] == ["python", "-m", "bot", "run"]
     assert cmds["action-server"][-1][:4] == ["python", "-m", "rasa_sdk", "--actions"]
+    assert cmds["rasa"][-1][:2] == ["rasa", "run"]
+    # every stage comes from the base, which installs both locks and copies what the model loads
+    base = " ".join(a for _, w, a in stages["base"] if w in ("RUN", "COPY"))
+    assert "requirements-models.lock" in base and "--require-hashes" in base
+    for folder in ("embedding/", "conversations/", "nlu/"):
+        assert f"COPY {folder} {folder}" in " ".join(f"{w} {a}" for _, w, a in stages["base"]), folder
 
 
 def test_the_parser_rejects_broken_dockerfiles(tmp_path: Path) -> None:
@@ -154,13 +160,18 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_compose_config_is_valid_with_health_checks(config: dict[str, Any]) -> None:
     services = config["services"]
     assert {"rasa", "action-server", "bot", "postgres", "redis"} <= set(services)
-    assert services["rasa"]["image"] == "rasa/rasa:3.6.21-full"
+    # Rasa runs from the project's image: the model's components need onnxruntime, the
+    # sentence-model packages and embedding/; the tracker store is conversations/
+    assert services["rasa"]["build"]["target"] == "rasa" and services["rasa"]["command"][:2] == ["rasa", "run"]
+    assert services["rasa-train"]["build"]["target"] == "rasa"
+    assert services["rasa-train"]["command"][:2] == ["rasa", "train"]
+    assert not any("rasa/rasa" in str(s.get("image")) for s in services.values())
     for name in ("rasa", "action-server", "bot", "postgres", "redis"):
         assert services[name].get("healthcheck", {}).get("test"), f"{name} has no health check"
     assert services["bot"]["command"] == ["python", "-m", "bot", "run"]
     assert services["bot"]["environment"]["TELEGRAM_WEBHOOK_URL"].startswith("https://")
     assert services["bot"]["environment"]["RASA_URL"] == "http://rasa:5005"
-    assert {s["build"]["target"] for s in services.values() if "build" in s} == {"bot", "action-server"}
+    assert {s["build"]["target"] for s in services.values() if "build" in s} == {"bot", "action-server", "rasa"}
     # scalable: no fixed container name, no published port on the Rasa service
     assert "container_name" not in services["rasa"] and not services["rasa"].get("ports")
 
