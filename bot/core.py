@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import logging
 import re
 from typing import Any, Optional, Union
@@ -20,8 +21,10 @@ from bot.guard import Alert, SafetyGuard
 from bot.messages import MAX_TEXT, ForgetRequests, button_entities, clean_text, load_commands, within
 from bot.replies import Button, Reply
 from bot.settings import DEFAULT_ENGINE_TIMEOUT
+from guidance.advice import where_choice
 from guidance.facts import Facts
 from guidance.note_schema import schema
+from guidance.places import read_place
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +44,9 @@ _STAYS = ("diary:forget", "diary:clear")
 # A confirmation's "yes" button -> what it confirms (data/diary_copy.yml typed_no).
 _CONFIRMS = {"diary:delete_yes:": "delete", "diary:forget_yes": "forget", "diary:export_yes": "export"}
 _MAX_CONFIRMING = 10_000
+# "Where are you?": its buttons (guidance.advice.where_question) carry a place
+_SET_WHERE = "/set_where"
+_WHERE_BUTTON = _SET_WHERE + '{"where": '
 
 
 def _custom(message: BotMessage) -> dict[str, Any]:
@@ -65,6 +71,8 @@ class Core:
         self.forget_requests = ForgetRequests.from_file()
         #: user -> (what it confirms, the confirmation) shown in answer to their last message
         self._confirming: dict[str, tuple[str, Reply]] = {}
+        #: user -> the topic of "Where are you?" shown in answer to their last message
+        self._asked_where: dict[str, str] = {}
 
     async def handle(self, user_id: str, text: str) -> list[Reply]:
         """Answer one user message.  Never raises; never returns an empty list."""
@@ -76,9 +84,31 @@ class Core:
         typed = self._typed_answer(user_id, text)
         if typed:
             return typed
-        replies = await self._replies(user_id, text)
+        place = self._typed_place(user_id, text)
+        if isinstance(place, list):
+            self._remember_confirmation(user_id, place)  # its choices are the question's buttons
+            return place
+        replies = await self._replies(user_id, place or text)
         self._remember_confirmation(user_id, replies)
         return replies
+
+    def _typed_place(self, user_id: str, text: str) -> Union[str, list[Reply], None]:
+        """The answer to "Where are you?" typed as a town or region ("glasgow", "we're in
+        Coventry"): the NLU can't read a bare place name, and before, the question came back.
+        One place: the button's payload, with the place's name to say back; a name that could
+        be more than one (Bangor, England): only those choices, as buttons (guidance.places)."""
+        topic = self._asked_where.pop(user_id, None)
+        if topic is None or not text or text.startswith("/"):
+            return None
+        reading = read_place(text)
+        if reading is None:
+            return None
+        if reading.place is None:
+            choice = where_choice(reading.name, reading.choices, topic)
+            return [Reply(self.facts.render(choice["text"]),
+                          [Button(str(b["title"]), str(b["payload"])) for b in choice["buttons"]])]
+        return "/set_where" + json.dumps({"where": reading.place, "where_topic": topic,
+                                          "where_read": reading.name})
 
     def _typed_answer(self, user_id: str, text: str) -> Optional[list[Reply]]:
         """A bare "yes" or "no" typed right after a confirmation (delete a note, delete
@@ -100,9 +130,13 @@ class Core:
 
     def _remember_confirmation(self, user_id: str, replies: list[Reply]) -> None:
         self._confirming.pop(user_id, None)
+        self._asked_where.pop(user_id, None)
         for reply in replies:
             for button in reply.buttons:
                 payload = button.payload or ""
+                if payload.startswith(_WHERE_BUTTON) and len(self._asked_where) < _MAX_CONFIRMING:
+                    with contextlib.suppress(ValueError, AttributeError):
+                        self._asked_where[user_id] = str(json.loads(payload[len(_SET_WHERE):])["where_topic"])
                 kind = next((k for prefix, k in _CONFIRMS.items() if payload.startswith(prefix)), None)
                 if kind:
                     if len(self._confirming) >= _MAX_CONFIRMING:  # people who never wrote again

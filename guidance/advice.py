@@ -55,6 +55,16 @@ def where_question(topic: str) -> dict[str, Any]:
     return {"text": copy.text("where_ask"), "buttons": buttons}
 
 
+def where_choice(name: str, choices: tuple[str, ...], topic: str) -> dict[str, Any]:
+    """A typed place that could be more than one of the four ("Bangor", "England"): those
+    choices as buttons, never a guess (guidance.places)."""
+    spec = jurisdictions()
+    buttons = [{"title": str(spec[place]["title"]),
+                "payload": "/set_where" + json.dumps({"where": place, "where_topic": topic_of(topic)})}
+               for place in PLACES if place in choices]
+    return {"text": copy.text("where_which", read=name), "buttons": buttons}
+
+
 def route(place: str, topic: str) -> dict[str, Any]:
     """The reporting route or the law of ``place`` (text and buttons, [[key]] placeholders
     unfilled): the configured force's Live Chat only for the West Midlands."""

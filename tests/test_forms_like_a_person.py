@@ -454,6 +454,46 @@ def test_where_is_asked_once_and_each_place_gets_its_route(real: RealBot, place:
         assert "Live Chat" not in plan
 
 
+def stored_where(real: RealBot, user: str) -> object:
+    return real.run(real.core.desk._run(real.core.desk.store.get_answer, user, "where"))
+
+
+def test_a_town_typed_to_where_are_you_is_read_said_back_and_kept(real: RealBot) -> None:
+    """Before, "we're in Coventry" (or "glasgow") to "Where are you?" brought the question back:
+    only the buttons were understood."""
+    user = new_user()
+    real.ask(user, "/start")
+    assert "Where are you?" in joined(real.ask(user, "how do I report it to the police?"))
+    replies = real.ask(user, "we're in Coventry")
+    text = joined(replies)
+    assert "I've taken Coventry as West Midlands" in text and "Where are you?" not in text, text
+    assert FACTS.contacts["live_chat_url"] in urls(replies)
+    assert stored_where(real, user) == "west_midlands"
+    assert "Where are you?" not in joined(real.ask(user, "/ask_law"))
+
+
+def test_a_town_that_could_be_two_places_is_asked_about_and_a_negation_is_not_read(real: RealBot) -> None:
+    user = new_user()
+    real.ask(user, "/start")
+    real.ask(user, "how do I report it to the police?")
+    replies = real.ask(user, "I don't live in Birmingham")  # no guess: the question again
+    assert "Where are you?" in joined(replies) and stored_where(real, user) is None
+    replies = real.ask(user, "Bangor")  # Wales or Northern Ireland: those two, as buttons
+    assert "Bangor: which of these is it?" in joined(replies), joined(replies)
+    choices = payloads(replies)
+    assert len(choices) == 2 and '"northern_ireland"' in choices[1] and '"england_wales"' in choices[0]
+    assert stored_where(real, user) is None  # nothing kept until one is pressed
+    assert "PSNI" in joined(real.ask(user, choices[1])) and stored_where(real, user) == "northern_ireland"
+
+
+def test_a_place_said_unasked_is_read_too(real: RealBot) -> None:
+    user = new_user()
+    real.ask(user, "/start")
+    text = joined(real.ask(user, "actually i live in glasgow now"))
+    assert "I've taken Glasgow as Scotland" in text and "Police Scotland" in text, text
+    assert stored_where(real, user) == "scotland"
+
+
 def test_the_plan_comes_with_the_question_when_it_was_never_said(real: RealBot) -> None:
     user = new_user()
     real.ask(user, "/start")

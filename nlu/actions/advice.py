@@ -9,7 +9,16 @@ from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from guidance import copy
-from guidance.advice import jurisdictions, order_advice, place_of, route, topic_of, where_question
+from guidance.advice import (
+    jurisdictions,
+    order_advice,
+    place_of,
+    route,
+    topic_of,
+    where_choice,
+    where_question,
+)
+from guidance.places import read_place
 from nlu.actions import domain_copy
 
 
@@ -101,12 +110,26 @@ class ActionSetWhere(Action):
         entities = {e.get("entity"): e.get("value") for e in found}
         topic = topic_of(entities.get("where_topic"))
         place = place_of(entities.get("where"))
+        read = entities.get("where_read")
+        text = str((tracker.latest_message or {}).get("text") or "")
+        if place is None and not text.startswith("/"):
+            # typed: "im in manchester", "actually i live in glasgow now" (guidance.places)
+            reading = read_place(text)
+            if reading is not None and reading.place is None:
+                dispatcher.utter_message(**where_choice(reading.name, reading.choices, topic))
+                return []
+            if reading is not None:
+                place, read = reading.place, reading.name
         if place is None:
             dispatcher.utter_message(**where_question(topic))
             return [SlotSet("where_person", None)]
         dispatcher.utter_message(json_message={"diary": {
             "op": "save_answers", "name": "where", "value": place}})
-        dispatcher.utter_message(text=copy.text("where_saved", place=jurisdictions()[place]["title"]))
+        title = jurisdictions()[place]["title"]
+        if read:
+            dispatcher.utter_message(text=copy.text("where_saved_read", read=str(read), place=title))
+        else:
+            dispatcher.utter_message(text=copy.text("where_saved", place=title))
         if topic == "plan":
             dispatcher.utter_message(json_message={"diary": {"op": "plan"}})
         else:

