@@ -33,7 +33,8 @@ FILLED_BY_CODE: dict[str, set[str]] = {
     "bot/diary/export.yml": {"count", "created", "first", "kind", "last", "name", "number", "page",
                              "pages", "size", "total", "updated", "user_label", "when", "zone"},
     "data/copy.yml": {"answer", "behaviour_line", "chosen", "count", "field", "fits", "form", "limit",
-                      "meaning", "named", "note", "place", "question", "read", "value", "waiting"},
+                      "meaning", "named", "note", "place", "question", "read", "value", "waiting",
+                      "when"},
     "data/dates.yml": {"alternative", "day", "time", "when"},
     # the desk (bot/desk/) and the console
     "data/diary_copy.yml": {"answers", "attachments", "count", "kind", "kinds", "label", "last_30",

@@ -597,6 +597,20 @@ def test_a_question_not_placed_inside_a_note_gets_did_you_mean_and_the_button_is
     assert "Where: outside the gym" in end and offered[0] not in end, end
 
 
+def test_a_bare_yes_or_no_after_change_it_answers_that_not_the_next_step(real: RealBot) -> None:
+    """"Saved as ... Change it?" comes with "Where did it happen?": a typed "yes" was saved as
+    the place ("Where: yes")."""
+    user = new_user()
+    replies = walk_to(real, user, "note", 1, "")
+    assert "Change it?" in joined(replies), joined(replies)
+    said = joined(real.ask(user, "yes"))  # change it, or "yes, that's right"? The button says.
+    assert "To change the time" in said and mark("note", 1) in said, said
+    said = joined(real.ask(user, "no thats right"))
+    assert "the time stays as it is" in said and mark("note", 1) in said, said
+    end = the_end(real, user, "note", finish_from(real, user, "note", 1))
+    assert "Where: outside the gym" in end and "Where: yes" not in end and "Where: no" not in end, end
+
+
 def test_a_question_not_placed_while_a_note_waits_gets_did_you_mean_and_the_note_waits(
         real: RealBot) -> None:
     """Before, a question typed after an alert got the waiting note's buttons again and nothing

@@ -81,16 +81,19 @@ def not_understood(dispatcher: CollectingDispatcher, tracker: Tracker, text: str
         dispatcher.utter_message(text=text)
 
 
-def said_last_turn(tracker: Tracker, text: str) -> bool:
-    """The bot said ``text`` in answer to the message before this one."""
+def said_last_turn(tracker: Tracker, text: str, ending: bool = False) -> bool:
+    """The bot said ``text`` (with ``ending``: a message ending with it) in answer to the
+    message before this one."""
     users = 0
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             users += 1
             if users == 2:
                 return False
-        elif users == 1 and event.get("event") == "bot" and event.get("text") == text:
-            return True
+        elif users == 1 and event.get("event") == "bot":
+            said = str(event.get("text") or "")
+            if said == text or (ending and said.endswith(text)):
+                return True
     return False
 
 

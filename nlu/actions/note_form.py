@@ -84,6 +84,18 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
             return {slot: None, REVIEW: None}, text
         if step in NOTE_SLOTS:  # "Change the time" and the like: ask that field again
             return {step: None, slot: None, REVIEW: None}, text
+        if slot != WHEN_SLOT and not text.startswith("/") and len(forms.clean(text).split()) <= 3 \
+                and _asked_change_it(tracker):
+            # "Saved as Fri 20 Nov, time not given. Change it?" came with this step's question: a
+            # bare "no" or "yes" answers that, never this step ("Where: yes" before).  "yes" could
+            # mean "change it" or "that's right": the button says which, never a guess.
+            said = forms.read_answer(text)
+            if said in ("yes", "no"):
+                shown = echo(When.from_slot(tracker.get_slot(WHEN_SLOT)))
+                entry = "note_when_kept" if said == "no" else "note_when_yes"
+                dispatcher.utter_message(text=copy.text(entry, when=shown),
+                                         buttons=copy.buttons("note_when_change") if said == "yes" else [])
+                return {slot: None}, text
         if forms.means_stop(text, intent, confidence):
             if not _answered(tracker, but=slot):
                 return dict(LEAVE), text
@@ -241,6 +253,16 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
         dispatcher.utter_message(text=copy.text("note_confirm_unclear"))
         return {"note_confirm": None, REVIEW: None}
 
+
+
+def _asked_change_it(tracker: Tracker) -> bool:
+    """The bot's last turn asked whether to change the time: "Saved as ... Change it?", or its
+    own "To change the time (...), press the button" after a bare "yes"."""
+    if forms.said_last_turn(tracker, copy.text("note_when_change"), ending=True):
+        return True
+    shown = tracker.get_slot(WHEN_SLOT)
+    return bool(shown) and forms.said_last_turn(
+        tracker, copy.text("note_when_yes", when=echo(When.from_slot(shown))))
 
 
 def _validator(field: Field) -> Callable[..., Awaitable[dict[str, Any]]]:
