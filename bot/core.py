@@ -22,6 +22,7 @@ from bot.messages import MAX_TEXT, ForgetRequests, button_entities, clean_text, 
 from bot.replies import Button, Reply
 from bot.settings import DEFAULT_ENGINE_TIMEOUT
 from guidance.advice import where_choice
+from guidance.copy import SAVE_AS_NOTE
 from guidance.facts import Facts
 from guidance.note_schema import schema
 from guidance.places import read_place
@@ -73,14 +74,20 @@ class Core:
         self._confirming: dict[str, tuple[str, Reply]] = {}
         #: user -> the topic of "Where are you?" shown in answer to their last message
         self._asked_where: dict[str, str] = {}
+        #: user -> their last message, while "Save what I wrote as a note" is on screen (in
+        #: memory only, until their next message; never logged)
+        self._last_words: dict[str, str] = {}
 
     async def handle(self, user_id: str, text: str) -> list[Reply]:
         """Answer one user message.  Never raises; never returns an empty list."""
         text = clean_text(text)
+        last_words = self._last_words.pop(user_id, None)
         alert = self.guard.assess(text) if text else None
         if alert:
             self._confirming.pop(user_id, None)
             return await self._alert(user_id, text, alert)
+        if text == SAVE_AS_NOTE:
+            return await self._save_last_words(user_id, last_words)
         typed = self._typed_answer(user_id, text)
         if typed:
             return typed
@@ -90,7 +97,25 @@ class Core:
             return place
         replies = await self._replies(user_id, place or text)
         self._remember_confirmation(user_id, replies)
+        if any(b.payload == SAVE_AS_NOTE for r in replies for b in r.buttons) \
+                and len(self._last_words) < _MAX_CONFIRMING:
+            self._last_words[user_id] = text
         return replies
+
+    async def _save_last_words(self, user_id: str, words: Optional[str]) -> list[Reply]:
+        """"Save what I wrote as a note" ("did you mean" after an account of what happened): the
+        message kept as a quick note, its time read from it and said back; gone (a newer message,
+        a restart): say so, and how to save it."""
+        if self.desk is None:
+            return [self.error_reply()]
+        if not words:
+            return [Reply(self.facts.render(str(self.desk.copy["note_last_gone"])))]
+        try:
+            return await self.desk.quick_note(user_id, words)
+        except Exception as error:  # noqa: BLE001 - the user must always get an answer
+            logger.error("saving a quick note failed: %s", type(error).__name__)
+            self._last_words[user_id] = words  # kept for another press
+            return [Reply(str(self.desk.copy["save_failed"]))]
 
     def _typed_place(self, user_id: str, text: str) -> Union[str, list[Reply], None]:
         """The answer to "Where are you?" typed as a town or region ("glasgow", "we're in

@@ -20,6 +20,10 @@ from typing import Any, Optional
 
 import yaml
 
+# "Save what I wrote as a note": the button of "did you mean" after an account of what happened
+# (nlu/actions/faq.py); the bot core keeps the words until the next message (bot/core.py).
+SAVE_AS_NOTE = "diary:note_last"
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
 PLACEHOLDER = re.compile(r"\[\[([a-z0-9_]+)\]\]")

@@ -597,6 +597,36 @@ def test_a_question_not_placed_inside_a_note_gets_did_you_mean_and_the_button_is
     assert "Where: outside the gym" in end and offered[0] not in end, end
 
 
+ACCOUNT = "he followed me home from the station last night about 11, i'm ok now"
+
+
+def test_an_account_the_nlu_cant_place_can_be_saved_as_a_note_as_written(real: RealBot) -> None:
+    """Before, "did you mean" offered topics only: the person had to type it all again after /note."""
+    user = new_user()
+    real.ask(user, "/start")
+    replies = real.ask(user, ACCOUNT)
+    assert "Did you mean" in joined(replies) or "not sure" in joined(replies), joined(replies)
+    assert "diary:note_last" in payloads(replies), payloads(replies)
+    saved = joined(real.ask(user, "diary:note_last"))
+    assert "Saved as" in saved and "about 23:00" in saved and "Saved to your log" in saved, saved
+    note = joined(open_newest(real, user))
+    assert ACCOUNT in note, note
+    again = joined(real.ask(user, "diary:note_last"))  # kept only until the next message
+    assert "I no longer have that message" in again, again
+    listing = real.ask(user, "/notes")
+    assert sum(p.startswith("diary:open:") for p in payloads(listing)) == 1  # saved once
+
+
+def test_a_question_the_nlu_cant_place_is_not_offered_as_a_note(real: RealBot) -> None:
+    user = new_user()
+    real.ask(user, "/start")
+    replies = real.ask(user, "is it stalking if hes my ex?")
+    assert "diary:note_last" not in payloads(replies), joined(replies)
+    replies = real.ask(user, ACCOUNT)
+    real.ask(user, "hello")  # another message: the words are no longer kept
+    assert "I no longer have that message" in joined(real.ask(user, "diary:note_last"))
+
+
 def test_a_bare_yes_or_no_after_change_it_answers_that_not_the_next_step(real: RealBot) -> None:
     """"Saved as ... Change it?" comes with "Where did it happen?": a typed "yes" was saved as
     the place ("Where: yes")."""

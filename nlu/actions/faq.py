@@ -29,6 +29,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from guidance.advice import jurisdictions, place_of
+from guidance.copy import SAVE_AS_NOTE
 from nlu.components.topics import RETRIEVAL, ROUTES, selected_topic, topic_ranking
 
 COPY_PATH = Path(__file__).resolve().parents[2] / "data" / "faq_copy.yml"
@@ -178,6 +179,19 @@ class ActionFaq(Action):
         return []
 
 
+ACCOUNT_WORDS = 5  # an account of what happened is a sentence, not "help" or "idk"
+
+
+def an_account(tracker: Tracker) -> bool:
+    """The message tells something (five words or more), rather than asks or answers."""
+    from nlu.actions import forms  # forms imports this module: not at module load
+
+    text, intent, confidence = forms.latest(tracker)
+    words = forms.clean(text).split()
+    return not text.startswith("/") and len(words) >= ACCOUNT_WORDS \
+        and not forms.is_question(text, intent, confidence)
+
+
 class ActionDidYouMean(Action):
     def name(self) -> str:
         return "action_did_you_mean"
@@ -185,11 +199,15 @@ class ActionDidYouMean(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         labels = offers(tracker.latest_message or {})
         text = copy()
+        # An account of what happened ("he followed me home from the station last night"):
+        # it can be kept as it is, as a note (the bot remembers the words until the next message).
+        keep = [{"title": str(text["save_as_note"]), "payload": SAVE_AS_NOTE}] if an_account(tracker) else []
         if not labels:
-            dispatcher.utter_message(text=text["dont_know"], buttons=text["dont_know_buttons"])
+            dispatcher.utter_message(text=text["dont_know"], buttons=[*keep, *text["dont_know_buttons"]])
             return []
         known = titles()
         buttons = [{"title": known[label], "payload": payload(label)} for label in labels]
+        buttons += keep
         buttons.append({"title": str(text["none"]), "payload": "/ask_questions"})
         dispatcher.utter_message(text=text["did_you_mean"], buttons=buttons)
         return []
