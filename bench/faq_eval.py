@@ -140,6 +140,7 @@ def evaluate(parsed: list[dict[str, Any]], items: list[dict[str, Any]],
             "predicted": predicted, "confidence": round(confidence, 3),
             "outcome": result,
             "right_in_top3": bool(accepted(item["topic"], topics) & set(top3)),
+            "right_first": bool(accepted(item["topic"], topics) & set(top3[:1])),
             "offered": offered,
             "right_offered": bool(accepted(item["topic"], topics) & set(offered)),
             "guard_fires": bool(guard.match(item["text"])) if guard is not None else None,
@@ -167,6 +168,7 @@ def evaluate(parsed: list[dict[str, Any]], items: list[dict[str, Any]],
         "not_sure_rate": round(counts["not_sure"] / total, 4) if total else 0.0,
         "confident_wrong_rate": round(counts["wrong"] / total, 4) if total else 0.0,
         "right_in_top3_rate": round(sum(r["right_in_top3"] for r in rows) / total, 4) if total else 0.0,
+        "right_first_rate": round(sum(r["right_first"] for r in rows) / total, 4) if total else 0.0,
         "right_or_offered_rate": round(reached / total, 4) if total else 0.0,
         "dont_know_rate": round(dont_know / total, 4) if total else 0.0,
         "answerable_today": {
@@ -260,6 +262,11 @@ def markdown(x: dict[str, Any]) -> list[str]:
     out.extend(md_table(["questions", "count", "right topic", "not sure", "confident wrong",
                          "right or offered", "I don't know", "right in top 3"], rows))
     add("")
+    if "right_first_rate" in x:
+        add(f"Before the honesty gate, the likeliest topic is the right one for {x['right_first_rate']:.3f} "
+            "of these questions (the ranking's own accuracy: the gate turns the rest, and some right ones, "
+            "into \"not sure\"); 90 % right needs that first.")
+        add("")
     add(f"The safety guard (which runs before the NLU) fires on {x.get('guard_fires')} of these questions.")
     add("")
     h = x.get("held_out_topics")
