@@ -65,8 +65,11 @@ REGIONS: dict[str, tuple[str, ...]] = {
     "kent": ("england_wales",), "essex": ("england_wales",), "cumbria": ("england_wales",),
 }
 # Words after which a place name is read ("I live in ...", "near ...", "from ...").
+# Not "to" on its own: "how to deal with it" is not the town of Deal (measured on real messages).
 CUES = frozenset({"in", "near", "at", "from", "around", "outside", "nr", "live", "living", "lives",
-                  "based", "to", "by"})
+                  "based"})
+# "to" only after a word of moving ("moved to Leeds").
+MOVES = frozenset({"moved", "move", "moving", "relocated", "gone", "went"})
 # A negation anywhere: no reading ("I don't live in Birmingham", "not in Scotland").
 NEGATION = re.compile(r"\b(not|no|nope|never|dont|don t|didnt|isnt|aint|no longer|used to|anymore|"
                       r"any more|moved from|moved away|left)\b")
@@ -172,7 +175,7 @@ def read_place(text: str) -> Optional[PlaceReading]:
             readings.append(fuzzy)
     tokens = words.split()
     for i, token in enumerate(tokens[:-1]):
-        if token in CUES:
+        if token in CUES or (token == "to" and i > 0 and tokens[i - 1] in MOVES):
             found = _lookup(tokens[i + 1:])
             if found is not None and all(found.name != r.name for r in readings):
                 readings.append(found)
