@@ -183,13 +183,14 @@ ACCOUNT_WORDS = 5  # an account of what happened is a sentence, not "help" or "i
 
 
 def an_account(tracker: Tracker) -> bool:
-    """The message tells something (five words or more), rather than asks or answers."""
+    """The message tells what happened (five words or more, about someone: "he", "my", "I"),
+    rather than asks or names a subject ("Reporting stalking anonymously")."""
     from nlu.actions import forms  # forms imports this module: not at module load
 
     text, intent, confidence = forms.latest(tracker)
     words = forms.clean(text).split()
     return not text.startswith("/") and len(words) >= ACCOUNT_WORDS \
-        and not forms.is_question(text, intent, confidence)
+        and not forms.is_question(text, intent, confidence) and forms.names_a_person(text)
 
 
 class ActionDidYouMean(Action):

@@ -52,11 +52,16 @@ def _reading() -> dict[str, Any]:
 
     compiled: dict[str, Any] = {key: one(raw[key]) for key in (
         "question_start", "question_aux", "answer_start", "stop_exact", "stop_verb", "stop_story",
-        "correction_start", "addition", "unsure", "yes", "no")}
+        "correction_start", "addition", "unsure", "yes", "no", "account_person")}
     compiled["note_fields"] = {field: one(patterns) for field, patterns in raw["note_fields"].items()}
     compiled["ordinals"] = {str(k): int(v) for k, v in raw["ordinals"].items()}
     compiled["previous"] = one(raw["previous"])
     return compiled
+
+
+def names_a_person(text: str) -> bool:
+    """The words name a person (I, my, he, she, they, someone): an account, not a heading."""
+    return bool(_reading()["account_person"].search(clean(text)))
 
 
 def clean(text: str) -> str:
