@@ -486,6 +486,17 @@ def test_a_town_that_could_be_two_places_is_asked_about_and_a_negation_is_not_re
     assert "PSNI" in joined(real.ask(user, choices[1])) and stored_where(real, user) == "northern_ireland"
 
 
+def test_a_town_typed_under_the_plan_is_kept_with_its_own_change_button(real: RealBot) -> None:
+    """The plan's answer has no "📍 Not in ...?" button, so the words "press 📍 below" need theirs."""
+    user = new_user()
+    real.ask(user, "/start")
+    assert "Where are you?" in joined(real.ask(user, "/ask_plan"))
+    replies = real.ask(user, "cardiff")
+    said = next(r for r in replies if "I've taken Cardiff as Elsewhere in England or Wales" in r.text)
+    assert [b.payload for b in said.buttons] == ['/set_where{"where_topic": "plan"}'], said
+    assert "Your safety plan" in joined(replies) and stored_where(real, user) == "england_wales"
+
+
 def test_a_place_said_unasked_is_read_too(real: RealBot) -> None:
     user = new_user()
     real.ask(user, "/start")

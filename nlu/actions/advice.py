@@ -2,6 +2,7 @@
 person is; the rules are :mod:`guidance.advice`, these are the Rasa actions that use them."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -127,7 +128,12 @@ class ActionSetWhere(Action):
             "op": "save_answers", "name": "where", "value": place}})
         title = jurisdictions()[place]["title"]
         if read:
-            dispatcher.utter_message(text=copy.text("where_saved_read", read=str(read), place=title))
+            # the route's answer carries "📍 Not in ...?"; the plan does not: the button comes here
+            change = [{"title": copy.text("where_change", place=title),
+                       "payload": "/set_where" + json.dumps({"where_topic": topic})}]
+            change = change if topic == "plan" else []
+            dispatcher.utter_message(text=copy.text("where_saved_read", read=str(read), place=title),
+                                     buttons=change)
         else:
             dispatcher.utter_message(text=copy.text("where_saved", place=title))
         if topic == "plan":
