@@ -168,27 +168,43 @@ def find_when(text: str, now: Optional[datetime] = None) -> Optional[When]:
     Only clear forms count (a weekday written out, "at 7", "7pm", "19:30", "yesterday",
     "2 hours ago"); one in the future is ignored (the note keeps the time it was sent).
     """
+    try:
+        return _find_when(text, now)
+    except FutureDate:
+        return None
+
+
+def names_a_future_time(text: str, now: Optional[datetime] = None) -> bool:
+    """A date or time written inside free text that has not come yet ("he was outside at 5pm
+    today", sent at 3 in the morning): :func:`find_when` ignores it, and the note that keeps the
+    time it was sent must say so, never silently."""
+    try:
+        _find_when(text, now)
+    except FutureDate:
+        return True
+    return False
+
+
+def _find_when(text: str, now: Optional[datetime] = None) -> Optional[When]:
+    """:func:`find_when`, raising :class:`FutureDate` for a time still to come."""
     zone, _ = date_config()
     now = (now or current_time(zone)).astimezone(zone)
     cleaned = respell(re.sub(r"\s+", " ", text.lower()))
     if NOW_INSIDE.search(cleaned) or FUTURE_WORDS.search(cleaned):
         return None
-    try:
-        relative = _relative(cleaned, now)
-        if relative is not None:
-            return _checked(relative, now, cleaned)
-        found = find(cleaned, now, strict=True)
-        if found.day is None and found.hour is None and found.night_base is None:
-            return None  # a part of the day alone ("in the morning") is too loose inside a sentence
-        if found.hour is None and found.part is None and found.day == now.date():
-            return None  # "earlier today": the time it was sent says more
-        window = " ".join(cleaned[max(0, s - 20):e + 20] for s, e in found.spans)
-        when = _checked(resolve(found, now, zone, is_hedged(window)), now, cleaned)
-        if when is not None and found.day is None and now - when.at > BARE_TIME_WINDOW:
-            return None  # "he'll come back at 11pm" written at 22:30 is not last night's 11pm
-        return when
-    except FutureDate:
-        return None
+    relative = _relative(cleaned, now)
+    if relative is not None:
+        return _checked(relative, now, cleaned)
+    found = find(cleaned, now, strict=True)
+    if found.day is None and found.hour is None and found.night_base is None:
+        return None  # a part of the day alone ("in the morning") is too loose inside a sentence
+    if found.hour is None and found.part is None and found.day == now.date():
+        return None  # "earlier today": the time it was sent says more
+    window = " ".join(cleaned[max(0, s - 20):e + 20] for s, e in found.spans)
+    when = _checked(resolve(found, now, zone, is_hedged(window)), now, cleaned)
+    if when is not None and found.day is None and now - when.at > BARE_TIME_WINDOW:
+        return None  # "he'll come back at 11pm" written at 22:30 is not last night's 11pm
+    return when
 
 
 # Words that leave a message only a time ("it was more like half 10", "no, about 10").

@@ -337,6 +337,17 @@ async def test_a_quick_note_without_a_time_is_saved_now(desk: DiaryDesk, fixed_n
     assert abs(only_note(desk, "u3").occurred_at - datetime.now(UK)) < timedelta(minutes=1)
 
 
+async def test_a_quick_note_whose_time_has_not_come_says_it_kept_the_time_sent(
+        desk: DiaryDesk, fixed_now: datetime) -> None:
+    """"at 5pm today" sent at half past midnight: before, saved at the time sent, silently."""
+    replies = await desk.quick_note("u5", "he was outside my work at 5pm today")
+    assert replies[0].text.startswith("The time in your note hasn't come yet"), replies[0].text
+    assert "Saved to your log" in replies[0].text
+    assert abs(only_note(desk, "u5").occurred_at - datetime.now(UK)) < timedelta(minutes=1)
+    plans = await desk.quick_note("u6", "he said he would come back at 11pm")  # an intention
+    assert "hasn't come yet" not in plans[0].text
+
+
 async def test_the_guided_note_keeps_how_exact_the_time_was(desk: DiaryDesk, fixed_now: datetime) -> None:
     slot = read("last night about 11", FRI_0030).to_slot()
     await desk.save_from_form("u4", {"occurred_at": slot, "what_happened": "he followed me"})

@@ -9,7 +9,7 @@ from bot.desk.base import DeskBase, logger
 from bot.diary.errors import DiaryError
 from bot.diary.store import MAX_FIELD_CHARS, TEXT_FIELDS, DiaryLimitError, NoteFields
 from bot.replies import Button, Reply
-from guidance.dates import find_when, saved_as
+from guidance.dates import echo, find_when, names_a_future_time, saved_as
 from guidance.when import When
 
 
@@ -81,8 +81,14 @@ class NotesScreen(DeskBase):
                             time_precision=None if not found or found.precision == "exact"
                             else found.precision)
         replies = await self.save(user_id, fields)
-        if found and replies and any(b.payload == "diary:page:0" for b in replies[0].buttons):  # saved
-            replies[0] = dataclasses.replace(replies[0], text=f"{saved_as(found)}\n\n{replies[0].text}")
+        if replies and any(b.payload == "diary:page:0" for b in replies[0].buttons):  # saved
+            if found:
+                said = saved_as(found)
+            elif names_a_future_time(text):  # "at 5pm today" sent at 3am: kept as sent, and said
+                said = self._t("quick_note_future", when=echo(When(fields.occurred_at)))
+            else:
+                return replies
+            replies[0] = dataclasses.replace(replies[0], text=f"{said}\n\n{replies[0].text}")
         return replies
 
     async def log_mention(self, user_id: str) -> Optional[Reply]:
