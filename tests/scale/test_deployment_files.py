@@ -162,7 +162,8 @@ def test_compose_config_is_valid_with_health_checks(config: dict[str, Any]) -> N
     assert {"rasa", "action-server", "bot", "postgres", "redis"} <= set(services)
     # Rasa runs from the project's image: the model's components need onnxruntime, the
     # sentence-model packages and embedding/; the tracker store is conversations/
-    assert services["rasa"]["build"]["target"] == "rasa" and services["rasa"]["command"][:2] == ["rasa", "run"]
+    assert services["rasa"]["build"]["target"] == "rasa"
+    assert services["rasa"]["command"][:2] == ["rasa", "run"]
     assert services["rasa-train"]["build"]["target"] == "rasa"
     assert services["rasa-train"]["command"][:2] == ["rasa", "train"]
     assert not any("rasa/rasa" in str(s.get("image")) for s in services.values())
@@ -171,7 +172,8 @@ def test_compose_config_is_valid_with_health_checks(config: dict[str, Any]) -> N
     assert services["bot"]["command"] == ["python", "-m", "bot", "run"]
     assert services["bot"]["environment"]["TELEGRAM_WEBHOOK_URL"].startswith("https://")
     assert services["bot"]["environment"]["RASA_URL"] == "http://rasa:5005"
-    assert {s["build"]["target"] for s in services.values() if "build" in s} == {"bot", "action-server", "rasa"}
+    targets = {s["build"]["target"] for s in services.values() if "build" in s}
+    assert targets == {"bot", "action-server", "rasa"}
     # scalable: no fixed container name, no published port on the Rasa service
     assert "container_name" not in services["rasa"] and not services["rasa"].get("ports")
 
