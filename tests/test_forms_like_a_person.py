@@ -497,6 +497,19 @@ def test_a_town_typed_under_the_plan_is_kept_with_its_own_change_button(real: Re
     assert "Your safety plan" in joined(replies) and stored_where(real, user) == "england_wales"
 
 
+@pytest.mark.parametrize("form", ["check", "risk"])
+def test_a_place_said_in_the_middle_of_a_form_is_kept_and_the_step_asked_again(
+        real: RealBot, form: str) -> None:
+    """Before: "Sorry, I couldn't tell whether that means yes or no"."""
+    user = new_user()
+    walk_to(real, user, form, 1, "")
+    text = joined(real.ask(user, "im in manchester"))
+    assert "I've taken Manchester as Elsewhere in England or Wales" in text, text
+    assert "couldn't tell" not in text and mark(form, 1) in text, text
+    assert stored_where(real, user) == "england_wales"
+    assert mark(form, 2) in joined(real.ask(user, answer(FORMS[form][1], 1, "")))  # the form goes on
+
+
 def test_a_place_said_unasked_is_read_too(real: RealBot) -> None:
     user = new_user()
     real.ask(user, "/start")

@@ -119,6 +119,9 @@ class ValidateFourCheckForm(domain_copy.PauseFirst, forms.StopFirst, FormValidat
             return {slot: answer}
         if intent == "emergency":  # Rasa reads danger where the guard did not: 999 first
             dispatcher.utter_message(text=copy.text("danger_reminder"))
+        place = forms.told_where(dispatcher, tracker, intent)  # "im in manchester": kept, said back
+        if place:
+            return {slot: None, "where_person": place}
         if not _answer_aside(dispatcher, tracker, domain, slot, text, intent, confidence) and \
                 not forms.offer_other_request(dispatcher, tracker, intent, confidence):
             forms.not_understood(dispatcher, tracker, copy.text("not_understood_answer"))

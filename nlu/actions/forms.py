@@ -216,6 +216,25 @@ def _did_you_mean(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
     return True
 
 
+# -- where the person is, said in passing -------------------------------------------------------
+def told_where(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str]) -> Optional[str]:
+    """"im in manchester" typed in the middle of the check or the self-check: the NLU reads it
+    as where the person lives, and it names one place (guidance.places): kept with their data
+    and said back, as outside a form; the place, or None (the step reads the words as before)."""
+    from guidance.advice import jurisdictions
+    from guidance.places import read_place
+
+    text = str((tracker.latest_message or {}).get("text") or "")
+    reading = read_place(text) if intent == "set_where" and not text.startswith("/") else None
+    if reading is None or reading.place is None:
+        return None
+    place = reading.place
+    dispatcher.utter_message(json_message={"diary": {"op": "save_answers", "name": "where", "value": place}})
+    dispatcher.utter_message(text=copy.text("where_saved_in_form", read=reading.name,
+                                            place=jurisdictions()[place]["title"]))
+    return place
+
+
 # -- stop -------------------------------------------------------------------------------------
 # A form's answer read as another request only this sure of it.
 OTHER_REQUEST_CONFIDENCE = 0.6

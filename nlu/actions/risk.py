@@ -74,6 +74,9 @@ class ValidateRiskForm(domain_copy.PauseFirst, forms.StopFirst, FormValidationAc
             return {slot: None}
         if intent == "emergency":  # Rasa reads danger where the guard did not: 999 first
             dispatcher.utter_message(text=copy.text("danger_reminder"))
+        place = forms.told_where(dispatcher, tracker, intent)  # "im in manchester": kept, said back
+        if place:
+            return {slot: None, "where_person": place}
         if not forms.offer_other_request(dispatcher, tracker, intent, confidence):
             forms.not_understood(dispatcher, tracker, str(risk_copy()["not_understood"]))
         return {slot: None}
