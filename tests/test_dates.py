@@ -348,6 +348,16 @@ async def test_a_quick_note_whose_time_has_not_come_says_it_kept_the_time_sent(
     assert "hasn't come yet" not in plans[0].text
 
 
+async def test_a_quick_note_is_filed_under_the_form_of_attention_it_names(
+        desk: DiaryDesk, fixed_now: datetime) -> None:
+    """Before, every quick note was "other" in the log's pattern ("In the last 30 days: 1 (other: 1)")."""
+    replies = await desk.quick_note("u7", "he keeps texting me at all hours")
+    assert only_note(desk, "u7").kind == "contacting"
+    assert "(calls, texts or emails: 1)" in replies[0].text, replies[0].text
+    await desk.quick_note("u8", "the weather was bad")  # names none: as before
+    assert only_note(desk, "u8").kind is None
+
+
 async def test_the_guided_note_keeps_how_exact_the_time_was(desk: DiaryDesk, fixed_now: datetime) -> None:
     slot = read("last night about 11", FRI_0030).to_slot()
     await desk.save_from_form("u4", {"occurred_at": slot, "what_happened": "he followed me"})

@@ -9,7 +9,9 @@ from bot.desk.base import DeskBase, logger
 from bot.diary.errors import DiaryError
 from bot.diary.store import MAX_FIELD_CHARS, TEXT_FIELDS, DiaryLimitError, NoteFields
 from bot.replies import Button, Reply
+from guidance.behaviours import extract_behaviours
 from guidance.dates import echo, find_when, names_a_future_time, saved_as
+from guidance.note_schema import schema
 from guidance.when import When
 
 
@@ -77,9 +79,11 @@ class NotesScreen(DeskBase):
 
     async def quick_note(self, user_id: str, text: str) -> list[Reply]:
         found = find_when(text)  # "/note he was outside at 7pm": 7pm, shown back
+        # filed under the first form of unwanted attention it names ("he followed me": following)
+        kind = next((k for k in extract_behaviours(text) if k in schema().kinds), None)
         fields = NoteFields(occurred_at=found.at if found else datetime.now(timezone.utc), what_happened=text,
                             time_precision=None if not found or found.precision == "exact"
-                            else found.precision)
+                            else found.precision, kind=kind)
         replies = await self.save(user_id, fields)
         if replies and any(b.payload == "diary:page:0" for b in replies[0].buttons):  # saved
             if found:

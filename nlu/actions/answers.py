@@ -12,9 +12,10 @@ from typing import Any, Optional
 
 import yaml
 
+from guidance.behaviours import BEHAVIOURS, extract_behaviours  # noqa: F401 - used by the actions
+
 PATTERNS_PATH = Path(__file__).resolve().parents[2] / "data" / "four_check.yml"
 SIGN_SLOTS = ("sign_fixated", "sign_obsessive", "sign_unwanted", "sign_repeated")
-BEHAVIOURS = ("turning_up", "following", "contacting", "gifts", "monitoring", "damage_threats")
 INTENT_ANSWERS = {"affirm": "yes", "deny": "no", "unsure": "unsure"}
 MIN_CONFIDENCE = 0.5
 
@@ -22,15 +23,13 @@ MIN_CONFIDENCE = 0.5
 @lru_cache(maxsize=1)
 def _patterns() -> dict[str, Any]:
     raw = yaml.safe_load(PATTERNS_PATH.read_text("utf-8"))
-    compiled: dict[str, Any] = {"signs": {}, "behaviours": {}}
+    compiled: dict[str, Any] = {"signs": {}}
     for slot, spec in raw["signs"].items():
         compiled["signs"][slot] = {
             "name": spec["name"],
             "no": [re.compile(p) for p in spec.get("no", [])],
             "yes": [re.compile(p) for p in spec.get("yes", [])],
         }
-    for key, patterns in raw["behaviours"].items():
-        compiled["behaviours"][key] = [re.compile(p) for p in patterns]
     compiled["done"] = [re.compile(p) for p in raw["behaviours_done"]]
     return compiled
 
@@ -64,15 +63,6 @@ def interpret_sign(slot: str, text: str, intent: Optional[str], confidence: floa
     if intent in INTENT_ANSWERS and confidence >= MIN_CONFIDENCE:
         return INTENT_ANSWERS[intent]
     return None
-
-
-def extract_behaviours(text: str) -> list[str]:
-    """The leaflet's forms of unwanted attention named in ``text``, in canonical order."""
-    if is_payload(text):
-        return []
-    cleaned = _clean(text)
-    found = [key for key, pats in _patterns()["behaviours"].items() if any(p.search(cleaned) for p in pats)]
-    return [b for b in BEHAVIOURS if b in found]
 
 
 def says_done(text: str) -> bool:
