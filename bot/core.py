@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
 import logging
 import re
 from typing import Any, Optional, Union
@@ -21,7 +20,7 @@ from bot.guard import Alert, SafetyGuard
 from bot.messages import MAX_TEXT, ForgetRequests, button_entities, clean_text, load_commands, within
 from bot.replies import Button, Reply
 from bot.settings import DEFAULT_ENGINE_TIMEOUT
-from guidance.advice import where_choice
+from guidance.advice import asked_where, where_choice, where_payload
 from guidance.copy import SAVE_AS_NOTE
 from guidance.facts import Facts
 from guidance.note_schema import schema
@@ -45,9 +44,6 @@ _STAYS = ("diary:forget", "diary:clear")
 # A confirmation's "yes" button -> what it confirms (data/diary_copy.yml typed_no).
 _CONFIRMS = {"diary:delete_yes:": "delete", "diary:forget_yes": "forget", "diary:export_yes": "export"}
 _MAX_CONFIRMING = 10_000
-# "Where are you?": its buttons (guidance.advice.where_question) carry a place
-_SET_WHERE = "/set_where"
-_WHERE_BUTTON = _SET_WHERE + '{"where": '
 
 
 def _custom(message: BotMessage) -> dict[str, Any]:
@@ -132,8 +128,7 @@ class Core:
             choice = where_choice(reading.name, reading.choices, topic)
             return [Reply(self.facts.render(choice["text"]),
                           [Button(str(b["title"]), str(b["payload"])) for b in choice["buttons"]])]
-        return "/set_where" + json.dumps({"where": reading.place, "where_topic": topic,
-                                          "where_read": reading.name})
+        return where_payload(topic, reading.place, reading.name)
 
     def _typed_answer(self, user_id: str, text: str) -> Optional[list[Reply]]:
         """A bare "yes" or "no" typed right after a confirmation (delete a note, delete
@@ -159,9 +154,9 @@ class Core:
         for reply in replies:
             for button in reply.buttons:
                 payload = button.payload or ""
-                if payload.startswith(_WHERE_BUTTON) and len(self._asked_where) < _MAX_CONFIRMING:
-                    with contextlib.suppress(ValueError, AttributeError):
-                        self._asked_where[user_id] = str(json.loads(payload[len(_SET_WHERE):])["where_topic"])
+                where_topic = asked_where(payload)  # "Where are you?" is on screen
+                if where_topic and len(self._asked_where) < _MAX_CONFIRMING:
+                    self._asked_where[user_id] = where_topic
                 kind = next((k for prefix, k in _CONFIRMS.items() if payload.startswith(prefix)), None)
                 if kind:
                     if len(self._confirming) >= _MAX_CONFIRMING:  # people who never wrote again

@@ -47,22 +47,52 @@ def topic_of(value: Any) -> str:
     return str(value) if value in TOPICS else "report"
 
 
+SET_WHERE = "/set_where"
+
+
+def where_payload(topic: str, place: Optional[str] = None, read: Optional[str] = None) -> str:
+    """What a "where" button sends, and what a typed place becomes (bot/core.py):
+    ``/set_where{"where": ..., "where_topic": ..., "where_read": ...}`` (no place: ask again)."""
+    entities: dict[str, str] = {"where": place} if place else {}
+    entities["where_topic"] = topic_of(topic)
+    if read:
+        entities["where_read"] = read
+    return SET_WHERE + json.dumps(entities)
+
+
+def asked_where(payload: str) -> Optional[str]:
+    """The topic of a button that answers "Where are you?" with a place; None for any other."""
+    if not payload.startswith(SET_WHERE + "{"):
+        return None
+    try:
+        entities = json.loads(payload[len(SET_WHERE):])
+    except ValueError:
+        return None
+    if not isinstance(entities, dict) or place_of(entities.get("where")) is None:
+        return None
+    return topic_of(entities.get("where_topic"))
+
+
+def _place_buttons(places: tuple[str, ...], topic: str) -> list[dict[str, Any]]:
+    return [{"title": str(spec["title"]), "payload": where_payload(topic, place)}
+            for place, spec in jurisdictions().items() if place in places]
+
+
+def change_where_button(place: str, topic: str) -> dict[str, Any]:
+    """"📍 Not in <place>?": the question again."""
+    return {"title": copy.text("where_change", place=jurisdictions()[place]["title"]),
+            "payload": where_payload(topic)}
+
+
 def where_question(topic: str) -> dict[str, Any]:
     """Asked once, when it matters: which of the four places (buttons)."""
-    buttons = [{"title": str(spec["title"]),
-                "payload": "/set_where" + json.dumps({"where": place, "where_topic": topic_of(topic)})}
-               for place, spec in jurisdictions().items()]
-    return {"text": copy.text("where_ask"), "buttons": buttons}
+    return {"text": copy.text("where_ask"), "buttons": _place_buttons(PLACES, topic)}
 
 
 def where_choice(name: str, choices: tuple[str, ...], topic: str) -> dict[str, Any]:
     """A typed place that could be more than one of the four ("Bangor", "England"): those
     choices as buttons, never a guess (guidance.places)."""
-    spec = jurisdictions()
-    buttons = [{"title": str(spec[place]["title"]),
-                "payload": "/set_where" + json.dumps({"where": place, "where_topic": topic_of(topic)})}
-               for place in PLACES if place in choices]
-    return {"text": copy.text("where_which", read=name), "buttons": buttons}
+    return {"text": copy.text("where_which", read=name), "buttons": _place_buttons(choices, topic)}
 
 
 def route(place: str, topic: str) -> dict[str, Any]:
@@ -71,9 +101,7 @@ def route(place: str, topic: str) -> dict[str, Any]:
     spec = jurisdictions()[place]
     buttons: list[dict[str, Any]] = [dict(b) for b in spec.get(f"{topic}_buttons") or []]
     buttons += copy.buttons(f"where_{topic}_more")
-    buttons.append({
-        "title": copy.text("where_change", place=spec["title"]),
-        "payload": "/set_where" + json.dumps({"where_topic": topic})})
+    buttons.append(change_where_button(place, topic))
     return {"text": str(spec[topic]), "buttons": buttons}
 
 

@@ -2,7 +2,6 @@
 person is; the rules are :mod:`guidance.advice`, these are the Rasa actions that use them."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -11,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from guidance import copy
 from guidance.advice import (
+    change_where_button,
     jurisdictions,
     order_advice,
     place_of,
@@ -98,6 +98,11 @@ class ActionLaw(ActionWhereRoute):
         return "action_law"
 
 
+def keep_where(dispatcher: CollectingDispatcher, place: str) -> None:
+    """Where the person is, kept with their data (the desk's saved answers; /forget removes it)."""
+    dispatcher.utter_message(json_message={"diary": {"op": "save_answers", "name": "where", "value": place}})
+
+
 class ActionSetWhere(Action):
     """The answer to "where are you?": kept in the conversation and with the person's data
     (removed by /forget), then the route they asked for.  Without a place: asked again."""
@@ -124,14 +129,11 @@ class ActionSetWhere(Action):
         if place is None:
             dispatcher.utter_message(**where_question(topic))
             return [SlotSet("where_person", None)]
-        dispatcher.utter_message(json_message={"diary": {
-            "op": "save_answers", "name": "where", "value": place}})
+        keep_where(dispatcher, place)
         title = jurisdictions()[place]["title"]
         if read:
             # the route's answer carries "📍 Not in ...?"; the plan does not: the button comes here
-            change = [{"title": copy.text("where_change", place=title),
-                       "payload": "/set_where" + json.dumps({"where_topic": topic})}]
-            change = change if topic == "plan" else []
+            change = [change_where_button(place, topic)] if topic == "plan" else []
             dispatcher.utter_message(text=copy.text("where_saved_read", read=str(read), place=title),
                                      buttons=change)
         else:

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Optional
 
 import yaml
 
-from guidance.behaviours import BEHAVIOURS, extract_behaviours  # noqa: F401 - used by the actions
+from guidance.behaviours import (  # noqa: F401 - used by the actions
+    BEHAVIOURS,
+    PATTERNS_PATH,
+    clean,
+    extract_behaviours,
+)
 
-PATTERNS_PATH = Path(__file__).resolve().parents[2] / "data" / "four_check.yml"
 SIGN_SLOTS = ("sign_fixated", "sign_obsessive", "sign_unwanted", "sign_repeated")
 INTENT_ANSWERS = {"affirm": "yes", "deny": "no", "unsure": "unsure"}
 MIN_CONFIDENCE = 0.5
@@ -34,10 +37,6 @@ def _patterns() -> dict[str, Any]:
     return compiled
 
 
-def _clean(text: str) -> str:
-    return re.sub(r"\s+", " ", text.lower().replace("’", "'")).strip()
-
-
 def sign_name(slot: str) -> str:
     return str(_patterns()["signs"][slot]["name"])
 
@@ -54,7 +53,7 @@ def interpret_sign(slot: str, text: str, intent: Optional[str], confidence: floa
     """
     if is_payload(text):
         return INTENT_ANSWERS.get(intent or "")
-    cleaned = _clean(text)
+    cleaned = clean(text)
     spec = _patterns()["signs"][slot]
     if any(p.search(cleaned) for p in spec["no"]):
         return "no"
@@ -67,4 +66,4 @@ def interpret_sign(slot: str, text: str, intent: Optional[str], confidence: floa
 
 def says_done(text: str) -> bool:
     """True when free text ends the behaviours step ("none", "skip", "that's all")."""
-    return any(p.search(_clean(text)) for p in _patterns()["done"])
+    return any(p.search(clean(text)) for p in _patterns()["done"])

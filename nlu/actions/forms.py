@@ -223,13 +223,14 @@ def told_where(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optio
     and said back, as outside a form; the place, or None (the step reads the words as before)."""
     from guidance.advice import jurisdictions
     from guidance.places import read_place
+    from nlu.actions.advice import keep_where  # advice's actions import this module's package
 
     text = str((tracker.latest_message or {}).get("text") or "")
     reading = read_place(text) if intent == "set_where" and not text.startswith("/") else None
     if reading is None or reading.place is None:
         return None
     place = reading.place
-    dispatcher.utter_message(json_message={"diary": {"op": "save_answers", "name": "where", "value": place}})
+    keep_where(dispatcher, place)
     dispatcher.utter_message(text=copy.text("where_saved_in_form", read=reading.name,
                                             place=jurisdictions()[place]["title"]))
     return place
