@@ -140,11 +140,15 @@ def _lookup(words: list[str]) -> Optional[PlaceReading]:
     return None
 
 
+@lru_cache(maxsize=1)
+def _one_word_names() -> tuple[str, ...]:
+    return tuple(k for k in gazetteer() if " " not in k)
+
+
 def _fuzzy(word: str) -> Optional[PlaceReading]:
     if len(word) < 6:
         return None
-    single = [k for k in gazetteer() if " " not in k]
-    close = difflib.get_close_matches(word, single, n=2, cutoff=FUZZY_CUTOFF)
+    close = difflib.get_close_matches(word, _one_word_names(), n=2, cutoff=FUZZY_CUTOFF)
     if len(close) == 1:
         return _lookup([close[0]])
     return None
