@@ -126,8 +126,7 @@ class Core:
             return None
         if reading.place is None:
             choice = where_choice(reading.name, reading.choices, topic)
-            return [Reply(self.facts.render(choice["text"]),
-                          [Button(str(b["title"]), str(b["payload"])) for b in choice["buttons"]])]
+            return [Reply(self.facts.render(choice["text"]), [self._to_button(b) for b in choice["buttons"]])]
         return where_payload(topic, reading.place, reading.name)
 
     def _typed_answer(self, user_id: str, text: str) -> Optional[list[Reply]]:
