@@ -70,8 +70,30 @@ def test_words_typed_after_the_alert_can_be_kept_but_a_skip_is_not(real: RealBot
     for answer in ["/deny", "/deny", "/deny", "/deny", "/deny", "/deny"]:
         replies = real.ask(user, answer)
     review = joined(replies)
-    assert "What happened: he waited by my car for an hour" in review, review
-    assert "Skip" not in review.split("What happened:")[1].split("\n")[0]
+    # the alert's words and the words typed after it, both kept, in order; never the "Skip"
+    assert f"What happened: {ALARM}\nhe waited by my car for an hour\nHow:" in review, review
+    assert "Skip" not in review.split("What happened:")[1].split("How:")[0]
+
+
+def test_every_message_typed_on_is_kept_in_order_none_in_place_of_another(real: RealBot) -> None:
+    """Played as a person after a false alarm in a note: they type on, three messages of the
+    account and a "no".  Before, each message replaced the one before it as the words on offer,
+    so "Keep" put only the last one in the note and the account was lost."""
+    user = paused_note(real)
+    typed = ["he was shouting my name through the letterbox", "no", "my neighbour heard it",
+             "my neighbour heard it", "i felt sick"]
+    for message in typed:
+        replies = real.ask(user, message)
+        text = joined(replies)
+        assert 'kept what you wrote for "What happened"' in text and "999" in text, text
+        assert "/keep_in_note" in payloads(replies), text
+    real.ask(user, "/keep_in_note")
+    for answer in ["/deny"] * 6:
+        replies = real.ask(user, answer)
+    review = joined(replies)
+    kept = review.split("What happened: ")[1].split("\nHow:")[0]
+    assert kept.split("\n") == [ALARM, "he was shouting my name through the letterbox",
+                                 "my neighbour heard it", "i felt sick"], review
 
 
 def test_the_words_that_paused_it_stay_on_offer_after_a_bare_skip(real: RealBot) -> None:
@@ -152,3 +174,17 @@ def test_a_new_note_while_one_waits_asks_first_and_loses_nothing(real: RealBot) 
     real.ask(user, "/record_incident")
     assert "I haven't saved anything" in joined(real.ask(user, "/stop"))
     assert "When did it happen?" in joined(real.ask(user, "/note"))  # now a new one
+
+
+def test_asking_for_the_check_while_the_note_waits_offers_it_and_the_note_still_waits(real: RealBot) -> None:
+    """A request, not an account: offered as a button beside the note's own; nothing kept."""
+    user = paused_note(real)
+    replies = real.ask(user, "check the warning signs")
+    text = joined(replies)
+    assert "your note is waiting" in text and "1 of 4" not in text, text
+    assert "/check" in payloads(replies) and "/resume" in payloads(replies), payloads(replies)
+    real.ask(user, "/keep_in_note")  # the alert's words only, never the request
+    for answer in ["/deny"] * 6:
+        replies = real.ask(user, answer)
+    review = joined(replies)
+    assert f"What happened: {ALARM}\nHow:" in review, review

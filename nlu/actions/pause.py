@@ -28,7 +28,8 @@ from nlu.actions import domain_copy, forms
 from nlu.actions.check import CHECK_SLOTS
 from nlu.actions.domain_copy import PAUSE_SLOTS
 from nlu.actions.edit import diary_copy
-from nlu.actions.note import MAX_FIELD_CHARS, NOTE_SLOTS, SKIP_WORDS, TEXT_SLOTS
+from nlu.actions.faq import an_account
+from nlu.actions.note import MAX_FIELD_CHARS, NOTE, NOTE_SLOTS, SKIP_WORDS, TEXT_SLOTS
 from nlu.components.topics import FALLBACK
 
 FORMS = ("four_check_form", "note_form", "risk_form", "edit_note_form")
@@ -46,6 +47,28 @@ STOPPED = {"four_check_form": "utter_check_stopped", "risk_form": "utter_risk_st
 def _guard_metadata(tracker: Tracker) -> dict[str, Any]:
     metadata = (tracker.latest_message or {}).get("metadata") or {}
     return metadata if metadata.get("via_guard") else {}
+
+
+def kept_words(before: str, typed: str) -> tuple[str, bool]:
+    """The words to keep for the note's step after ``typed``, and whether ``typed`` fitted.
+
+    Someone who types on while a note waits is usually still answering its step ("he was
+    banging on the door", then "my neighbour heard it"): every message of substance is
+    kept, in order, one per line, never one in place of another.  A message the same as
+    one already kept is not kept twice; one that would take the step over its length
+    (``limits.text_chars`` of data/note.yml) is not kept, and the reply says so.
+    """
+    if not before:
+        return typed[:MAX_FIELD_CHARS], len(typed) <= MAX_FIELD_CHARS
+    if typed in before.split("\n"):
+        return before, True
+    joined = f"{before}\n{typed}"
+    return (joined, True) if len(joined) <= MAX_FIELD_CHARS else (before, False)
+
+
+def step_label(slot: Optional[str]) -> str:
+    """What the person sees for a note's step ("What happened"; data/note.yml's label)."""
+    return next((str(f.label) for f in NOTE.steps if f.slot == slot), str(slot or ""))
 
 
 def pause_buttons(form: str, keep: bool) -> list[dict[str, Any]]:
@@ -112,9 +135,22 @@ class ActionPauseForm(Action):
                 kept = form == "note_form" and bool(tracker.get_slot("paused_text"))  # the alert's words
                 dispatcher.utter_message(text=text, buttons=offered + pause_buttons(form, kept))
                 return events
+        if waiting and intent in forms.FORM_OF_START and not typed.startswith("/") \
+                and not an_account(tracker):
+            # "check the warning signs" typed while the note waits (nlu/components/waiting_policy.py):
+            # the request as a button, the note's buttons with it; nothing is kept.
+            request = (copy.entry("other_request").get("custom") or {}).get(intent) or {}
+            kept = form == "note_form" and bool(tracker.get_slot("paused_text"))
+            text = copy.text("form_waiting", form=domain_copy.form_name(form))
+            offered = [{"title": str(request["title"]), "payload": str(request["payload"])}
+                       ] if request else []
+            dispatcher.utter_message(text=text, buttons=offered + pause_buttons(form, kept))
+            return events
+        fitted = True
         if waiting and typed and not typed.startswith("/") and forms.read_answer(typed) is None \
                 and not SKIP_WORDS.match(typed):  # words of substance; "skip", "no" are not kept
-            words = typed[:MAX_FIELD_CHARS]
+            before = str(tracker.get_slot("paused_text") or "") if form == "note_form" else ""
+            words, fitted = kept_words(before, typed)
         keep = bool((guard or waiting) and words and form == "note_form" and paused_step in KEEPABLE)
         if keep:
             events.append(SlotSet("paused_text", words))
@@ -130,6 +166,11 @@ class ActionPauseForm(Action):
         if guard:
             # The bot has already sent the alert: these buttons join it, nothing else.
             dispatcher.utter_message(json_message={"pause": {"buttons": buttons}})
+        elif waiting and keep and paused_step in KEEPABLE:
+            # What they typed is kept for the step, and the reply says where it would go.
+            name = "form_waiting_kept" if fitted else "form_waiting_kept_full"
+            text = copy.text(name, form=domain_copy.form_name(form), field=step_label(paused_step))
+            dispatcher.utter_message(text=text, buttons=buttons)
         else:
             text = copy.text("form_waiting" if waiting else "safety_pause", form=domain_copy.form_name(form))
             dispatcher.utter_message(text=text, buttons=buttons)

@@ -8,7 +8,9 @@ policy sends such a message to ``action_pause_form``, which says the form is
 waiting, with the same buttons (and, in a note, "Keep my message in the note" for
 these words), so nothing is lost and nothing is saved without a choice.
 
-Only the intents an answer is read as (``answer_intents``) are taken; carry on,
+Only the intents an answer is read as (``answer_intents``) are taken, and, while a note
+waits, a typed request to check (``note_account_intents``: an account of what happened
+reads like one); carry on,
 stop, keep, a question, a command or a request (check, notes, forget...) go to the
 rules as before.  Rasa's rules cannot say "any of these intents while a form
 waits" without one rule per intent and form; a policy says it once.  Its priority
@@ -47,6 +49,12 @@ class WaitingFormPolicy(Policy):
         return {
             "priority": 7,
             "answer_intents": ["affirm", "deny", "unsure", "explain", "emergency"],
+            # While a note waits, a typed message read as one of these is most often more of
+            # the account ("he was shouting my name through the letterbox" reads as "check
+            # what is happening to me"): action_pause_form keeps it with the note's words if it
+            # tells what happened, and otherwise offers that request as a button.  Before, the
+            # check started on top of the waiting note.
+            "note_account_intents": ["start_check"],
             # The actions that end a form and offer the one waiting behind it ("The check is
             # still waiting with your answers. Carry on with it now?", domain_copy.offer_waiting):
             # a "yes" right after one of them carries on.
@@ -80,7 +88,10 @@ class WaitingFormPolicy(Policy):
         if tracker.active_loop_name or not tracker.get_slot(WAITING_SLOT):
             return self._prediction(probabilities)
         intent = (tracker.latest_message.intent or {}).get("name") if tracker.latest_message else None
-        if intent not in self.config["answer_intents"]:
+        typed = str((tracker.latest_message.text if tracker.latest_message else None) or "")
+        account = intent in self.config["note_account_intents"] and not typed.startswith("/") \
+            and tracker.get_slot(WAITING_SLOT) == "note_form"
+        if intent not in self.config["answer_intents"] and not account:
             return self._prediction(probabilities)
         if action == ACTION_LISTEN_NAME and intent == "affirm" and self._just_offered(tracker):
             # "yes" to "Carry on with it now?": carry on (the form follows, FollowupAction)
