@@ -44,6 +44,8 @@ _STAYS = ("diary:forget", "diary:clear")
 # A confirmation's "yes" button -> what it confirms (data/diary_copy.yml typed_no).
 _CONFIRMS = {"diary:delete_yes:": "delete", "diary:forget_yes": "forget", "diary:export_yes": "export"}
 _MAX_CONFIRMING = 10_000
+# A typed answer to a confirmation read by its first words ("no wait") up to this many words.
+_SHORT_ANSWER = 5
 
 
 def _custom(message: BotMessage) -> dict[str, Any]:
@@ -139,10 +141,20 @@ class Core:
             return None
         kind, confirmation = waiting
         words = {key: {str(w).lower() for w in value} for key, value in self.desk.copy["typed_words"].items()}
-        said = re.sub(r"[\s.!]+$", "", text.strip().lower())
-        if said in words["no"]:
+        said = re.sub(r"[\s.!]+$", "", text.strip().lower().replace("’", "'"))
+        # "no wait", "nah leave it", "ok do it": a short answer that starts with one of the words
+        # counts as it (before, only the words alone did, and "no wait" got the main menu: the
+        # person could not tell whether everything had gone).  Both, or neither: not read here.
+        short = len(said.split()) <= _SHORT_ANSWER
+
+        def starts_with(key: str) -> bool:
+            return said in words[key] or (short and any(re.match(rf"{re.escape(w)}\b[\s,.!]", said)
+                                                        for w in words[key]))
+
+        no, yes = starts_with("no"), starts_with("yes")
+        if no and not yes:
             return [Reply(str(self.desk.copy["typed_no"][kind]))]
-        if said in words["yes"]:
+        if yes and not no:
             self._confirming[user_id] = waiting
             return [Reply(str(self.desk.copy["typed_yes"])), confirmation]
         return None

@@ -163,20 +163,53 @@ TRAILING = re.compile(r"(?:\s+(?:now|currently|at the moment|atm|at present|thes
                       r"mostly|thanks|thank you|please|ta|x+))+$")
 
 
+# "I'm in Glasgow btw", "we live near Bangor", "i've just moved to leeds": the person says where
+# they are, in the first person, and the rest of the message is nothing but the place.  The
+# NLU's intent classifier reads such short messages poorly ("im in glasgow btw" read as
+# "goodbye"); this is read against the gazetteer instead (nlu/components/place_statement.py).
+# A subject and a place word are both needed: "im reading" is not the town of Reading.
+SAYS_WHERE = re.compile(
+    r"^(?:(?:oh|ok|okay|so|and|but|also|btw|fyi|by the way|actually|sorry|just so you know|for info)\s+)*"
+    r"(?:(?:i m|im|i am|we re|we are)\s+(?:(?:now|currently|still|actually|just|also)\s+)*"
+    r"(?:(?:living|based|staying|originally)\s+)?(?:in|near|from|at|outside|around|nr)"
+    r"|(?:i|we)\s+(?:(?:ve|have|now|currently|still|actually|just|also|recently)\s+)*"
+    r"(?:live|moved|come from|am from|are from|stay)(?:\s+(?:in|near|to|at|outside|around|nr))?)"
+    r"\s+(?:the\s+)?(?P<place>.+?)"
+    r"(?:\s+(?:btw|by the way|fyi|now|currently|at the moment|atm|these days|too|though|actually|anyway|"
+    r"thanks|thank you|ta|mate|lol|x+))*$")
+
+
+def says_where(text: str) -> Optional[PlaceReading]:
+    """The place a message says the person is in, when that is all it says ("i'm in glasgow
+    btw"), or None: a negation, a place with more words after it ("im in leeds and he followed
+    me"), no first-person subject ("he is in leeds")."""
+    words = normalise(text)
+    found = SAYS_WHERE.match(words)
+    if not found or NEGATION.search(words):
+        return None
+    return _whole_answer(found.group("place"))
+
+
+def _whole_answer(bare: str) -> Optional[PlaceReading]:
+    """The place ``bare`` is, when the words are nothing but a place's name (or one misspelt word
+    of a name: "manchster")."""
+    whole = _lookup(bare.split())
+    if whole is not None and whole.name and normalise(whole.name).count(" ") + 1 >= len(bare.split()):
+        return whole
+    if len(bare.split()) == 1 and whole is None:
+        return _fuzzy(bare)
+    return None
+
+
 def read_place(text: str) -> Optional[PlaceReading]:
     """The place the words name, or None (nothing read, or a negation: ask the question)."""
     words = normalise(text)
     if not words or NEGATION.search(words):
         return None
     readings: list[PlaceReading] = []
-    bare = TRAILING.sub("", FILLER.sub("", words))
-    whole = _lookup(bare.split())
-    if whole is not None and whole.name and normalise(whole.name).count(" ") + 1 >= len(bare.split()):
-        readings.append(whole)  # the whole answer is a place: "glasgow", "im in sutton coldfield"
-    elif len(bare.split()) == 1 and whole is None:
-        fuzzy = _fuzzy(bare)
-        if fuzzy is not None:
-            readings.append(fuzzy)
+    whole = _whole_answer(TRAILING.sub("", FILLER.sub("", words)))
+    if whole is not None:  # the whole answer is a place: "glasgow", "im in sutton coldfield", "manchster"
+        readings.append(whole)
     tokens = words.split()
     for i, token in enumerate(tokens[:-1]):
         if token in CUES or (token == "to" and i > 0 and tokens[i - 1] in MOVES):

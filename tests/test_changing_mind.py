@@ -115,6 +115,24 @@ def test_yes_or_no_typed_after_a_confirmation_is_understood_and_yes_never_delete
     assert "What would you like to do" in joined(real.ask(person, "no"))  # nothing asked: as before
 
 
+@pytest.mark.parametrize(("typed", "said"), [
+    ("no wait", "nothing was deleted"), ("nah leave it", "nothing was deleted"),
+    ("Don't delete it!", "nothing was deleted"), ("no, keep it", "nothing was deleted"),
+    ("ok do it", "only do this when you press the button"),
+    ("yes delete it all", "only do this when you press the button"),
+])
+def test_a_short_answer_to_delete_everything_is_read_by_its_first_words(real, typed: str, said: str) -> None:  # noqa: F811
+    """Played as a person: "no wait" (and "ok do it") after "Delete everything?" got the main menu,
+    and the person could not tell whether their log was gone."""
+    person = user()
+    real.ask(person, "/note he was outside the gym")
+    real.ask(person, "delete everything")
+    replies = real.ask(person, typed)
+    assert said in joined(replies), joined(replies)
+    assert "What would you like to do" not in joined(replies)
+    assert "1 incident" in joined(real.ask(person, "/notes"))  # nothing deleted, either way
+
+
 @pytest.mark.parametrize("words", ["help", "HELP", "please help"])
 def test_a_bare_help_that_the_nlu_cannot_place_still_says_999_first_thing(real, words: str) -> None:  # noqa: F811
     """"did you mean ..." is the answer to "help" (the NLU is unsure of a single word): it names

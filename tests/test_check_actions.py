@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from guidance.advice import order_advice
 from nlu.actions.advice import ActionEmergency, ActionSafetyAdvice
-from nlu.actions.answers import extract_behaviours, interpret_sign, says_done
+from nlu.actions.answers import SIGN_SLOTS, extract_behaviours, interpret_sign, says_done
 from nlu.actions.check import ActionAskBehavioursDone, ActionFourSummary, ValidateFourCheckForm
 from nlu.actions.diary import ActionExportNotes, ActionForget
 
@@ -99,6 +99,18 @@ async def test_validator_explains_the_sign_and_asks_again() -> None:
                                       tracker(text, "explain", requested="sign_unwanted"), text)
     assert result == {"sign_unwanted": None}
     assert "Unwanted" in messages[0]["text"]
+
+
+@pytest.mark.parametrize("step", [*SIGN_SLOTS, "behaviours_done"])
+async def test_what_do_you_mean_is_explained_at_every_step_of_the_check(step: str) -> None:
+    """Played as a person: "what does repeated mean" at the last step (which forms of stalking
+    have happened) got "Sorry, something went wrong": its explanation's copy had another name."""
+    form = ValidateFourCheckForm()
+    text = "what does that mean"
+    result, messages = await validate(form, step, tracker(text, "explain", requested=step), text)
+    assert result == {step: None}
+    assert messages and "something went wrong" not in messages[0]["text"].lower()
+    assert "means" in messages[0]["text"] or "Choose any that have happened" in messages[0]["text"]
 
 
 async def test_validator_answers_a_question_mid_check_then_returns() -> None:

@@ -176,12 +176,15 @@ def test_a_new_note_while_one_waits_asks_first_and_loses_nothing(real: RealBot) 
     assert "When did it happen?" in joined(real.ask(user, "/note"))  # now a new one
 
 
-def test_asking_for_the_check_while_the_note_waits_offers_it_and_the_note_still_waits(real: RealBot) -> None:
-    """A request, not an account: offered as a button beside the note's own; nothing kept."""
+@pytest.mark.parametrize("typed", ["check the warning signs", "is it stalking if hes my ex?"])
+def test_asking_for_the_check_while_the_note_waits_offers_it_and_the_note_still_waits(
+        real: RealBot, typed: str) -> None:
+    """A request (or a question the NLU reads as one), not an account: the check offered as a
+    button beside the note's own; nothing kept."""
     user = paused_note(real)
-    replies = real.ask(user, "check the warning signs")
+    replies = real.ask(user, typed)
     text = joined(replies)
-    assert "your note is waiting" in text and "1 of 4" not in text, text
+    assert "your note will wait" in text and "1 of 4" not in text, text
     assert "/check" in payloads(replies) and "/resume" in payloads(replies), payloads(replies)
     real.ask(user, "/keep_in_note")  # the alert's words only, never the request
     for answer in ["/deny"] * 6:

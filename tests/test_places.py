@@ -10,7 +10,7 @@ import json
 import pytest
 
 from guidance.advice import PLACES
-from guidance.places import GAZETTEER, WEST_MIDLANDS_BOX, build, gazetteer, normalise, read_place
+from guidance.places import GAZETTEER, WEST_MIDLANDS_BOX, build, gazetteer, normalise, read_place, says_where
 
 DATA = json.loads(GAZETTEER.read_text("utf-8"))
 COUNTRY = {"WLS": "england_wales", "SCT": "scotland", "NIR": "northern_ireland"}
@@ -110,3 +110,32 @@ def test_real_messages_name_no_town_they_do_not_name() -> None:
     assert len(texts) > 500
     read = {r.name for r in map(read_place, texts) if r is not None}
     assert read <= {"Scotland", "Wales", "Northern Ireland", "England", "UK"}, read
+
+
+@pytest.mark.parametrize("say", ["im in {} btw", "I live in {}.", "we're near {} at the moment",
+                                 "i've just moved to {}", "actually im in {} now", "we are in {} x"])
+def test_every_place_said_unasked_in_the_first_person_is_read(say: str) -> None:
+    """says_where, which the NLU uses to read "im in glasgow btw" unasked
+    (nlu/components/place_statement.py), on every place of the gazetteer."""
+    wrong = []
+    for name, admin, lat, lon in unique_places():
+        reading = says_where(say.format(name.lower() if len(name) % 2 else name))
+        want = expected(admin, lat, lon)
+        if reading is None or (reading.choices != want and not set(reading.choices) <= set(want)):
+            wrong.append((name, reading))
+    assert len(wrong) <= 0.01 * len(unique_places()), wrong[:20]
+
+
+@pytest.mark.parametrize("words", ["im reading", "im reading his messages", "he is in leeds",
+                                   "i was in leeds", "im in leeds and he followed me",
+                                   "i dont live in birmingham", "im at work", "im in my car", "im outside",
+                                   "i live with my mum",
+                                   "we are in a relationship", "i'm from a small town"])
+def test_a_statement_that_is_not_only_where_i_am_is_not_read(words: str) -> None:
+    assert says_where(words) is None
+
+
+def test_real_messages_are_never_read_as_a_statement_of_where_i_am() -> None:
+    """On the 531 real messages above (questions, page headings, messages to helplines), none:
+    each has more to say than a place, and the NLU must still read it."""
+    assert [t for t in real_messages() if says_where(t) is not None] == []

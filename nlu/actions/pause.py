@@ -126,7 +126,10 @@ class ActionPauseForm(Action):
         waiting = not guard and not switch and intent != "pause" and active not in FORMS \
             and form in FORMS
         _, _, confidence = forms.latest(tracker)
-        if waiting and intent == FALLBACK and forms.is_question(typed, intent, confidence):
+        # ("is it stalking if hes my ex?" may read as "check what is happening to me": while a
+        # note waits it comes here too, nlu/components/waiting_policy.py, and is a question.)
+        if waiting and (intent == FALLBACK or intent in forms.FORM_OF_START) \
+                and forms.is_question(typed, intent, confidence):
             # A question the NLU can't place while a form waits: the likeliest topics (answered
             # in passing, the form still waiting) beside the form's buttons; never kept in a note.
             offered = forms.passing_offers(tracker)
@@ -141,7 +144,7 @@ class ActionPauseForm(Action):
             # the request as a button, the note's buttons with it; nothing is kept.
             request = (copy.entry("other_request").get("custom") or {}).get(intent) or {}
             kept = form == "note_form" and bool(tracker.get_slot("paused_text"))
-            text = copy.text("form_waiting", form=domain_copy.form_name(form))
+            text = copy.text("form_waiting_request", form=domain_copy.form_name(form))
             offered = [{"title": str(request["title"]), "payload": str(request["payload"])}
                        ] if request else []
             dispatcher.utter_message(text=text, buttons=offered + pause_buttons(form, kept))
