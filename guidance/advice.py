@@ -84,6 +84,26 @@ def change_where_button(place: str, topic: str) -> dict[str, Any]:
             "payload": where_payload(topic)}
 
 
+def elsewhere_topics() -> set[str]:
+    """The knowledge-base topics answered for England and Wales only somewhere (data/facts.yml)."""
+    return {str(t) for spec in jurisdictions().values() for t in spec.get("england_wales_only") or []}
+
+
+def elsewhere_note(topic: Optional[str], where: Any) -> Optional[dict[str, Any]]:
+    """Said first, before a knowledge-base answer written for England and Wales (orders, Clare's
+    Law, the Victims' Code), to someone who told us they are in Scotland or Northern Ireland
+    (data/facts.yml ``england_wales_only``): that it is not their law, who can say what is, and
+    the buttons for their own place's answer and to change the place; None otherwise."""
+    place = place_of(where)
+    spec = jurisdictions().get(place or "") or {}
+    if not topic or topic not in (spec.get("england_wales_only") or []):
+        return None
+    assert place is not None
+    own = {"title": str(data_file("faq_copy")["titles"]["faq/scotland_ni"]),
+           "payload": '/faq_topic{"topic": "scotland_ni"}'}
+    return {"text": str(spec["england_wales_only_note"]), "buttons": [own, change_where_button(place, "law")]}
+
+
 def where_question(topic: str) -> dict[str, Any]:
     """Asked once, when it matters: which of the four places (buttons)."""
     return {"text": copy.text("where_ask"), "buttons": _place_buttons(PLACES, topic)}

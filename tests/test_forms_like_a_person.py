@@ -557,6 +557,38 @@ def test_words_that_only_look_like_a_place_statement_keep_nothing(real: RealBot,
     assert stored_where(real, user) is None
 
 
+ELSEWHERE = "First: the answer below is about England and Wales"
+
+
+@pytest.mark.parametrize(("place", "question", "noted"), [
+    ("scotland", "can i get a restraining order", True),  # before: the England and Wales orders alone
+    ("scotland", "what is clare's law", True),
+    ("scotland", "what is a stalking protection order", True),
+    ("northern_ireland", "how do i get a non molestation order", True),
+    ("northern_ireland", "what is a stalking protection order", False),  # NI has SPOs too (§10)
+    ("england_wales", "can i get a restraining order", False),
+    ("west_midlands", "what is clare's law", False),
+])
+def test_an_answer_about_england_and_wales_says_so_first_to_someone_elsewhere(
+        real: RealBot, place: str, question: str, noted: bool) -> None:
+    """Someone who told us they are in Scotland or Northern Ireland, asking about orders or
+    Clare's Law, got the England and Wales answer with nothing to say it was not their law."""
+    user = new_user()
+    real.ask(user, "/start")
+    real.ask(user, f'/set_where{{"where": "{place}", "where_topic": "law"}}')
+    replies = real.ask(user, question)
+    assert (ELSEWHERE in replies[0].text) is noted, joined(replies)
+    if noted:  # first, alone in its message, with their own place's answer and the place's change
+        assert '/faq_topic{"topic": "scotland_ni"}' in [b.payload for b in replies[0].buttons]
+        assert len(replies) > 1 and ELSEWHERE not in replies[1].text
+    inside = new_user()  # and in the middle of a form, answered in passing
+    real.ask(inside, "/start")
+    real.ask(inside, f'/set_where{{"where": "{place}", "where_topic": "law"}}')
+    walk_to(real, inside, "check", 1, "")
+    text = joined(real.ask(inside, question))
+    assert (ELSEWHERE in text) is noted and mark("check", 1) in text, text
+
+
 def test_the_plan_comes_with_the_question_when_it_was_never_said(real: RealBot) -> None:
     user = new_user()
     real.ask(user, "/start")

@@ -71,6 +71,7 @@ _REQUESTS: dict[str, Callable[[DiaryDesk, str, dict[str, Any]], Replies]] = {
     "save_answers": lambda d, u, r: d.save_answers(u, r),
     "plan": lambda d, u, r: d.plan(u),
     "where": lambda d, u, r: d.where_route(u, str(r.get("topic") or "report")),
+    "elsewhere": lambda d, u, r: d.elsewhere(u, str(r.get("topic") or "")),
     "log_mention": lambda d, u, r: d.log_mentions(u),
 }
 

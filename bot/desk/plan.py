@@ -7,7 +7,7 @@ from typing import Any
 from bot.desk.base import PLAN_DONE, WHERE, DeskBase
 from bot.plan_pdf import render_plan_pdf
 from bot.replies import Button, Document, Reply
-from guidance.advice import place_of, route, where_question
+from guidance.advice import elsewhere_note, place_of, route, where_question
 from guidance.risk import PlanStep, is_plan_step, plan_text, risk_copy, safety_plan, tick_label
 from guidance.when import local_zone
 
@@ -31,6 +31,13 @@ class PlanScreen(DeskBase):
         if place is None:
             return [self._rendered(where_question(topic))]
         return [self._rendered(route(place, topic))]
+
+    async def elsewhere(self, user_id: str, topic: str) -> list[Reply]:
+        """Before an answer about England and Wales: that it is not the law where the person told
+        us they are (Scotland, Northern Ireland), when the conversation no longer knows it (after
+        /start); nothing otherwise (guidance.advice.elsewhere_note)."""
+        note = elsewhere_note(topic, await self._run(self.store.get_answer, user_id, WHERE))
+        return [self._rendered(note)] if note else []
 
     # -- the personal safety plan (its words: guidance.risk) ---------------------------------
     async def _safety_plan(self, user_id: str) -> tuple[list[PlanStep], bool]:

@@ -28,7 +28,7 @@ import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from guidance.advice import jurisdictions, place_of
+from guidance.advice import elsewhere_note, elsewhere_topics, jurisdictions, place_of
 from guidance.copy import SAVE_AS_NOTE
 from nlu.components.topics import RETRIEVAL, ROUTES, selected_topic, topic_ranking
 
@@ -130,7 +130,9 @@ def action_named(name: str) -> Optional[Action]:
 
 async def answer_topic(topic: str, dispatcher: CollectingDispatcher, tracker: Tracker,
                        domain: dict[str, Any]) -> list[Any]:
-    """Say the answer to ``topic``: a leaflet topic's response or action, or ``utter_faq/<topic>``."""
+    """Say the answer to ``topic``: a leaflet topic's response or action, or ``utter_faq/<topic>``;
+    first, for an answer about England and Wales to someone elsewhere, that it is not their law."""
+    say_elsewhere_note(dispatcher, tracker, topic)
     if topic in ROUTES:
         answer = ROUTES[topic][1]
         if answer.startswith("utter_"):
@@ -148,6 +150,19 @@ async def answer_topic(topic: str, dispatcher: CollectingDispatcher, tracker: Tr
     else:
         dispatcher.utter_message(text=copy()["more_none"])
     return []
+
+
+def say_elsewhere_note(dispatcher: CollectingDispatcher, tracker: Tracker, topic: Optional[str]) -> None:
+    """"First: the answer below is about England and Wales ..." for someone in Scotland or Northern
+    Ireland asking about orders, Clare's Law or the Victims' Code (guidance.advice.elsewhere_note)."""
+    known = tracker.get_slot("where_person")
+    if known is None and topic in elsewhere_topics():
+        # not known in this conversation (after /start): the bot's desk looks in their saved answers
+        dispatcher.utter_message(json_message={"diary": {"op": "elsewhere", "topic": topic}})
+        return
+    note = elsewhere_note(topic, known)
+    if note:
+        dispatcher.utter_message(text=note["text"], buttons=note["buttons"])
 
 
 def more_text(topic: Optional[str], detail: str, where: Optional[str] = None) -> str:

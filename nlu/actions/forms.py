@@ -159,6 +159,12 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, domain: 
     if topic in TOPIC_ROUTES and TOPIC_ROUTES[topic][0] in domain_copy.ROUTED:
         intent = TOPIC_ROUTES[topic][0]
     answered = None if intent in domain_copy.ROUTED else _retrieval_answer(tracker, intent)
+    if answered or intent == TOPIC_BUTTON:
+        # an answer about England and Wales, to someone in Scotland or Northern Ireland: said first
+        from nlu.actions.faq import say_elsewhere_note  # faq imports this module: not at load
+
+        say_elsewhere_note(dispatcher, tracker, topic if answered else
+                           next(tracker.get_latest_entity_values("topic"), None))
     if answered:
         dispatcher.utter_message(text=answered)
     elif intent in domain_copy.ROUTED and confidence >= QUESTION_CONFIDENCE:
