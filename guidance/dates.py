@@ -76,7 +76,13 @@ def _relative(text: str, now: datetime) -> Optional[When]:
     if days > MAX_AGO_DAYS:
         return None
     day = (now - timedelta(days=days)).date()
-    # now is in the local ZoneInfo (both callers call astimezone(local_zone())): never None.
+    # "a couple of days ago around 9pm": the time said with it, on that day (before, it was dropped)
+    rest = (text[:match.start()] + " " + text[match.end():]).strip()
+    found = find(rest, now, strict=False) if rest else None
+    if found is not None and (found.hour is not None or found.part is not None) and found.day is None:
+        found.day, found.day_kind = day, "ago"
+        # now is in the local ZoneInfo (both callers call astimezone(local_zone())): never None.
+        return resolve(found, now, now.tzinfo, is_hedged(text))  # type: ignore[arg-type]
     return When(local_time(day, 0, 0, now.tzinfo), "date")  # type: ignore[arg-type]
 
 

@@ -91,6 +91,22 @@ CASES = [
     ("tonite at 11pm", FRI_0030, uk(2026, 11, 26, 23), "exact", "Thu 26 Nov, 23:00"),
     ("this mornin around 8", THU_2330, uk(2026, 11, 26, 8), "about", "Thu 26 Nov, about 08:00"),
     ("2 hrs ago", THU_2330, uk(2026, 11, 26, 21, 30), "about", "Thu 26 Nov, about 21:30"),
+    # A span of time is read by its start, "about" (before: its end, "last night between 10 and
+    # midnight" was the next day's 00:00, "yesterday between 3 and 4pm" 16:00; "10-11pm" a date)
+    ("yesterday between 3 and 4pm", THU_2330, uk(2026, 11, 25, 15), "about", "Wed 25 Nov, about 15:00"),
+    ("last night between 10 and midnight", THU_2330, uk(2026, 11, 25, 22), "about",
+     "Wed 25 Nov, about 22:00"),
+    ("10-11pm last night", THU_2330, uk(2026, 11, 25, 22), "about", "Wed 25 Nov, about 22:00"),
+    ("from 10 to 1am last night", THU_2330, uk(2026, 11, 25, 22), "about", "Wed 25 Nov, about 22:00"),
+    ("between 9 and 10 this morning", THU_2330, uk(2026, 11, 26, 9), "about", "Thu 26 Nov, about 09:00"),
+    # before: "that time hasn't come yet"
+    ("the night before last", THU_2330, uk(2026, 11, 24, 22), "night",
+     "Tue 24 Nov, at night (time not given)"),
+    ("sat night", THU_2330, uk(2026, 11, 21, 22), "night", "Sat 21 Nov, at night (time not given)"),
+    # before: the 9pm was dropped ("time not given")
+    ("a couple of days ago around 9pm", THU_2330, uk(2026, 11, 24, 21), "about", "Tue 24 Nov, about 21:00"),
+    ("2 days ago in the evening", THU_2330, uk(2026, 11, 24, 19), "evening",
+     "Tue 24 Nov, in the evening (time not given)"),
 ]
 
 
@@ -216,6 +232,8 @@ def test_the_echo_the_note_form_shows() -> None:
     ("yesterday he followed me to the bus stop", THU_2330, uk(2026, 11, 25), "date"),
     ("he rang 6 times last night around 11", TUE_BST, uk(2026, 7, 13, 23), "about"),
     ("on Sunday at 14:30 he was at the gym", THU_2330, uk(2026, 11, 22, 14, 30), "exact"),
+    ("he called me 20 times between 6 and 7pm yesterday", THU_2330, uk(2026, 11, 25, 18), "about"),
+    ("15 messages on whatsapp last night between 10 and midnight", THU_2330, uk(2026, 11, 25, 22), "about"),
 ])
 def test_a_time_inside_a_quick_note_is_found(text: str, now: datetime, moment: datetime,
                                              precision: str) -> None:
