@@ -88,6 +88,19 @@ def test_a_question_is_answered_and_the_step_asked_again(real: RealBot, form: st
     assert QUESTION[form] not in end
 
 
+@pytest.mark.parametrize("form", ["check", "risk"])
+@pytest.mark.parametrize("question", ["what counts as a threat", "why does that matter"])
+def test_a_question_without_a_question_mark_is_not_taken_for_an_unclear_answer(
+        real: RealBot, form: str, question: str) -> None:
+    """Played as a person in the risk self-check: "what counts as a threat" (no "?", which the
+    NLU could not place) got "Sorry, I couldn't tell: please answer yes, no or don't know"."""
+    user = new_user()
+    walk_to(real, user, form, 1, "")
+    text = joined(real.ask(user, question))
+    assert "couldn't tell" not in text and re.search(r"Back to (the check|the questions)", text), text
+    assert text.rindex(mark(form, 1)) > text.index("Back to"), text[-400:]
+
+
 # -- "carry on" typed inside a form: the step again, never an answer ----------------------------
 # Every step of the note (free text, where "carry on" was saved as the police reference), and
 # the first and last steps of the check and the self-check.

@@ -32,7 +32,7 @@ from rasa_sdk.interfaces import ActionExecutionRejection
 from guidance import copy
 from guidance.advice import DEFAULT_PLACE, place_of, route
 from nlu.actions import domain_copy
-from nlu.components.topics import RETRIEVAL, selected_topic
+from nlu.components.topics import FALLBACK, RETRIEVAL, selected_topic
 from nlu.components.topics import ROUTES as TOPIC_ROUTES
 
 READING_PATH = Path(__file__).resolve().parents[2] / "data" / "form_reading.yml"
@@ -52,7 +52,7 @@ def _reading() -> dict[str, Any]:
 
     compiled: dict[str, Any] = {key: one(raw[key]) for key in (
         "question_start", "question_aux", "answer_start", "stop_exact", "stop_verb", "stop_story",
-        "correction_start", "addition", "unsure", "yes", "no", "account_person")}
+        "correction_start", "addition", "unsure", "yes", "no", "account_person", "question_wh_verb")}
     compiled["note_fields"] = {field: one(patterns) for field, patterns in raw["note_fields"].items()}
     compiled["ordinals"] = {str(k): int(v) for k, v in raw["ordinals"].items()}
     compiled["previous"] = one(raw["previous"])
@@ -140,6 +140,8 @@ def is_question(text: str, intent: Optional[str], confidence: float) -> bool:
         tail = rest[1] if len(rest) > 1 else ""
         return bool(tail) and tail.endswith("?") and bool(reading["question_start"].match(tail))
     if reading["question_aux"].match(words):  # "can i report it without him finding out"
+        return True
+    if intent == FALLBACK and reading["question_wh_verb"].match(words):  # "what counts as a threat"
         return True
     asks_like_a_question = bool(reading["question_start"].match(words))
     question_intent = intent in question_intents() or (intent or "").startswith(("faq", "chitchat"))
