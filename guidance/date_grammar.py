@@ -213,9 +213,8 @@ def _find_time(text: str, found: Found, spans: list[tuple[int, int]], strict: bo
     span = next((m for m in _RANGE.finditer(text) if free(m)), None)
     if span is not None and _read_range(span, found):
         spans.append(span.span())
-        return
     noon = _NOON.search(text)
-    if noon and free(noon):
+    if found.hour is None and noon and free(noon):
         found.hour = 12 if noon.group("w") in ("midday", "noon") else 0
         found.meridiem = "24h"
         if noon.group("w") == "midnight":

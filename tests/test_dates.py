@@ -99,6 +99,7 @@ CASES = [
     ("10-11pm last night", THU_2330, uk(2026, 11, 25, 22), "about", "Wed 25 Nov, about 22:00"),
     ("from 10 to 1am last night", THU_2330, uk(2026, 11, 25, 22), "about", "Wed 25 Nov, about 22:00"),
     ("between 9 and 10 this morning", THU_2330, uk(2026, 11, 26, 9), "about", "Thu 26 Nov, about 09:00"),
+    ("friday night between 10 and 11", THU_2330, uk(2026, 11, 20, 22), "about", "Fri 20 Nov, about 22:00"),
     # before: "that time hasn't come yet"
     ("the night before last", THU_2330, uk(2026, 11, 24, 22), "night",
      "Tue 24 Nov, at night (time not given)"),

@@ -81,7 +81,7 @@ def test_every_message_typed_on_is_kept_in_order_none_in_place_of_another(real: 
     so "Keep" put only the last one in the note and the account was lost."""
     user = paused_note(real)
     typed = ["he was shouting my name through the letterbox", "no", "my neighbour heard it",
-             "my neighbour heard it", "i felt sick"]
+             "my neighbour heard it", "my friend sarah saw it all", "i felt sick"]
     for message in typed:
         replies = real.ask(user, message)
         text = joined(replies)
@@ -93,7 +93,7 @@ def test_every_message_typed_on_is_kept_in_order_none_in_place_of_another(real: 
     review = joined(replies)
     kept = review.split("What happened: ")[1].split("\nHow:")[0]
     assert kept.split("\n") == [ALARM, "he was shouting my name through the letterbox",
-                                 "my neighbour heard it", "i felt sick"], review
+                                 "my neighbour heard it", "my friend sarah saw it all", "i felt sick"], review
 
 
 def test_the_words_that_paused_it_stay_on_offer_after_a_bare_skip(real: RealBot) -> None:

@@ -76,6 +76,19 @@ class WaitingFormPolicy(Policy):
                 return True
         return False
 
+    @staticmethod
+    def _statement_read_as_a_question(typed: str, intent: Optional[str],
+                                      tracker: DialogueStateTracker) -> bool:
+        """"my friend sarah saw it all" typed while a note waits, read as "how do I help a friend":
+        a question intent for words that are not in question form: more of the account."""
+        from nlu.actions import forms  # the actions' reading of a question (data/form_reading.yml)
+
+        if not intent or not (intent in forms.question_intents() or intent == "faq"):
+            return False
+        confidence = float((tracker.latest_message.intent or {}).get("confidence") or 0.0) \
+            if tracker.latest_message else 0.0
+        return not forms.is_question(typed, intent, confidence)
+
     def train(self, training_trackers: list[TrackerWithCachedStates], domain: Domain,
               **kwargs: Any) -> Resource:
         return self._resource
@@ -89,8 +102,9 @@ class WaitingFormPolicy(Policy):
             return self._prediction(probabilities)
         intent = (tracker.latest_message.intent or {}).get("name") if tracker.latest_message else None
         typed = str((tracker.latest_message.text if tracker.latest_message else None) or "")
-        account = intent in self.config["note_account_intents"] and not typed.startswith("/") \
-            and tracker.get_slot(WAITING_SLOT) == "note_form"
+        note_waits = tracker.get_slot(WAITING_SLOT) == "note_form" and not typed.startswith("/")
+        account = note_waits and (intent in self.config["note_account_intents"]
+                                  or self._statement_read_as_a_question(typed, intent, tracker))
         if intent not in self.config["answer_intents"] and not account:
             return self._prediction(probabilities)
         if action == ACTION_LISTEN_NAME and intent == "affirm" and self._just_offered(tracker):
