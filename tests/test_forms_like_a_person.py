@@ -101,6 +101,20 @@ def test_a_question_without_a_question_mark_is_not_taken_for_an_unclear_answer(
     assert text.rindex(mark(form, 1)) > text.index("Back to"), text[-400:]
 
 
+@pytest.mark.parametrize("asked", ["is it my fault", "is this my fault"])
+def test_is_it_my_fault_gets_it_isnt_and_is_never_a_yes(real: RealBot, asked: str) -> None:
+    """Played as a person: "is it my fault" was read as "yes" (the main menu; in the check, a yes
+    to the step) and "is this my fault" got "I don't know"."""
+    user = new_user()
+    real.ask(user, "/start")
+    text = joined(real.ask(user, asked))
+    assert "\"It's my fault.\" It isn't." in text, text
+    walk_to(real, user, "check", 1, "")
+    text = joined(real.ask(user, asked))
+    assert "Back to the check" in text and text.rindex(mark("check", 1)) > text.index("Back to"), text
+    assert mark("check", 2) not in text  # not taken as an answer
+
+
 # -- "carry on" typed inside a form: the step again, never an answer ----------------------------
 # Every step of the note (free text, where "carry on" was saved as the police reference), and
 # the first and last steps of the check and the self-check.
