@@ -101,6 +101,24 @@ def test_a_question_without_a_question_mark_is_not_taken_for_an_unclear_answer(
     assert text.rindex(mark(form, 1)) > text.index("Back to"), text[-400:]
 
 
+@pytest.mark.parametrize("form", ["check", "risk"])
+def test_a_worry_that_is_not_an_answer_gets_the_topics_near_it_and_the_step_again(
+        real: RealBot, form: str) -> None:
+    """Played as a person in the check: "ppl will laugh at me if i report it" got only "I couldn't
+    tell whether that means yes or no"; now the topics the NLU places it near come with that line
+    (pressing one answers it, and the form goes on from the same step)."""
+    user = new_user()
+    walk_to(real, user, form, 1, "")
+    replies = real.ask(user, "ppl will laugh at me if i report it")
+    text = joined(replies)
+    assert "couldn't tell" in text and "If you meant to ask about one of these" in text, text
+    offered = [p for p in payloads(replies) if p.startswith(("/faq_topic", "/ask_"))]
+    assert offered and text.rindex(mark(form, 1)) > text.index("couldn't tell"), payloads(replies)
+    answered = joined(real.ask(user, offered[0]))
+    assert "couldn't tell" not in answered and mark(form, 1) in answered, answered
+    assert mark(form, 2) in joined(real.ask(user, answer(FORMS[form][1], 1, "")))  # the form goes on
+
+
 @pytest.mark.parametrize("asked", ["is it my fault", "is this my fault"])
 def test_is_it_my_fault_gets_it_isnt_and_is_never_a_yes(real: RealBot, asked: str) -> None:
     """Played as a person: "is it my fault" was read as "yes" (the main menu; in the check, a yes

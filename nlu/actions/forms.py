@@ -74,14 +74,29 @@ def latest(tracker: Tracker) -> tuple[str, Optional[str], float]:
     return str(message.get("text") or ""), intent.get("name"), float(intent.get("confidence") or 0.0)
 
 
+# A sentence of at least this many words that is not an answer may get topics offered with
+# "I couldn't tell" (as "Save what I wrote as a note" needs: nlu/actions/faq.py ACCOUNT_WORDS).
+OFFER_WORDS = 5
+
+
 def not_understood(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> None:
     """Say ``text`` ("I couldn't tell yes or no"); the second time in a row, offer a way out
     instead: someone telling their story rather than answering should not meet the same
     line again and again (copy ``not_understood_again``: write a note, or stop)."""
-    if said_last_turn(tracker, text):
+    offers_line = copy.text("not_understood_offers")
+    if said_last_turn(tracker, text) or said_last_turn(tracker, offers_line, ending=True):
         active = str((tracker.active_loop or {}).get("name"))
         dispatcher.utter_message(text=copy.text("not_understood_again", form=domain_copy.form_name(active)),
                                  buttons=copy.buttons("not_understood_again"))
+        return
+    # A sentence that is neither an answer nor a question, which the NLU places near a topic it
+    # answers ("ppl will laugh at me if i report it" in the check): the likeliest topics offered
+    # with the same line (before, the line alone: the worry went unheard).
+    words, intent, _ = latest(tracker)
+    offered = passing_offers(tracker) if intent in (FALLBACK, RETRIEVAL) \
+        and len(clean(words).split()) >= OFFER_WORDS else []
+    if offered:
+        dispatcher.utter_message(text=f"{text}\n{offers_line}", buttons=offered)
     else:
         dispatcher.utter_message(text=text)
 
@@ -103,6 +118,11 @@ def said_last_turn(tracker: Tracker, text: str, ending: bool = False) -> bool:
 
 
 # -- questions ------------------------------------------------------------------------------
+# The intents a form's plain answer is read as: a question word and a verb under one of these is
+# still an answer ("how would i know": not sure).
+ANSWER_INTENTS = frozenset({"affirm", "deny", "unsure", "stop", "resume", "skip"})
+
+
 def question_intents() -> set[str]:
     return set(domain_copy.QUESTION_RESPONSES) | set(domain_copy.ROUTED)
 
@@ -141,7 +161,7 @@ def is_question(text: str, intent: Optional[str], confidence: float) -> bool:
         return bool(tail) and tail.endswith("?") and bool(reading["question_start"].match(tail))
     if reading["question_aux"].match(words):  # "can i report it without him finding out"
         return True
-    if intent == FALLBACK and reading["question_wh_verb"].match(words):  # "what counts as a threat"
+    if intent not in ANSWER_INTENTS and reading["question_wh_verb"].match(words):  # "what counts as a threat"
         return True
     asks_like_a_question = bool(reading["question_start"].match(words))
     question_intent = intent in question_intents() or (intent or "").startswith(("faq", "chitchat"))
