@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Optional
 from zoneinfo import ZoneInfo
 
+from guidance.date_spans import HOUR_WORDS, NUMBERS, read_span
 from guidance.when import FUTURE_TOLERANCE, When, dates_file, local_time
 
 _MONTHS = {m: i + 1 for i, m in enumerate(
@@ -23,14 +24,11 @@ _WEEKDAYS = {"monday": 0, "mon": 0, "tuesday": 1, "tues": 1, "tue": 1, "wednesda
              "wed": 2, "thursday": 3, "thurs": 3, "thur": 3, "thu": 3, "friday": 4, "fri": 4,
              "saturday": 5, "sat": 5, "sunday": 6, "sun": 6}
 _WEEKDAY = r"(?P<wd>" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True)) + r")"
-NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-            "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-            "a couple of": 2, "couple of": 2, "a couple": 2, "a few": 3, "few": 3}
 _PART = r"(?P<part>morning|afternoon|evening|night|lunch ?time|lunch)"
 
 _DAY_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("iso", re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b")),
-    # not "10-11pm": a span of hours (_RANGE)
+    # not "10-11pm": a span of hours (guidance.date_spans)
     ("numeric", re.compile(r"(?<![\d:.])(?P<a>\d{1,2})\s*[/\-]\s*(?P<b>\d{1,2})"
                            r"(?:\s*[/\-]\s*(?P<y>\d{2}|\d{4}))?(?![\d:])(?!\s*(?:a\.?m|p\.?m)\b)")),
     ("numeric", re.compile(r"(?<![\d:.])(?P<a>\d{1,2})\.(?P<b>\d{1,2})\.(?P<y>\d{2}|\d{4})(?!\d)")),
@@ -53,26 +51,15 @@ _CLOCK = re.compile(
     r"until|gone|just\s+after|just\s+before|more\s+like|closer\s+to|nearer|nearly|almost)\s+)?"
     r"(?<![\d/\-.:])(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*"
     r"(?P<ap>a\.?m\.?|p\.?m\.?)?(?P<oc>\s*o'?\s*clock)?(?P<ish>\s*-?ish)?(?![\d/:]|\.\d)")
-# An hour in words ("ten", "eleven"): the one-word numbers, not "a", "an" or "few".
-_HOUR_WORDS = "|".join(k for k in NUMBERS if " " not in k and k not in ("a", "an", "few"))
-_HALF_PAST = re.compile(r"\b(?P<q>half|quarter)\s+(?P<rel>past|to)\s+(?P<h>\d{1,2}|" + _HOUR_WORDS
-                        + r")\b|\bhalf\s+(?P<h2>\d{1,2}|" + _HOUR_WORDS + r")\b")
+_HALF_PAST = re.compile(r"\b(?P<q>half|quarter)\s+(?P<rel>past|to)\s+(?P<h>\d{1,2}|" + HOUR_WORDS
+                        + r")\b|\bhalf\s+(?P<h2>\d{1,2}|" + HOUR_WORDS + r")\b")
 # "ten past 12", "20 to 9", "twenty-five past ten": only where the whole answer is a time
 # (never inside a quick note, where "5 to 10 times" is a count).
 _MINUTE_WORDS = {"five": 5, "ten": 10, "twenty": 20, "twenty-five": 25}
 _MINUTES_PAST = re.compile(r"\b(?P<n>\d{1,2}|twenty[- ]five|five|ten|twenty)\s+(?:minutes?\s+)?"
-                           r"(?P<rel>past|to)\s+(?P<h>\d{1,2}|" + _HOUR_WORDS + r")\b"
+                           r"(?P<rel>past|to)\s+(?P<h>\d{1,2}|" + HOUR_WORDS + r")\b"
                            r"(?!\s*(?:times|texts|messages|calls|days|weeks|hours|minutes|mins|people))")
 _NOON = re.compile(r"\b(?P<w>midday|noon|midnight)\b")
-# "between 10 and midnight", "from 3 to 4pm", "10-11pm": a span of time is read by its start
-# (the police want when it began), given "about", with the end's am/pm when the start has none.
-_RANGE_END = r"(?:\d{1,2}(?:[:.]\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)?|midnight|midday|noon|" + _HOUR_WORDS + r")"
-_RANGE = re.compile(r"\b(?:between|from)\s+(?P<start>\d{1,2}(?:[:.]\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)?|"
-                    + _HOUR_WORDS + r"|midnight|midday|noon)\s*(?:and|to|till|til|until|-|–)\s*(?P<end>"
-                    + _RANGE_END + r")(?![\d/:])"
-                    r"|(?<![\d/\-.:])(?P<start2>\d{1,2}(?:[:.]\d{2})?)\s*(?:-|–|to|till|until)\s*"
-                    r"(?P<end2>\d{1,2}(?:[:.]\d{2})?\s*(?:a\.?m\.?|p\.?m\.?))(?![\d/:])")
-_CLOCK_PARTS = re.compile(r"^(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?P<ap>a\.?m\.?|p\.?m\.?)?$")
 _PART_ALONE = re.compile(r"\b(?:in\s+the\s+|at\s+|during\s+the\s+)?" + _PART + r"\b")
 AGO = re.compile(r"\b(?P<n>\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                   r"a couple of|couple of|a couple|a few|few)\s*(?P<half>and a half\s+)?"
@@ -210,9 +197,11 @@ def _find_time(text: str, found: Found, spans: list[tuple[int, int]], strict: bo
     def free(match: re.Match[str]) -> bool:
         return not any(s <= match.start() < e or s < match.end() <= e for s, e in spans)
 
-    span = next((m for m in _RANGE.finditer(text) if free(m)), None)
-    if span is not None and _read_range(span, found):
-        spans.append(span.span())
+    read = read_span(text, free)  # "between 10 and midnight": its start, "about"
+    if read is not None:
+        where, found.hour, found.minute, found.meridiem, span_part = read
+        found.ranged, found.part = True, found.part or span_part
+        spans.append(where)
     noon = _NOON.search(text)
     if found.hour is None and noon and free(noon):
         found.hour = 12 if noon.group("w") in ("midday", "noon") else 0
@@ -274,50 +263,6 @@ def _find_time(text: str, found: Found, spans: list[tuple[int, int]], strict: bo
         spans.append(part.span())
     elif part and found.part == "night" and part.group("part") != "night":
         spans.append(part.span())
-
-
-def _clock(words: str) -> Optional[tuple[int, int, Optional[str]]]:
-    """(hour, minute, "am"/"pm"/"24h" or None) of one end of a span ("10", "4pm", "22:30",
-    "midnight", "ten"); None when it is not a time of day."""
-    words = words.strip()
-    if words in ("midnight", "midday", "noon"):
-        return (0, 0, "24h") if words == "midnight" else (12, 0, "24h")
-    if words in NUMBERS:
-        return (NUMBERS[words], 0, None) if 1 <= NUMBERS[words] <= 12 else None
-    match = _CLOCK_PARTS.match(words)
-    if not match or (match.group("m") and match.group("m")[0] not in "012345"):
-        return None
-    h, m = int(match.group("h")), int(match.group("m") or 0)
-    ap = (match.group("ap") or "").replace(".", "") or None
-    if h > 23 or (ap and not 1 <= h <= 12):
-        return None
-    if ap is None and (h == 0 or h >= 13 or match.group("h").startswith("0")):
-        ap = "24h"
-    return h, m, ap
-
-
-def _read_range(span: re.Match[str], found: Found) -> bool:
-    """A span of time read by its start: the hour, and its am/pm from the end when the start has
-    none ("between 3 and 4pm": 15:00; "from 10 to 1am", "between 10 and midnight": the night)."""
-    start = _clock(span.group("start") or span.group("start2") or "")
-    end = _clock(span.group("end") or span.group("end2") or "")
-    if start is None or end is None:
-        return False
-    h, m, ap = start
-    end_h, _, end_ap = end
-    if ap is None and end_ap in ("am", "pm"):
-        if end_ap == "pm":
-            ap = "pm" if h % 12 <= end_h % 12 else "am"
-        else:  # "from 10 to 1am": across midnight when the start is later on the clock
-            ap = "pm" if h % 12 > end_h % 12 else "am"
-    elif ap is None and end_ap == "24h" and end_h == 0 and 1 <= h <= 11:
-        ap = "pm"  # "between 10 and midnight"
-    elif ap is None and end_ap == "24h" and end_h >= 13 and h <= 12:
-        ap = "pm" if h + 12 <= end_h else None  # "between 3 and 17:00"
-    found.hour, found.minute, found.meridiem, found.ranged = h, m, ap, True
-    if found.meridiem == "24h" and h == 0:
-        found.part = found.part or "night"
-    return True
 
 
 def hour_readings(found: Found) -> list[tuple[int, bool]]:
