@@ -91,6 +91,7 @@ CASES = [
     ("tonite at 11pm", FRI_0030, uk(2026, 11, 26, 23), "exact", "Thu 26 Nov, 23:00"),
     ("this mornin around 8", THU_2330, uk(2026, 11, 26, 8), "about", "Thu 26 Nov, about 08:00"),
     ("2 hrs ago", THU_2330, uk(2026, 11, 26, 21, 30), "about", "Thu 26 Nov, about 21:30"),
+    ("this avo around 3", THU_2330, uk(2026, 11, 26, 15), "about", "Thu 26 Nov, about 15:00"),  # was 03:00
     # A span of time is read by its start, "about" (before: its end, "last night between 10 and
     # midnight" was the next day's 00:00, "yesterday between 3 and 4pm" 16:00; "10-11pm" a date)
     ("yesterday between 3 and 4pm", THU_2330, uk(2026, 11, 25, 15), "about", "Wed 25 Nov, about 15:00"),
