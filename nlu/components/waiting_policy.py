@@ -10,7 +10,8 @@ these words), so nothing is lost and nothing is saved without a choice.
 
 Only the intents an answer is read as (``answer_intents``) are taken, and, while a note
 waits, a typed request to check (``note_account_intents``: an account of what happened
-reads like one); carry on,
+reads like one) or a question intent for words not in question form ("my friend sarah saw
+it all"); carry on,
 stop, keep, a question, a command or a request (check, notes, forget...) go to the
 rules as before.  Rasa's rules cannot say "any of these intents while a form
 waits" without one rule per intent and form; a policy says it once.  Its priority
