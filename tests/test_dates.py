@@ -352,9 +352,13 @@ async def test_a_quick_note_uses_the_time_written_in_it(desk: DiaryDesk, fixed_n
 
 
 async def test_a_quick_note_without_a_time_is_saved_now(desk: DiaryDesk, fixed_now: datetime) -> None:
+    """No time in it: saved at the time it was sent, and that said (before, in silence: someone
+    writing up last night's incident this morning had no sign the note said this morning)."""
     replies = await desk.quick_note("u3", "he sent me 14 texts")
-    assert not replies[0].text.startswith("Saved as")
-    assert abs(only_note(desk, "u3").occurred_at - datetime.now(UK)) < timedelta(minutes=1)
+    saved = only_note(desk, "u3").occurred_at
+    assert abs(saved - datetime.now(UK)) < timedelta(minutes=1)
+    said = f"There was no time in your note, so it has the time you sent it: {dates.echo(When(saved))}."
+    assert replies[0].text.startswith("✅ Saved to your log.") and said in replies[0].text, replies[0].text
 
 
 async def test_a_quick_note_whose_time_has_not_come_says_it_kept_the_time_sent(

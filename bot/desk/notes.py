@@ -90,7 +90,11 @@ class NotesScreen(DeskBase):
                 said = saved_as(found)
             elif names_a_future_time(text):  # "at 5pm today" sent at 3am: kept as sent, and said
                 said = self._t("quick_note_future", when=echo(When(fields.occurred_at)))
-            else:
+            else:  # no time in it: the time it was sent, said after "Saved" (never taken in silence)
+                saved, _, rest = replies[0].text.partition("\n\n")
+                said = self._t("quick_note_sent_time", when=echo(When(fields.occurred_at)))
+                text = "\n\n".join(part for part in (saved, said, rest) if part)
+                replies[0] = dataclasses.replace(replies[0], text=text)
                 return replies
             replies[0] = dataclasses.replace(replies[0], text=f"{said}\n\n{replies[0].text}")
         return replies
