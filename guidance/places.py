@@ -174,7 +174,7 @@ SAYS_WHERE = re.compile(
     r"(?:(?:living|based|staying|originally)\s+)?(?:in|near|from|at|outside|around|nr)"
     r"|(?:i|we)\s+(?:(?:ve|have|now|currently|still|actually|just|also|recently)\s+)*"
     r"(?:live|moved|come from|am from|are from|stay)(?:\s+(?:in|near|to|at|outside|around|nr))?)"
-    r"\s+(?:the\s+)?(?P<place>.+?)"
+    r"\s+(?P<the>the\s+)?(?P<place>.+?)"
     r"(?:\s+(?:btw|by the way|fyi|now|currently|at the moment|atm|these days|too|though|actually|anyway|"
     r"thanks|thank you|ta|mate|lol|x+))*$")
 
@@ -187,7 +187,10 @@ def says_where(text: str) -> Optional[PlaceReading]:
     found = SAYS_WHERE.match(words)
     if not found or NEGATION.search(words):
         return None
-    return _whole_answer(found.group("place"))
+    reading = _whole_answer(found.group("place"))
+    if reading is not None and found.group("the") and normalise(reading.name) not in REGIONS:
+        return None  # "im in the bath" is not the city of Bath; "the north east" is a region
+    return reading
 
 
 def _whole_answer(bare: str) -> Optional[PlaceReading]:

@@ -129,7 +129,7 @@ def test_every_place_said_unasked_in_the_first_person_is_read(say: str) -> None:
 @pytest.mark.parametrize("words", ["im reading", "im reading his messages", "he is in leeds",
                                    "i was in leeds", "im in leeds and he followed me",
                                    "i dont live in birmingham", "im at work", "im in my car", "im outside",
-                                   "i live with my mum",
+                                   "i live with my mum", "im in the bath", "were in the car",
                                    "we are in a relationship", "i'm from a small town"])
 def test_a_statement_that_is_not_only_where_i_am_is_not_read(words: str) -> None:
     assert says_where(words) is None
