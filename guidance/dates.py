@@ -174,21 +174,24 @@ def find_when(text: str, now: Optional[datetime] = None) -> Optional[When]:
     Only clear forms count (a weekday written out, "at 7", "7pm", "19:30", "yesterday",
     "2 hours ago"); one in the future is ignored (the note keeps the time it was sent).
     """
-    try:
-        return _find_when(text, now)
-    except FutureDate:
-        return None
+    return time_in_note(text, now)[0]
 
 
 def names_a_future_time(text: str, now: Optional[datetime] = None) -> bool:
     """A date or time written inside free text that has not come yet ("he was outside at 5pm
     today", sent at 3 in the morning): :func:`find_when` ignores it, and the note that keeps the
     time it was sent must say so, never silently."""
+    return time_in_note(text, now)[1]
+
+
+def time_in_note(text: str, now: Optional[datetime] = None) -> tuple[Optional[When], bool]:
+    """:func:`find_when` and :func:`names_a_future_time` from one reading of the text (a quick
+    note needs both): the time written in it, or None; and whether that None is a time still
+    to come."""
     try:
-        _find_when(text, now)
+        return _find_when(text, now), False
     except FutureDate:
-        return True
-    return False
+        return None, True
 
 
 def _find_when(text: str, now: Optional[datetime] = None) -> Optional[When]:

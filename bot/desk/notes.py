@@ -10,7 +10,7 @@ from bot.diary.errors import DiaryError
 from bot.diary.store import MAX_FIELD_CHARS, TEXT_FIELDS, DiaryLimitError, NoteFields
 from bot.replies import Button, Reply
 from guidance.behaviours import extract_behaviours
-from guidance.dates import echo, find_when, names_a_future_time, saved_as
+from guidance.dates import echo, saved_as, time_in_note
 from guidance.note_schema import schema
 from guidance.when import When
 
@@ -78,7 +78,7 @@ class NotesScreen(DeskBase):
         return await self.save(user_id, note)
 
     async def quick_note(self, user_id: str, text: str) -> list[Reply]:
-        found = find_when(text)  # "/note he was outside at 7pm": 7pm, shown back
+        found, future = time_in_note(text)  # "/note he was outside at 7pm": 7pm, shown back
         # filed under the first form of unwanted attention it names ("he followed me": following)
         kind = next((k for k in extract_behaviours(text) if k in schema().kinds), None)
         fields = NoteFields(occurred_at=found.at if found else datetime.now(timezone.utc), what_happened=text,
@@ -86,17 +86,15 @@ class NotesScreen(DeskBase):
                             else found.precision, kind=kind)
         replies = await self.save(user_id, fields)
         if replies and any(b.payload == "diary:page:0" for b in replies[0].buttons):  # saved
-            if found:
-                said = saved_as(found)
-            elif names_a_future_time(text):  # "at 5pm today" sent at 3am: kept as sent, and said
-                said = self._t("quick_note_future", when=echo(When(fields.occurred_at)))
+            sent = echo(When(fields.occurred_at))
+            saved, _, rest = replies[0].text.partition("\n\n")
+            if found:  # the time read, said first
+                parts = (saved_as(found), saved, rest)
+            elif future:  # "at 5pm today" sent at 3am: kept as sent, and said first
+                parts = (self._t("quick_note_future", when=sent), saved, rest)
             else:  # no time in it: the time it was sent, said after "Saved" (never taken in silence)
-                saved, _, rest = replies[0].text.partition("\n\n")
-                said = self._t("quick_note_sent_time", when=echo(When(fields.occurred_at)))
-                text = "\n\n".join(part for part in (saved, said, rest) if part)
-                replies[0] = dataclasses.replace(replies[0], text=text)
-                return replies
-            replies[0] = dataclasses.replace(replies[0], text=f"{said}\n\n{replies[0].text}")
+                parts = (saved, self._t("quick_note_sent_time", when=sent), rest)
+            replies[0] = dataclasses.replace(replies[0], text="\n\n".join(p for p in parts if p))
         return replies
 
     async def log_mention(self, user_id: str) -> Optional[Reply]:

@@ -194,9 +194,6 @@ class ActionFaq(Action):
         return []
 
 
-ACCOUNT_WORDS = 5  # an account of what happened is a sentence, not "help" or "idk"
-
-
 def an_account(tracker: Tracker) -> bool:
     """The message tells what happened (five words or more, about someone: "he", "my", "I"),
     rather than asks or names a subject ("Reporting stalking anonymously")."""
@@ -204,7 +201,7 @@ def an_account(tracker: Tracker) -> bool:
 
     text, intent, confidence = forms.latest(tracker)
     words = forms.clean(text).split()
-    return not text.startswith("/") and len(words) >= ACCOUNT_WORDS \
+    return not text.startswith("/") and len(words) >= forms.ACCOUNT_WORDS \
         and not forms.is_question(text, intent, confidence) and forms.names_a_person(text)
 
 

@@ -74,9 +74,10 @@ def latest(tracker: Tracker) -> tuple[str, Optional[str], float]:
     return str(message.get("text") or ""), intent.get("name"), float(intent.get("confidence") or 0.0)
 
 
-# A sentence of at least this many words that is not an answer may get topics offered with
-# "I couldn't tell" (as "Save what I wrote as a note" needs: nlu/actions/faq.py ACCOUNT_WORDS).
-OFFER_WORDS = 5
+# A sentence, not "help" or "idk": at least this many words.  An account of what happened
+# ("Save what I wrote as a note", nlu/actions/faq.py), and a sentence that is not an answer that
+# may get topics offered with "I couldn't tell" (not_understood).
+ACCOUNT_WORDS = 5
 
 
 def not_understood(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> None:
@@ -94,7 +95,7 @@ def not_understood(dispatcher: CollectingDispatcher, tracker: Tracker, text: str
     # with the same line (before, the line alone: the worry went unheard).
     words, intent, _ = latest(tracker)
     offered = passing_offers(tracker) if intent in (FALLBACK, RETRIEVAL) \
-        and len(clean(words).split()) >= OFFER_WORDS else []
+        and len(clean(words).split()) >= ACCOUNT_WORDS else []
     if offered:
         dispatcher.utter_message(text=f"{text}\n{offers_line}", buttons=offered)
     else:

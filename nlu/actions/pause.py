@@ -126,6 +126,8 @@ class ActionPauseForm(Action):
         waiting = not guard and not switch and intent != "pause" and active not in FORMS \
             and form in FORMS
         _, _, confidence = forms.latest(tracker)
+        # words a waiting note already keeps (the alert's, or those typed since): "Keep" stays on offer
+        kept = form == "note_form" and bool(tracker.get_slot("paused_text"))
         # ("is it stalking if hes my ex?" may read as "check what is happening to me": while a
         # note waits it comes here too, nlu/components/waiting_policy.py, and is a question.)
         if waiting and (intent == FALLBACK or intent in forms.FORM_OF_START) \
@@ -135,7 +137,6 @@ class ActionPauseForm(Action):
             offered = forms.passing_offers(tracker)
             if offered:
                 text = copy.text("form_waiting_did_you_mean", form=domain_copy.form_name(form, capital=True))
-                kept = form == "note_form" and bool(tracker.get_slot("paused_text"))  # the alert's words
                 dispatcher.utter_message(text=text, buttons=offered + pause_buttons(form, kept))
                 return events
         if waiting and intent in forms.FORM_OF_START and not typed.startswith("/") \
@@ -143,7 +144,6 @@ class ActionPauseForm(Action):
             # "check the warning signs" typed while the note waits (nlu/components/waiting_policy.py):
             # the request as a button, the note's buttons with it; nothing is kept.
             request = (copy.entry("other_request").get("custom") or {}).get(intent) or {}
-            kept = form == "note_form" and bool(tracker.get_slot("paused_text"))
             text = copy.text("form_waiting_request", form=domain_copy.form_name(form))
             offered = [{"title": str(request["title"]), "payload": str(request["payload"])}
                        ] if request else []
@@ -157,8 +157,8 @@ class ActionPauseForm(Action):
         keep = bool((guard or waiting) and words and form == "note_form" and paused_step in KEEPABLE)
         if keep:
             events.append(SlotSet("paused_text", words))
-        elif form == "note_form" and active is None:
-            keep = bool(tracker.get_slot("paused_text"))
+        elif active is None:
+            keep = kept
         if switch and active not in FORMS:
             return events  # nothing in progress to put on hold: the command simply runs
         if form not in FORMS:
