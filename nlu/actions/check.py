@@ -19,6 +19,8 @@ from nlu.actions.answers import (
     says_done,
     sign_name,
 )
+from nlu.components.asked_too import asks_too
+from nlu.components.topics import ACCOUNT_INTENTS, CHECK_TOPICS, RETRIEVAL
 
 CHECK_SLOTS = (*SIGN_SLOTS, "behaviours", "behaviours_done", "check_done")
 _BEHAVIOUR_IN_PAYLOAD = re.compile(r'"behaviour"\s*:\s*"(\w+)"')
@@ -89,8 +91,29 @@ class ActionResetCheck(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        _asked_too(dispatcher, tracker)
         return [SlotSet(slot, None) for slot in CHECK_SLOTS] + domain_copy.clear_pause_of(
             tracker, "four_check_form")
+
+
+def _asked_too(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """An account that starts the check with a question in it the knowledge base can't place
+    with confidence ("my ex keeps following me and turning up everywhere, will the police
+    believe me"): its likeliest topics offered first, as buttons answered in passing while the
+    check goes on (the honesty gate answers one it is sure of instead of starting the check)."""
+    from nlu.actions import faq  # faq imports the actions package: not at module load
+
+    text, intent, _ = forms.latest(tracker)
+    if text.startswith("/") or intent not in ACCOUNT_INTENTS or not asks_too(text):
+        return
+    selector = ((tracker.latest_message or {}).get("response_selector") or {}).get(RETRIEVAL) or {}
+    labels = [str(r.get("intent_response_key")) for r in selector.get("ranking") or []
+              if float(r.get("confidence") or 0.0) >= faq.MIN_OFFER]
+    known = faq.titles()
+    buttons = [{"title": known[label], "payload": faq.payload(label)} for label in labels
+               if label in known and label.split("/", 1)[-1] not in CHECK_TOPICS][:faq.MAX_OFFERS]
+    if buttons:
+        dispatcher.utter_message(text=copy.text("check_asked_too"), buttons=buttons)
 
 
 class ValidateFourCheckForm(domain_copy.PauseFirst, forms.StopFirst, FormValidationAction):

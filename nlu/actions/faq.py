@@ -30,7 +30,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from guidance.advice import elsewhere_note, elsewhere_topics, jurisdictions, place_of
 from guidance.copy import SAVE_AS_NOTE
-from nlu.components.topics import RETRIEVAL, ROUTES, selected_topic, topic_ranking
+from nlu.components.topics import ASKED_IN_ACCOUNT, RETRIEVAL, ROUTES, selected_topic, topic_ranking
 
 COPY_PATH = Path(__file__).resolve().parents[2] / "data" / "faq_copy.yml"
 # A topic worth offering: at least this likely.
@@ -152,6 +152,13 @@ async def answer_topic(topic: str, dispatcher: CollectingDispatcher, tracker: Tr
     return []
 
 
+def _answer_payloads(topic: str, domain: dict[str, Any]) -> set[str]:
+    """The payloads of the buttons that come with ``topic``'s answer (its response in the domain)."""
+    name = ROUTES[topic][1] if topic in ROUTES else f"utter_{RETRIEVAL}/{topic}"
+    found = ((domain or {}).get("responses") or {}).get(name) or []
+    return {str(b.get("payload")) for r in found for b in r.get("buttons") or []}
+
+
 def say_elsewhere_note(dispatcher: CollectingDispatcher, tracker: Tracker, topic: Optional[str]) -> None:
     """"First: the answer below is about England and Wales ..." for someone in Scotland or Northern
     Ireland asking about orders, Clare's Law or the Victims' Code (guidance.advice.elsewhere_note)."""
@@ -188,7 +195,19 @@ class ActionFaq(Action):
         detail = _entity(tracker, "detail") or ""
         more = detail == MORE or detail.startswith(MORE + "_") or not topic
         if not more and topic:
-            return await answer_topic(topic, dispatcher, tracker, domain)
+            events = await answer_topic(topic, dispatcher, tracker, domain)
+            if _entity(tracker, ASKED_IN_ACCOUNT):
+                # the question came inside an account: the check it would have started, and the
+                # account kept as a note if the person wants (bot/core.py remembers the words)
+                text = copy()
+                keep = [{"title": str(text["save_as_note"]), "payload": SAVE_AS_NOTE}] \
+                    if an_account(tracker) else []
+                offered = _answer_payloads(topic, domain)  # the answer's own buttons: not twice
+                check = [b for b in text["asked_in_account_buttons"] if b["payload"] not in offered]
+                if keep or check:
+                    said = text["asked_in_account_keep" if keep else "asked_in_account"]
+                    dispatcher.utter_message(text=str(said), buttons=[*check, *keep])
+            return events
         topic = topic or _last_topic(tracker)
         dispatcher.utter_message(text=more_text(topic, detail, tracker.get_slot("where_person")))
         return []

@@ -32,7 +32,8 @@ from rasa_sdk.interfaces import ActionExecutionRejection
 from guidance import copy
 from guidance.advice import DEFAULT_PLACE, place_of, route
 from nlu.actions import domain_copy
-from nlu.components.topics import FALLBACK, RETRIEVAL, selected_topic
+from nlu.components.asked_too import asks_too
+from nlu.components.topics import ASKED_IN_ACCOUNT, FALLBACK, RETRIEVAL, selected_topic
 from nlu.components.topics import ROUTES as TOPIC_ROUTES
 
 READING_PATH = Path(__file__).resolve().parents[2] / "data" / "form_reading.yml"
@@ -171,10 +172,25 @@ def is_question(text: str, intent: Optional[str], confidence: float) -> bool:
     return words.endswith("?") and question_intent and confidence >= QUESTION_CONFIDENCE
 
 
+def asked_in_passing(tracker: Tracker) -> bool:
+    """The message tells what happened and asks something in passing ("he keeps messaging me
+    from fake accounts, can i report it anonymously"): at a note's free-text step the account
+    is the step's answer and the question is answered too (or its likeliest topics offered).
+    Either the honesty gate found the question in an account (``asked_in_account``), or a
+    question or a message the NLU can't place is an account (five words or more about someone)
+    with a clause in question form (:func:`nlu.components.asked_too.asks_too`)."""
+    if any(True for _ in tracker.get_latest_entity_values(ASKED_IN_ACCOUNT)):
+        return True
+    text, intent, _ = latest(tracker)
+    return intent in (RETRIEVAL, FALLBACK) and not text.startswith("/") \
+        and len(clean(text).split()) >= ACCOUNT_WORDS and names_a_person(text) and asks_too(text)
+
+
 def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
-                    back: str) -> None:
+                    back: Optional[str]) -> None:
     """Answer a question asked inside a form, then say we go back to the step (the form
-    asks it again).  A question the NLU can't place gets an honest "I don't know"."""
+    asks it again; ``back`` None: nothing after the answer).  A question the NLU can't place
+    gets an honest "I don't know"."""
     _, intent, confidence = latest(tracker)
     # A knowledge-base topic whose answer depends on where the person is (reporting, the
     # law) is answered as its button intent would be: by the person's place.
@@ -211,7 +227,8 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, domain: 
         return  # "can I see my notes": the request offered; the form asks its step again
     elif not _did_you_mean(dispatcher, tracker):
         dispatcher.utter_message(text=copy.text("form_question_unknown"))
-    dispatcher.utter_message(text=back)
+    if back is not None:
+        dispatcher.utter_message(text=back)
 
 
 def _topic_response(tracker: Tracker) -> str:

@@ -30,6 +30,7 @@ from nlu.actions.note import (
     REVIEW,
     SKIP_WORDS,
     SKIPPED,
+    TEXT_SLOTS,
     field_label,
     words_and_intent,
 )
@@ -102,7 +103,10 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
             return {slot: None, REVIEW: "discard"}, text
         reset = {REVIEW: None} if tracker.get_slot(REVIEW) else {}
         # a question, or a question's button pressed here ("did you mean ...")
-        if forms.is_question(text, intent, confidence) or (
+        # an account with a question in it, at a free-text step: the step's answer (_text_step)
+        account = slot in TEXT_SLOTS and forms.asked_in_passing(tracker)
+        question = forms.is_question(text, intent, confidence) and not account
+        if question or (
                 text.startswith("/") and forms.about_a_topic(intent, confidence)):
             forms.answer_question(dispatcher, tracker, domain, copy.text("back_to_note"))
             return {slot: None, **reset}, text
@@ -173,6 +177,11 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
             # for the place: "outside my flat" answers "where did it happen?" (the NLU
             # reads it as danger, 0.89); the guard has already read the words.
             dispatcher.utter_message(text=copy.text("note_danger_reminder"))
+        if forms.asked_in_passing(tracker):
+            # "he followed me home again, is that even illegal?": the account is this step's
+            # answer, and the question in it is answered before the next step
+            dispatcher.utter_message(text=copy.text("note_kept_and_asked", step=field_label(slot)))
+            forms.answer_question(dispatcher, tracker, domain, None)
         return {slot: text}
 
     async def _when_step(self, slot: str, value: Any, dispatcher: CollectingDispatcher,

@@ -29,7 +29,7 @@ from nlu.actions.check import CHECK_SLOTS
 from nlu.actions.domain_copy import PAUSE_SLOTS
 from nlu.actions.edit import diary_copy
 from nlu.actions.faq import an_account
-from nlu.actions.note import MAX_FIELD_CHARS, NOTE, NOTE_SLOTS, SKIP_WORDS, TEXT_SLOTS
+from nlu.actions.note import MAX_FIELD_CHARS, NOTE_SLOTS, SKIP_WORDS, TEXT_SLOTS, field_label
 from nlu.components.topics import FALLBACK
 
 FORMS = ("four_check_form", "note_form", "risk_form", "edit_note_form")
@@ -64,11 +64,6 @@ def kept_words(before: str, typed: str) -> tuple[str, bool]:
         return before, True
     joined = f"{before}\n{typed}"
     return (joined, True) if len(joined) <= MAX_FIELD_CHARS else (before, False)
-
-
-def step_label(slot: Optional[str]) -> str:
-    """What the person sees for a note's step ("What happened"; data/note.yml's label)."""
-    return next((str(f.label) for f in NOTE.steps if f.slot == slot), str(slot or ""))
 
 
 def pause_buttons(form: str, keep: bool) -> list[dict[str, Any]]:
@@ -172,7 +167,8 @@ class ActionPauseForm(Action):
         elif waiting and keep and paused_step in KEEPABLE:
             # What they typed is kept for the step, and the reply says where it would go.
             name = "form_waiting_kept" if fitted else "form_waiting_kept_full"
-            text = copy.text(name, form=domain_copy.form_name(form), field=step_label(paused_step))
+            field = field_label(str(paused_step or ""))
+            text = copy.text(name, form=domain_copy.form_name(form), field=field)
             dispatcher.utter_message(text=text, buttons=buttons)
         else:
             text = copy.text("form_waiting" if waiting else "safety_pause", form=domain_copy.form_name(form))

@@ -16,6 +16,14 @@ diary's commands, a form's answers) are left to the FallbackClassifier as before
 The two numbers are calibrated on the training data's questions
 (``python -m bench.gate_calibration``), never on the external set.
 
+A question asked inside an account of what is happening ("im a guy and my ex gf wont leave
+me alone, can men even be stalked": the classifier reads the account, ``start_check``, and
+:mod:`nlu.components.asked_too` the question in it) is answered when the gate would answer
+it as a question: the topic selector's own ranking clears both numbers, and the topic is not
+one the check itself answers ("is this stalking?", :data:`nlu.components.topics.CHECK_TOPICS`).
+Its intent becomes ``faq`` with the entity ``asked_in_account``, after which ``action_faq``
+offers the check the account would have started.  Otherwise the check starts, as before.
+
 An identifier (``action_save_note``, ``made_up_command``: words joined by underscores,
 nothing else) is an unknown command or a forged payload that the bot passed on as text
 (bot/core.py: an unknown command is read as words), never what a person types: it is not
@@ -26,7 +34,7 @@ on the machine's arithmetic (int8 products differ between CPUs).
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -34,7 +42,16 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu.components.topics import FALLBACK, is_question, topic_ranking
+from nlu.components.asked_too import asks_too
+from nlu.components.topics import (
+    ACCOUNT_INTENTS,
+    ASKED_IN_ACCOUNT,
+    CHECK_TOPICS,
+    FALLBACK,
+    RETRIEVAL,
+    is_question,
+    topic_ranking,
+)
 
 # an action's name, as Rasa writes them
 IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
@@ -75,8 +92,38 @@ class TopicGate(GraphComponent):
         second = ranking[1][1] if len(ranking) > 1 else 0.0
         return best < self.threshold or best - second < self.ambiguity
 
+    def asked_in_account(self, parse: Dict[Text, Any]) -> Optional[float]:
+        """The topic's probability when ``parse`` is an account with a question the knowledge
+        base answers with confidence (see the module's text); else None."""
+        intent = str((parse.get("intent") or {}).get("name") or "")
+        text = str(parse.get("text") or "")
+        if intent not in ACCOUNT_INTENTS or not asks_too(text):
+            return None
+        selector = (parse.get("response_selector") or {}).get(RETRIEVAL) or {}
+        ranking = selector.get("ranking") or []
+        if not ranking:
+            return None
+        best = float(ranking[0].get("confidence") or 0.0)
+        second = float(ranking[1].get("confidence") or 0.0) if len(ranking) > 1 else 0.0
+        key = str(ranking[0].get("intent_response_key") or "")
+        if key.split("/", 1)[-1] in CHECK_TOPICS or best < self.threshold or best - second < self.ambiguity:
+            return None
+        return best
+
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
+            asked = self.asked_in_account(message.data)
+            if asked is not None:
+                chosen = {"name": RETRIEVAL, "confidence": asked}
+                message.data["intent"] = dict(chosen)
+                rest = [e for e in message.data.get("intent_ranking") or [] if e.get("name") != RETRIEVAL]
+                message.data["intent_ranking"] = [chosen, *rest]
+                text = str(message.data.get("text") or "")
+                entities = [*(message.get("entities") or []), {
+                    "entity": ASKED_IN_ACCOUNT, "value": "yes", "start": 0, "end": len(text),
+                    "extractor": type(self).__name__}]
+                message.set("entities", entities, add_to_output=True)
+                continue
             if self.unsure(message.data):
                 fallback = {"name": FALLBACK, "confidence": self.threshold}
                 message.data["intent"] = fallback

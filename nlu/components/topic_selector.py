@@ -22,10 +22,11 @@ With ``mpnet_weight`` above 0, all-mpnet-base-v2's sentence vectors (:mod:`embed
 questions the right topic came first for 0.919 of them against 0.905 without
 (docs/nlu-evaluation.md, "A second sentence model").  That model costs about 20 ms of CPU a
 message, so it reads only the messages whose topic can matter: the intent classifier's
-best guess is a question or ``nlu_fallback``.  Only then are topics used: the honesty gate
-looks at them for a question, "did you mean" for ``nlu_fallback``, and a form answers a
-question in passing.  For any other message the part is zero (its ranking is still given,
-from MiniLM and the n-grams, but nothing reads it).
+best guess is a question or ``nlu_fallback``, or an account of what is happening with a
+question in it (:mod:`nlu.components.asked_too`).  Only then are topics used: the honesty gate
+looks at them for a question (and for the question in such an account), "did you mean" for
+``nlu_fallback``, and a form answers a question in passing.  For any other message the part
+is zero (its ranking is still given, from MiniLM and the n-grams, but nothing reads it).
 
 The trained weights are stored as plain arrays (``.npz``) and the labels and n-gram
 vocabularies as JSON: no pickle is read at load time.
@@ -47,7 +48,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy import sparse
 
 from embedding.mpnet import DIMENSIONS as MPNET_DIMENSIONS
-from nlu.components.topics import FALLBACK, is_question
+from nlu.components.asked_too import asks_too
+from nlu.components.topics import ACCOUNT_INTENTS, FALLBACK, is_question
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +100,8 @@ class TopicSelector(GraphComponent):
     @staticmethod
     def _needs_topic(message: Message) -> bool:
         intent = str((message.get(INTENT) or {}).get(INTENT_NAME_KEY) or "")
+        if intent in ACCOUNT_INTENTS:
+            return asks_too(str(message.get(TEXT) or ""))
         return intent == FALLBACK or is_question(intent)
 
     def _mpnet_vectors(self, messages: List[Message], every: bool) -> np.ndarray:

@@ -19,6 +19,13 @@ from typing import Any, Optional
 
 RETRIEVAL = "faq"
 FALLBACK = "nlu_fallback"
+# An account of what is happening ("he keeps following me home"): the warning-signs check.
+ACCOUNT_INTENTS = frozenset({"start_check"})
+# What the check itself answers ("is this stalking?"): a question about these, asked inside an
+# account, is left to the check (nlu.components.topic_gate).
+CHECK_TOPICS = frozenset({"what_is_stalking", "four_signs", "behaviours"})
+# The entity that marks a question answered out of an account (action_faq offers the check after it).
+ASKED_IN_ACCOUNT = "asked_in_account"
 
 # topic -> (the intent its buttons send, the response or action that answers it)
 ROUTES: dict[str, tuple[str, str]] = {
