@@ -14,16 +14,13 @@ from typing import Optional
 from zoneinfo import ZoneInfo
 
 from guidance.date_spans import HOUR_WORDS, NUMBERS, read_span
+from guidance.date_weeks import WEEKDAY, weekday_back
 from guidance.when import FUTURE_TOLERANCE, When, dates_file, local_time
 
 _MONTHS = {m: i + 1 for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}
 _MONTH = r"(?P<{0}>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|" \
          r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-_WEEKDAYS = {"monday": 0, "mon": 0, "tuesday": 1, "tues": 1, "tue": 1, "wednesday": 2, "weds": 2,
-             "wed": 2, "thursday": 3, "thurs": 3, "thur": 3, "thu": 3, "friday": 4, "fri": 4,
-             "saturday": 5, "sat": 5, "sunday": 6, "sun": 6}
-_WEEKDAY = r"(?P<wd>" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True)) + r")"
 _PART = r"(?P<part>morning|afternoon|evening|night|lunch ?time|lunch)"
 
 _DAY_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -43,8 +40,7 @@ _DAY_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("this_part", re.compile(r"\bthis\s+(?P<part>morning|afternoon|evening|lunch ?time)\b")),
     ("yesterday", re.compile(r"\byesterday\b")),
     ("today", re.compile(r"\b(?:today|earlier(?:\s+today)?)\b")),
-    ("weekday", re.compile(r"\b(?:(?P<last>last|this\s+past|past)\s+|(?:on\s+)?(?:this\s+)?)?" + _WEEKDAY
-                           + r"\b")),
+    ("weekday", WEEKDAY),  # guidance.date_weeks: "a week last friday", "sunday just gone"
 ]
 _CLOCK = re.compile(
     r"(?P<lead>\b(?:at|about|around|round|by|from|approx\.?|approximately|roughly|after|before|till|"
@@ -63,11 +59,12 @@ _NOON = re.compile(r"\b(?P<w>midday|noon|midnight)\b")
 _PART_ALONE = re.compile(r"\b(?:in\s+the\s+|at\s+|during\s+the\s+)?" + _PART + r"\b")
 AGO = re.compile(r"\b(?P<n>\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                   r"a couple of|couple of|a couple|a few|few)\s*(?P<half>and a half\s+)?"
-                  r"(?P<u>mins?|minutes?|hrs?|hours?|days?|weeks?)\s+ago\b")
+                  r"(?P<u>mins?|minutes?|hrs?|hours?|days?|weeks?|fortnights?)\s+ago\b")
 HALF_HOUR_AGO = re.compile(r"\bhalf\s+an?\s+hour\s+ago\b")
 NOW = re.compile(r"^(?:just\s+now|right\s+now|now|just\s+then|a\s+moment\s+ago|moments\s+ago|"
                   r"a\s+minute\s+ago|it'?s\s+happening\s+now|happening\s+now)$")
 FUTURE_WORDS = re.compile(r"\b(?:tomorrow|tmr|tmrw|next\s+(?:week|month|year|\w+day)|later\s+today|"
+                          r"a\s+week\s+on\s+\w+day|\w+day\s+week|"
                            r"in\s+(?:\d+|an?|a\s+few)\s+(?:mins?|minutes?|hours?|days?|weeks?))\b")
 NOW_INSIDE = re.compile(r"\b(?:just\s+now|right\s+now|a\s+moment\s+ago|moments\s+ago)\b")
 
@@ -171,10 +168,7 @@ def find(text: str, now: datetime, strict: bool) -> Found:
             name = groups["wd"]
             if strict and len(name) < 6 and name not in ("tues", "weds", "thurs"):
                 continue
-            back = (today.weekday() - _WEEKDAYS[name]) % 7
-            if groups.get("last") and back == 0:
-                back = 7
-            found.day = today - timedelta(days=back)
+            found.day = today - timedelta(days=weekday_back(match, today))
             found.day_kind = "weekday"
         if found.day_kind is None:
             found.day_kind = kind

@@ -32,6 +32,7 @@ from guidance.date_grammar import (
     is_hedged,
     resolve,
 )
+from guidance.date_weeks import near_weeks_ago, weekday_in
 from guidance.when import (
     BARE_TIME_WINDOW,
     FUTURE_TOLERANCE,
@@ -72,18 +73,24 @@ def _relative(text: str, now: datetime) -> Optional[When]:
                     "about" if hedged else "exact")
     if unit.startswith(("h", "hr")):
         return When((now - timedelta(hours=n)).replace(second=0, microsecond=0), "about")
-    days = n * (7 if unit.startswith("week") else 1)
+    days = n * (7 if unit.startswith("week") else 14 if unit.startswith("fortnight") else 1)
     if days > MAX_AGO_DAYS:
         return None
-    day = (now - timedelta(days=days)).date()
+    day, other = (now - timedelta(days=days)).date(), None
     # "a couple of days ago around 9pm": the time said with it, on that day (before, it was dropped)
     rest = (text[:match.start()] + " " + text[match.end():]).strip()
+    weekday = weekday_in(rest) if days >= 7 else None
+    if weekday is not None:  # "two weeks ago on tuesday": that weekday, near then (guidance.date_weeks)
+        day, other = near_weeks_ago(day, weekday)
     found = find(rest, now, strict=False) if rest else None
-    if found is not None and (found.hour is not None or found.part is not None) and found.day is None:
-        found.day, found.day_kind = day, "ago"
+    if found is not None and (found.hour is not None or found.part is not None) \
+            and (found.day is None or weekday is not None):
+        found.day, found.day_alt, found.day_kind = day, other, "ago"
         # now is in the local ZoneInfo (both callers call astimezone(local_zone())): never None.
         return resolve(found, now, now.tzinfo, is_hedged(text))  # type: ignore[arg-type]
-    return When(local_time(day, 0, 0, now.tzinfo), "date")  # type: ignore[arg-type]
+    zone = now.tzinfo
+    return When(local_time(day, 0, 0, zone), "date",  # type: ignore[arg-type]
+                local_time(other, 0, 0, zone) if other else None, "date" if other else None)  # type: ignore[arg-type]
 
 
 def _checked(when: Optional[When], now: datetime, text: str) -> Optional[When]:

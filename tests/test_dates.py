@@ -109,7 +109,28 @@ CASES = [
     ("a couple of days ago around 9pm", THU_2330, uk(2026, 11, 24, 21), "about", "Tue 24 Nov, about 21:00"),
     ("2 days ago in the evening", THU_2330, uk(2026, 11, 24, 19), "evening",
      "Tue 24 Nov, in the evening (time not given)"),
+    # A week out, before (guidance/date_weeks.py): "a week last friday" and "the friday before last"
+    # were last Friday, "sunday just gone" said on a Sunday was today, "a fortnight ago" unread
+    ("a week last friday", THU_2330, uk(2026, 11, 13), "date", "Fri 13 Nov, time not given"),
+    ("a week last friday about 9pm", THU_2330, uk(2026, 11, 13, 21), "about", "Fri 13 Nov, about 21:00"),
+    ("the friday before last", THU_2330, uk(2026, 11, 13), "date", "Fri 13 Nov, time not given"),
+    ("wednesday before last at 8pm", THU_2330, uk(2026, 11, 18, 20), "exact", "Wed 18 Nov, 20:00"),
+    ("thursday just gone", THU_2330, uk(2026, 11, 19), "date", "Thu 19 Nov, time not given"),
+    ("a fortnight ago", THU_2330, uk(2026, 11, 12), "date", "Thu 12 Nov, time not given"),
 ]
+
+
+@pytest.mark.parametrize(("text", "main", "other"), [
+    # the weekday nearest to two weeks ago, and the one a week the other side ("Or did you mean")
+    ("2 weeks ago on tuesday", uk(2026, 11, 10), uk(2026, 11, 17)),
+    ("a week ago monday evening", uk(2026, 11, 16, 19), uk(2026, 11, 23, 19)),
+])
+def test_weeks_ago_on_a_weekday_is_that_weekday_with_the_other_reading(
+        text: str, main: datetime, other: datetime) -> None:
+    """Before, "2 weeks ago on tuesday" was 14 days ago, whatever day that was."""
+    when = read(text, THU_2330)
+    assert (when.at, when.alternative) == (main, other)
+    assert "Or did you mean" in saved_as(when, THU_2330)
 
 
 @pytest.mark.parametrize(("text", "now", "moment", "precision", "shown"), CASES,
@@ -135,6 +156,8 @@ def test_bst_and_gmt_give_the_right_utc_moment() -> None:
     ("this morning around 8", FRI_0030),  # this morning has not come
     ("tomorrow at 5pm", THU_2330),
     ("today at 11pm", TUE_BST),
+    ("a week on friday", THU_2330),  # a week after Friday: still to come
+    ("friday week", THU_2330),
 ])
 def test_a_time_in_the_future_is_refused(text: str, now: datetime) -> None:
     with pytest.raises(FutureDate):
@@ -430,6 +453,20 @@ async def test_the_list_of_notes_never_shows_a_time_that_was_not_given(desk: Dia
     assert "26 Nov ~23:00 · at the window" in titles, titles
     assert "26 Nov · flowers left" in titles, titles
     assert "26 Nov 21:15 · texts" in titles, titles
+
+
+async def test_my_notes_says_how_often_by_when_it_happened(desk: DiaryDesk) -> None:
+    """"how many times has he done it now": the top of "My notes" counts the incidents of the
+    last 7 and 30 days (by when they happened), as the reply to a saved note does."""
+    from datetime import timezone
+
+    now = datetime.now(timezone.utc)
+    for days, what in ((1, "texts"), (3, "at the gate"), (12, "flowers"), (45, "old one")):
+        desk.store.add_note("u9", NoteFields(occurred_at=now - timedelta(days=days), what_happened=what))
+    [header] = [r.text for r in await desk.page("u9", 0)]
+    assert "Your log: 4 incidents" in header, header
+    assert "In the last 7 days: 2. In the last 30 days: 3" in header, header
+    assert "time in 14 days" not in header  # the Repeated line is about a note just saved
 
 
 async def test_one_incident_is_counted_in_the_singular(desk: DiaryDesk, fixed_now: datetime) -> None:
