@@ -121,8 +121,10 @@ class DeskBase:
         """"1 note could not be read" (``key``_one / ``key``_many in the copy)."""
         return self._t(f"{key}_one") if count == 1 else self._t(f"{key}_many", count=count)
 
-    async def pattern_text(self, user_id: str) -> str:
-        """"3 notes in the last 7 days..." under a saved note (and a new note made for files)."""
+    async def pattern_text(self, user_id: str, repeated: bool = True) -> str:
+        """"In the last 7 days: 3 ..." under a saved note (and a new note made for files) and at the
+        top of "My notes" ("how many times has he done it now"); with ``repeated``, the Repeated
+        sign's line about the newest note too."""
         pattern = await self._run(self.store.pattern, user_id, datetime.now(timezone.utc))
         kinds = ""
         if pattern.by_kind_30_days:
@@ -130,7 +132,7 @@ class DeskBase:
                                      for k, n in sorted(pattern.by_kind_30_days.items(),
                                                         key=lambda kv: -kv[1])) + ")"
         text = self._t("pattern", last_7=pattern.last_7_days, last_30=pattern.last_30_days, kinds=kinds)
-        if pattern.last_14_days >= 2 and pattern.newest_ordinal_14_days:
+        if repeated and pattern.last_14_days >= 2 and pattern.newest_ordinal_14_days:
             text += "\n" + self._t("pattern_repeated", ordinal=ordinal(pattern.newest_ordinal_14_days))
         return text
 

@@ -52,6 +52,8 @@ class BrowseScreen(DeskBase):
         buttons.append(Button(self._b("export"), "/export_notes"))
         buttons.extend(file_them)
         header = self._t("list_header", total=self._counted("incidents", total), page=page + 1, pages=pages)
+        if page == 0:  # how often, by when it happened: "how many times has he done it now"
+            header += "\n" + await self.pattern_text(user_id, repeated=False)
         unreadable = sum(1 for note in notes if note.unreadable)
         if unreadable:
             header += "\n" + self._unreadable_text("unreadable", unreadable)
