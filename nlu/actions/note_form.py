@@ -180,7 +180,7 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
         if forms.asked_in_passing(tracker):
             # "he followed me home again, is that even illegal?": the account is this step's
             # answer, and the question in it is answered before the next step
-            dispatcher.utter_message(text=copy.text("note_kept_and_asked", step=field_label(slot)))
+            dispatcher.utter_message(text=copy.text("note_kept_and_asked", field=field_label(slot)))
             forms.answer_question(dispatcher, tracker, domain, None)
         return {slot: text}
 
