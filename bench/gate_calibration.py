@@ -81,14 +81,28 @@ def split(items: list[dict[str, Any]], seed: int = SEED, fold: int = 0, folds: i
     return train, held
 
 
-def outcome(parse: dict[str, Any], label: str, threshold: float, margin: float) -> str:
-    from nlu.components.topics import topic_ranking
+def outcome(parse: dict[str, Any], label: str, threshold: float, margin: float,
+            fallback: tuple[float, float] = (0.4, 0.05)) -> str:
+    """What the bot would do with one held-out question under the gate (threshold, margin), as
+    it does at run time: the classifier's own ranking (the calibration model's gate taken out),
+    Rasa's FallbackClassifier (``fallback``: its threshold and ambiguity in config.yml), then
+    the gate's reading (:func:`nlu.components.topics.gate_reading`) for a question intent; any
+    other intent is answered as itself."""
+    from nlu.components.topics import FALLBACK, gate_reading, is_question
 
-    ranking = topic_ranking(parse)
-    if not ranking:
+    ranked = [e for e in parse.get("intent_ranking") or [] if e.get("name") != FALLBACK]
+    if not ranked:
         return "not_sure"
-    best, p1 = ranking[0]
-    p2 = ranking[1][1] if len(ranking) > 1 else 0.0
+    top, c1 = str(ranked[0].get("name")), float(ranked[0].get("confidence") or 0.0)
+    c2 = float(ranked[1].get("confidence") or 0.0) if len(ranked) > 1 else 0.0
+    if c1 < fallback[0] or c1 - c2 < fallback[1]:
+        return "not_sure"
+    if not is_question(top):
+        return "right" if top == label else "wrong"
+    reading = gate_reading({**parse, "intent": {"name": top, "confidence": c1}, "intent_ranking": ranked})
+    if reading is None:
+        return "not_sure"
+    best, p1, p2 = reading
     if p1 < threshold or p1 - p2 < margin:
         return "not_sure"
     return "right" if best == label else "wrong"
@@ -96,9 +110,10 @@ def outcome(parse: dict[str, Any], label: str, threshold: float, margin: float) 
 
 def choose(parsed: list[dict[str, Any]], labels: list[str]) -> dict[str, Any]:
     table = []
+    fallback = fallback_classifier()
     for t in THRESHOLDS:
         for m in MARGINS:
-            outs = [outcome(p, lab, t, m) for p, lab in zip(parsed, labels, strict=True)]
+            outs = [outcome(p, lab, t, m, fallback) for p, lab in zip(parsed, labels, strict=True)]
             n = len(outs)
             right, wrong = outs.count("right"), outs.count("wrong")
             table.append({"threshold": t, "ambiguity_threshold": m, "right": round(right / n, 4),
@@ -113,6 +128,14 @@ def current_gate(config: Path = ROOT / "config.yml") -> tuple[float, float]:
         if str(component.get("name", "")).endswith("TopicGate"):
             return float(component["threshold"]), float(component["ambiguity_threshold"])
     raise LookupError("no TopicGate in config.yml")
+
+
+def fallback_classifier(config: Path = ROOT / "config.yml") -> tuple[float, float]:
+    """Rasa's FallbackClassifier's (threshold, ambiguity_threshold) in ``config``."""
+    for component in yaml.safe_load(config.read_text("utf-8"))["pipeline"]:
+        if component.get("name") == "FallbackClassifier":
+            return float(component["threshold"]), float(component["ambiguity_threshold"])
+    raise LookupError("no FallbackClassifier in config.yml")
 
 
 def pick(table: list[dict[str, Any]], current: tuple[float, float]) -> dict[str, Any]:

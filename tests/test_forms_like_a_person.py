@@ -109,7 +109,9 @@ def test_a_worry_that_is_not_an_answer_gets_the_topics_near_it_and_the_step_agai
     (pressing one answers it, and the form goes on from the same step)."""
     user = new_user()
     walk_to(real, user, form, 1, "")
-    replies = real.ask(user, "ppl will laugh at me if i report it")
+    # (since the gate weighs the topic alone, "ppl will laugh at me if i report it" is answered
+    # with what happens after reporting, 0.66 against 0.26; this worry the NLU can't place)
+    replies = real.ask(user, "im scared people will think im overreacting")
     text = joined(replies)
     assert "couldn't tell" in text and "If you meant to ask about one of these" in text, text
     offered = [p for p in payloads(replies) if p.startswith(("/faq_topic", "/ask_"))]
@@ -722,7 +724,9 @@ def test_a_question_not_placed_inside_a_note_gets_did_you_mean_and_the_button_is
     """Before, "I'm not sure I know the answer" and the helpline, never the likeliest topics."""
     user = new_user()
     walk_to(real, user, "note", 1, "")
-    replies = real.ask(user, "can we do the warning signs check")
+    # (since the gate weighs the topic alone, "can we do the warning signs check" is answered
+    # with the four signs, 0.66 against 0.21; this one the NLU can't place)
+    replies = real.ask(user, "what do i do about the court stuff?")
     text = joined(replies)
     assert "Did you mean one of these?" in text and mark("note", 1) in text, text
     offered = [p for p in payloads(replies) if p.startswith("/")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from bench.common import ROOT
-from bench.gate_calibration import current_gate, pick
+from bench.gate_calibration import current_gate, outcome, pick
 
 
 def row(t: float, m: float, right: float, wrong: float) -> dict[str, float]:
@@ -29,3 +29,23 @@ def test_the_gate_in_config_is_what_the_last_calibration_chose() -> None:
     data = json.loads((ROOT / "docs" / "gate-calibration.json").read_text("utf-8"))
     chosen = data["chosen"]
     assert current_gate() == (chosen["threshold"], chosen["ambiguity_threshold"])
+
+
+def test_a_held_out_question_is_judged_as_the_bot_would_answer_it() -> None:
+    """The calibration model's own gate is taken out; Rasa's FallbackClassifier still says "not
+    sure" below its threshold; a question intent goes through the gate's reading."""
+    parse = {"intent": {"name": "nlu_fallback", "confidence": 0.6},  # what the model's gate made of it
+             "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.6},
+                                {"name": "faq", "confidence": 0.55},
+                                {"name": "start_check", "confidence": 0.45}],
+             "response_selector": {"faq": {"ranking": [
+                 {"intent_response_key": "faq/clares_law", "confidence": 0.95},
+                 {"intent_response_key": "faq/law", "confidence": 0.03}]}}}
+    assert outcome(parse, "faq/clares_law", 0.6, 0.35) == "right"
+    assert outcome(parse, "faq/law", 0.6, 0.35) == "wrong"
+    assert outcome(parse, "faq/clares_law", 0.97, 0.35) == "not_sure"
+    low = {**parse, "intent_ranking": [{"name": "faq", "confidence": 0.35},
+                                       {"name": "greet", "confidence": 0.3}]}
+    assert outcome(low, "faq/clares_law", 0.6, 0.35) == "not_sure"  # the FallbackClassifier's 0.4
+    other = {**parse, "intent_ranking": [{"name": "start_check", "confidence": 0.9}]}
+    assert outcome(other, "faq/clares_law", 0.0, 0.0) == "wrong"  # answered as the check

@@ -3,9 +3,10 @@
 
 Runs after the intent classifier, Rasa's FallbackClassifier and the
 ResponseSelector.  When the message's best guess is a question (the knowledge base's
-``faq``, or ``ask_about_bot`` / ``ask_questions``), it looks at one ranking of all the
-answerable topics (:func:`nlu.components.topics.topic_ranking`: a knowledge-base
-key scores p(faq) x p(key | faq)) and predicts ``nlu_fallback`` instead when
+``faq``, or ``ask_about_bot`` / ``ask_questions``), it looks at the ranking of the answerable topics
+(:func:`nlu.components.topics.gate_reading`: for ``faq``, the topic selector's own
+p(key | a question); for the others, one ranking of every answerable topic) and predicts
+``nlu_fallback`` instead when
 
 * the best topic's probability is under ``threshold``, or
 * the second is within ``ambiguity_threshold`` of it.
@@ -49,8 +50,8 @@ from nlu.components.topics import (
     CHECK_TOPICS,
     FALLBACK,
     RETRIEVAL,
+    gate_reading,
     is_question,
-    topic_ranking,
 )
 
 # an action's name, as Rasa writes them
@@ -85,11 +86,10 @@ class TopicGate(GraphComponent):
             return True  # emoji or punctuation only: no words to read a request in
         if not is_question(intent):
             return False
-        ranking = topic_ranking(parse)
-        if not ranking:
+        reading = gate_reading(parse)
+        if reading is None:
             return False
-        best = ranking[0][1]
-        second = ranking[1][1] if len(ranking) > 1 else 0.0
+        _, best, second = reading
         return best < self.threshold or best - second < self.ambiguity
 
     def asked_in_account(self, parse: Dict[Text, Any]) -> Optional[float]:

@@ -139,6 +139,25 @@ def test_the_gate_turns_two_close_topics_into_not_sure() -> None:
     assert _gate().process([_message(sure)])[0].get("intent")["name"] == "faq"
 
 
+def test_the_gate_weighs_the_topic_alone_once_the_classifier_says_a_question() -> None:
+    """The classifier splits its vote (a question 0.55, "check what is happening" 0.45) and the
+    topic selector is sure (0.95): answered.  Before, p(faq) x p(topic) = 0.52 was "not sure"."""
+    split = {"intent": {"name": "faq", "confidence": 0.55},
+             "intent_ranking": [{"name": "faq", "confidence": 0.55},
+                                {"name": "start_check", "confidence": 0.45}],
+             "response_selector": {"faq": {"ranking": [
+                 {"intent_response_key": "faq/clares_law", "confidence": 0.95},
+                 {"intent_response_key": "faq/civil_orders", "confidence": 0.03}]}}}
+    assert _gate(0.6, 0.35).process([_message(split)])[0].get("intent")["name"] == "faq"
+    # another question intent still weighs every answerable topic together
+    about = {"intent": {"name": "ask_about_bot", "confidence": 0.5},
+             "intent_ranking": [{"name": "ask_about_bot", "confidence": 0.5},
+                                {"name": "faq", "confidence": 0.45}],
+             "response_selector": {"faq": {"ranking": [
+                 {"intent_response_key": "faq/helplines", "confidence": 0.99}]}}}
+    assert _gate(0.6, 0.35).process([_message(about)])[0].get("intent")["name"] == "nlu_fallback"
+
+
 def test_the_gate_leaves_answers_that_are_not_questions_alone() -> None:
     parse = {"intent": {"name": "affirm", "confidence": 0.45},
              "intent_ranking": [{"name": "affirm", "confidence": 0.45}, {"name": "deny", "confidence": 0.4}]}
