@@ -812,3 +812,21 @@ def test_a_topic_button_pressed_inside_the_check_is_answered(real: RealBot, form
     walk_to(real, user, form, 1, "")
     text = joined(real.ask(user, '/faq_topic{"topic": "clares_law"}'))
     assert "Clare's Law" in text and mark(form, 1) in text and "couldn't tell" not in text, text
+
+
+def test_what_they_do_told_at_a_sign_is_kept_for_the_last_part(real: RealBot) -> None:
+    """Played as a person: "hes txting me all the time and turning up at my flat" at "1 of 4"
+    got "I couldn't tell whether that means yes or no", and what they do was lost; now it is said
+    back, ticked in the last part, and the step asked again.  A negation is never read as what
+    they do ("no he doesnt follow me" is a no)."""
+    user = new_user()
+    walk_to(real, user, "check", 0, "")
+    text = joined(real.ask(user, "hes texting me all the time and turning up at my flat"))
+    assert "I've noted what they do (" in text and "Turning up at home or work" in text, text
+    assert "couldn't tell" not in text and text.rindex(mark("check", 0)) > text.index("noted"), text
+    real.ask(user, "yes")
+    real.ask(user, "no he doesnt follow me")
+    real.ask(user, "yes")
+    last = real.ask(user, "yes")
+    titles = [b.title for r in last for b in r.buttons]
+    assert "✓ Turning up at home or work" in titles and "Following me" in titles, titles

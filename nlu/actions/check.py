@@ -73,6 +73,18 @@ def _correction(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str,
     return {target: answer, slot: None}
 
 
+# A negation anywhere ("no he doesnt follow me", "he never turns up"): what they do is not read.
+_NEGATION = re.compile(r"\b(?:no|not|never|nothing|none|nobody|don'?t|doesn'?t|didn'?t|hasn'?t|haven'?t|"
+                       r"won'?t|isn'?t|wasn'?t|aren'?t|weren'?t|stopped|used to)\b")
+
+
+def _behaviours_told(text: str, intent: Optional[str], confidence: float) -> list[str]:
+    """What they do, told in a sign's step instead of a yes or a no (not a question, no negation)."""
+    if is_payload(text) or forms.is_question(text, intent, confidence) or _NEGATION.search(text.lower()):
+        return []
+    return list(extract_behaviours(text))
+
+
 def behaviour_titles() -> dict[str, str]:
     """Behaviour key -> its button title, read from the behaviours question."""
     titles: dict[str, str] = {}
@@ -145,6 +157,15 @@ class ValidateFourCheckForm(domain_copy.PauseFirst, forms.StopFirst, FormValidat
         place = forms.told_where(dispatcher, tracker, intent)  # "im in manchester": kept, said back
         if place:
             return {slot: None, "where_person": place}
+        told = _behaviours_told(text, intent, confidence)
+        if told:
+            # "hes txting me all the time and turning up at my flat": not a yes or a no, but what
+            # they do is kept for the last part (ticked there) and said back; the step again
+            chosen = list(tracker.get_slot("behaviours") or [])
+            titles = behaviour_titles()
+            dispatcher.utter_message(text=copy.text("behaviours_noted_in_sign",
+                                                    chosen="; ".join(titles.get(b, b) for b in told)))
+            return {slot: None, "behaviours": [b for b in BEHAVIOURS if b in chosen or b in told]}
         if not _answer_aside(dispatcher, tracker, domain, slot, text, intent, confidence) and \
                 not forms.offer_other_request(dispatcher, tracker, intent, confidence):
             forms.not_understood(dispatcher, tracker, copy.text("not_understood_answer"))
