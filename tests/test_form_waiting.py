@@ -176,7 +176,9 @@ def test_a_new_note_while_one_waits_asks_first_and_loses_nothing(real: RealBot) 
     assert "When did it happen?" in joined(real.ask(user, "/note"))  # now a new one
 
 
-@pytest.mark.parametrize("typed", ["check the warning signs", "is it stalking if hes my ex?"])
+# (a question the NLU reads as the check; "is it stalking if hes my ex?" was one until the model
+# was retrained with list_notes lines, and is now "not sure", with its topics offered)
+@pytest.mark.parametrize("typed", ["check the warning signs", "is he stalking me?"])
 def test_asking_for_the_check_while_the_note_waits_offers_it_and_the_note_still_waits(
         real: RealBot, typed: str) -> None:
     """A request (or a question the NLU reads as one), not an account: the check offered as a
