@@ -157,6 +157,8 @@ class ValidateFourCheckForm(domain_copy.PauseFirst, forms.StopFirst, FormValidat
         place = forms.told_where(dispatcher, tracker, intent)  # "im in manchester": kept, said back
         if place:
             return {slot: None, "where_person": place}
+        if _answer_aside(dispatcher, tracker, domain, slot, text, intent, confidence):
+            return {slot: None}  # a question, or a topic the knowledge base answers ("i found a tracker")
         told = _behaviours_told(text, intent, confidence)
         if told:
             # "hes txting me all the time and turning up at my flat": not a yes or a no, but what
@@ -166,8 +168,7 @@ class ValidateFourCheckForm(domain_copy.PauseFirst, forms.StopFirst, FormValidat
             dispatcher.utter_message(text=copy.text("behaviours_noted_in_sign",
                                                     chosen="; ".join(titles.get(b, b) for b in told)))
             return {slot: None, "behaviours": [b for b in BEHAVIOURS if b in chosen or b in told]}
-        if not _answer_aside(dispatcher, tracker, domain, slot, text, intent, confidence) and \
-                not forms.offer_other_request(dispatcher, tracker, intent, confidence):
+        if not forms.offer_other_request(dispatcher, tracker, intent, confidence):
             forms.not_understood(dispatcher, tracker, copy.text("not_understood_answer"))
         return {slot: None}
 
