@@ -122,10 +122,15 @@ class JsonlChat:
         return code, self.stderr_path.read_text(errors="replace")
 
 
-@pytest.fixture(scope="session")
-def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JsonlChat]:
+def own_chat(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[JsonlChat]:
+    """A console of its own (its own diary), closed cleanly at the end: for a chat fixture."""
     require_model()
-    session = JsonlChat(tmp_path_factory.mktemp("console") / "stderr.log")
+    session = JsonlChat(tmp_path_factory.mktemp(name) / "stderr.log")
     yield session
     code, _ = session.close()
     assert code == 0
+
+
+@pytest.fixture(scope="session")
+def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JsonlChat]:
+    yield from own_chat(tmp_path_factory, "console")

@@ -16,7 +16,7 @@ import pytest
 from guidance.copy import SAVE_AS_NOTE
 from nlu.components.asked_too import asks_too
 from nlu.components.topic_gate import TopicGate
-from tests.conftest import JsonlChat, require_model
+from tests.conftest import JsonlChat, own_chat
 
 
 @pytest.mark.parametrize("text", [
@@ -85,11 +85,7 @@ def test_otherwise_the_account_is_left_as_it_was(ranking: list[tuple[str, float]
 
 @pytest.fixture(scope="module")
 def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JsonlChat]:
-    require_model()
-    session = JsonlChat(tmp_path_factory.mktemp("asked-in-account") / "stderr.log")
-    yield session
-    code, _ = session.close()
-    assert code == 0
+    yield from own_chat(tmp_path_factory, "asked-in-account")
 
 
 @pytest.mark.model

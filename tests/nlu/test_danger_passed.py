@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import JsonlChat, require_model
+from tests.conftest import JsonlChat, own_chat
 
 pytestmark = pytest.mark.model
 
@@ -25,11 +25,7 @@ CALMED = "Thank you for telling me. Ask me anything"
 
 @pytest.fixture(scope="module")
 def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JsonlChat]:
-    require_model()
-    session = JsonlChat(tmp_path_factory.mktemp("danger-passed") / "stderr.log")
-    yield session
-    code, _ = session.close()
-    assert code == 0
+    yield from own_chat(tmp_path_factory, "danger-passed")
 
 
 def after_an_alert(chat: JsonlChat, said: str) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import JsonlChat, require_model
+from tests.conftest import JsonlChat, own_chat
 
 pytestmark = pytest.mark.model
 
@@ -19,11 +19,7 @@ pytestmark = pytest.mark.model
 def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JsonlChat]:
     """This module's own console and diary: a place chosen here (Scotland) is saved with the
     person's data and must not change the answers other modules' console tests expect."""
-    require_model()
-    session = JsonlChat(tmp_path_factory.mktemp("kb-console") / "stderr.log")
-    yield session
-    code, _ = session.close()
-    assert code == 0
+    yield from own_chat(tmp_path_factory, "kb-console")
 
 
 def test_a_knowledge_base_question_then_more(chat: JsonlChat) -> None:
