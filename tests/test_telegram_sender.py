@@ -148,7 +148,9 @@ async def test_a_flood_wait_is_retried_once_after_the_wait(sender: Sender, bot: 
     await sender.send_reply(bot, CHAT, Reply("Call 999 in an emergency."))
     assert bot.sent() == [("text", "Call 999 in an emergency.")] * 2  # refused, then sent
     (_, refused, *_), (_, sent, *_) = bot.calls
-    assert sent - refused >= 0.2  # not before Telegram said it may
+    # not before Telegram said it may (less a millisecond: the event loop may wake a sleep that
+    # early; it failed once under load at 0.19991 s)
+    assert sent - refused >= 0.199
 
 
 async def test_a_flood_wait_on_every_attempt_gives_up(bot: FakeBot) -> None:
