@@ -99,9 +99,12 @@ class TopicSelector(GraphComponent):
 
     @staticmethod
     def _needs_topic(message: Message) -> bool:
+        text = str(message.get(TEXT) or "")
+        if text.startswith("/"):
+            return False  # a button's payload: Rasa's RegexMessageHandler gives its intent, no topic read
         intent = str((message.get(INTENT) or {}).get(INTENT_NAME_KEY) or "")
         if intent in ACCOUNT_INTENTS:
-            return asks_too(str(message.get(TEXT) or ""))
+            return asks_too(text)
         return intent == FALLBACK or is_question(intent)
 
     def _mpnet_vectors(self, messages: List[Message], every: bool) -> np.ndarray:
