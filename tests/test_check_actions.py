@@ -63,6 +63,9 @@ def test_low_confidence_yes_is_not_taken_as_an_answer() -> None:
     ("he follows me home and sends me flowers", ["following", "gifts"]),
     ("he keeps turning up at my work", ["turning_up"]),
     ("texts and calls all the time", ["contacting"]),
+    # typed on a phone: "txting" was not read (and "hes txting me ... turning up" noted only the last)
+    ("hes txting me all the time", ["contacting"]),
+    ("he keeps sending me msgs", ["contacting"]),
     ("he follows me on instagram and likes all my posts", ["monitoring"]),
     ("he smashed my car window and threatened me", ["damage_threats"]),
     ("none", []),
