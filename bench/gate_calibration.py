@@ -122,20 +122,23 @@ def choose(parsed: list[dict[str, Any]], labels: list[str]) -> dict[str, Any]:
     return {**pick(table, current_gate()), "table": table, "questions": len(labels)}
 
 
+def _thresholds(component_name: str, config: Path) -> tuple[float, float]:
+    """(threshold, ambiguity_threshold) of the pipeline component whose name ends with
+    ``component_name`` in ``config``."""
+    for component in yaml.safe_load(config.read_text("utf-8"))["pipeline"]:
+        if str(component.get("name", "")).split(".")[-1] == component_name:
+            return float(component["threshold"]), float(component["ambiguity_threshold"])
+    raise LookupError(f"no {component_name} in config.yml")
+
+
 def current_gate(config: Path = ROOT / "config.yml") -> tuple[float, float]:
     """The TopicGate's (threshold, ambiguity_threshold) in ``config``."""
-    for component in yaml.safe_load(config.read_text("utf-8"))["pipeline"]:
-        if str(component.get("name", "")).endswith("TopicGate"):
-            return float(component["threshold"]), float(component["ambiguity_threshold"])
-    raise LookupError("no TopicGate in config.yml")
+    return _thresholds("TopicGate", config)
 
 
 def fallback_classifier(config: Path = ROOT / "config.yml") -> tuple[float, float]:
     """Rasa's FallbackClassifier's (threshold, ambiguity_threshold) in ``config``."""
-    for component in yaml.safe_load(config.read_text("utf-8"))["pipeline"]:
-        if component.get("name") == "FallbackClassifier":
-            return float(component["threshold"]), float(component["ambiguity_threshold"])
-    raise LookupError("no FallbackClassifier in config.yml")
+    return _thresholds("FallbackClassifier", config)
 
 
 def pick(table: list[dict[str, Any]], current: tuple[float, float]) -> dict[str, Any]:

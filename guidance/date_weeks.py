@@ -20,7 +20,7 @@ _NAME = r"(?P<wd>" + "|".join(sorted(WEEKDAYS, key=len, reverse=True)) + r")"
 # "a week last friday", "last friday", "this past friday", "on friday", "the friday before last",
 # "sunday just gone"
 WEEKDAY = re.compile(r"\b(?:(?P<week>(?:a|one)\s+week\s+)?(?P<last>last|this\s+past|past)\s+|(?:on\s+)?"
-                     r"(?:(?P<the>the)\s+|this\s+)?)?" + _NAME
+                     r"(?:the\s+|this\s+)?)?" + _NAME
                      + r"(?P<before>\s+before\s+last)?(?P<gone>\s+just\s+gone)?\b")
 
 
@@ -39,9 +39,8 @@ def near_weeks_ago(day: date, weekday: int) -> tuple[date, date]:
     other side of it: "two weeks ago on Tuesday", said on Sunday 29 Nov, is Tue 17 Nov or
     Tue 10 Nov."""
     ahead = (weekday - day.weekday()) % 7  # days to the next such weekday (0: that day)
-    after, before = day + timedelta(days=ahead), day - timedelta(days=(7 - ahead) % 7)
-    if ahead == 0:
-        return day, day - timedelta(days=7)
+    after = day + timedelta(days=ahead)
+    before = after - timedelta(days=7)
     return (after, before) if ahead <= 3 else (before, after)
 
 

@@ -20,7 +20,7 @@ from nlu.actions.answers import (
     sign_name,
 )
 from nlu.components.asked_too import asks_too
-from nlu.components.topics import ACCOUNT_INTENTS, CHECK_TOPICS, RETRIEVAL
+from nlu.components.topics import ACCOUNT_INTENTS, CHECK_TOPICS, selector_ranking
 
 CHECK_SLOTS = (*SIGN_SLOTS, "behaviours", "behaviours_done", "check_done")
 _BEHAVIOUR_IN_PAYLOAD = re.compile(r'"behaviour"\s*:\s*"(\w+)"')
@@ -116,11 +116,9 @@ def _asked_too(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     from nlu.actions import faq  # faq imports the actions package: not at module load
 
     text, intent, _ = forms.latest(tracker)
-    if text.startswith("/") or intent not in ACCOUNT_INTENTS or not asks_too(text):
+    if intent not in ACCOUNT_INTENTS or not asks_too(text):
         return
-    selector = ((tracker.latest_message or {}).get("response_selector") or {}).get(RETRIEVAL) or {}
-    labels = [str(r.get("intent_response_key")) for r in selector.get("ranking") or []
-              if float(r.get("confidence") or 0.0) >= faq.MIN_OFFER]
+    labels = [label for label, p in selector_ranking(tracker.latest_message or {}) if p >= faq.MIN_OFFER]
     known = faq.titles()
     buttons = [{"title": known[label], "payload": faq.payload(label)} for label in labels
                if label in known and label.split("/", 1)[-1] not in CHECK_TOPICS][:faq.MAX_OFFERS]

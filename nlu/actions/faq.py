@@ -219,9 +219,7 @@ def an_account(tracker: Tracker) -> bool:
     from nlu.actions import forms  # forms imports this module: not at module load
 
     text, intent, confidence = forms.latest(tracker)
-    words = forms.clean(text).split()
-    return not text.startswith("/") and len(words) >= forms.ACCOUNT_WORDS \
-        and not forms.is_question(text, intent, confidence) and forms.names_a_person(text)
+    return forms.tells_of_someone(text) and not forms.is_question(text, intent, confidence)
 
 
 class ActionDidYouMean(Action):

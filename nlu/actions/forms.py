@@ -65,6 +65,12 @@ def names_a_person(text: str) -> bool:
     return bool(_reading()["account_person"].search(clean(text)))
 
 
+def tells_of_someone(text: str) -> bool:
+    """Typed words (not a button), a sentence (:data:`ACCOUNT_WORDS` or more) naming a person:
+    what an account of what happened looks like, question or not."""
+    return not text.startswith("/") and len(clean(text).split()) >= ACCOUNT_WORDS and names_a_person(text)
+
+
 def clean(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("’", "'")).strip()
 
@@ -182,8 +188,7 @@ def asked_in_passing(tracker: Tracker) -> bool:
     if any(True for _ in tracker.get_latest_entity_values(ASKED_IN_ACCOUNT)):
         return True
     text, intent, _ = latest(tracker)
-    return intent in (RETRIEVAL, FALLBACK) and not text.startswith("/") \
-        and len(clean(text).split()) >= ACCOUNT_WORDS and names_a_person(text) and asks_too(text)
+    return intent in (RETRIEVAL, FALLBACK) and tells_of_someone(text) and asks_too(text)
 
 
 def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],

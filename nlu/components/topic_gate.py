@@ -96,16 +96,13 @@ class TopicGate(GraphComponent):
         """The topic's probability when ``parse`` is an account with a question the knowledge
         base answers with confidence (see the module's text); else None."""
         intent = str((parse.get("intent") or {}).get("name") or "")
-        text = str(parse.get("text") or "")
-        if intent not in ACCOUNT_INTENTS or not asks_too(text):
+        if intent not in ACCOUNT_INTENTS or not asks_too(str(parse.get("text") or "")):
             return None
-        selector = (parse.get("response_selector") or {}).get(RETRIEVAL) or {}
-        ranking = selector.get("ranking") or []
-        if not ranking:
+        # the question weighed as the gate weighs one (the selector's own ranking)
+        reading = gate_reading({**parse, "intent": {"name": RETRIEVAL}})
+        if reading is None:
             return None
-        best = float(ranking[0].get("confidence") or 0.0)
-        second = float(ranking[1].get("confidence") or 0.0) if len(ranking) > 1 else 0.0
-        key = str(ranking[0].get("intent_response_key") or "")
+        key, best, second = reading
         if key.split("/", 1)[-1] in CHECK_TOPICS or best < self.threshold or best - second < self.ambiguity:
             return None
         return best

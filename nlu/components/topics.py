@@ -63,16 +63,21 @@ def selected_topic(parse: dict[str, Any]) -> Optional[str]:
     return key.split("/", 1)[1] if key.startswith(RETRIEVAL + "/") else None
 
 
+def selector_ranking(parse: dict[str, Any]) -> list[tuple[str, float]]:
+    """(knowledge-base key, p(key | a question)) as the topic selector ranked them, best first."""
+    selector = ((parse.get("response_selector") or {}).get(RETRIEVAL)
+                or (parse.get("response_selector") or {}).get("default") or {})
+    return [(str(r.get("intent_response_key")), float(r.get("confidence") or 0.0))
+            for r in selector.get("ranking") or [] if r.get("intent_response_key")]
+
+
 def topic_ranking(parse: dict[str, Any]) -> list[tuple[str, float]]:
     """(label, probability) of every knowledge-base key and other intent, best first.
 
     A button intent of a routed topic (``ask_report``) counts as its topic
     (``faq/reporting``), so the two never split one answer's probability.
     """
-    selector = ((parse.get("response_selector") or {}).get(RETRIEVAL)
-                or (parse.get("response_selector") or {}).get("default") or {})
-    keys = [(str(r.get("intent_response_key")), float(r.get("confidence") or 0.0))
-            for r in selector.get("ranking") or [] if r.get("intent_response_key")]
+    keys = selector_ranking(parse)
     scores: dict[str, float] = {}
     for entry in parse.get("intent_ranking") or []:
         name, p = str(entry.get("name")), float(entry.get("confidence") or 0.0)
@@ -99,13 +104,7 @@ def gate_reading(parse: dict[str, Any]) -> Optional[tuple[str, float, float]]:
     ranking of every answerable topic (:func:`topic_ranking`), as before.
     """
     intent = str((parse.get("intent") or {}).get("name") or "")
-    if intent == RETRIEVAL:
-        selector = ((parse.get("response_selector") or {}).get(RETRIEVAL)
-                    or (parse.get("response_selector") or {}).get("default") or {})
-        ranked = [(str(r.get("intent_response_key")), float(r.get("confidence") or 0.0))
-                  for r in selector.get("ranking") or [] if r.get("intent_response_key")]
-    else:
-        ranked = topic_ranking(parse)
+    ranked = selector_ranking(parse) if intent == RETRIEVAL else topic_ranking(parse)
     if not ranked:
         return None
     return ranked[0][0], ranked[0][1], ranked[1][1] if len(ranked) > 1 else 0.0
