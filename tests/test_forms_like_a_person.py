@@ -93,12 +93,16 @@ def test_a_question_is_answered_and_the_step_asked_again(real: RealBot, form: st
 def test_a_question_without_a_question_mark_is_not_taken_for_an_unclear_answer(
         real: RealBot, form: str, question: str) -> None:
     """Played as a person in the risk self-check: "what counts as a threat" (no "?", which the
-    NLU could not place) got "Sorry, I couldn't tell: please answer yes, no or don't know"."""
+    NLU could not place) got "Sorry, I couldn't tell: please answer yes, no or don't know".
+    Now it is answered, or the step explained ("why does that matter" reads as "what do you
+    mean?" since the classifier reads MPNet's vectors), and the step asked again."""
     user = new_user()
     walk_to(real, user, form, 1, "")
     text = joined(real.ask(user, question))
-    assert "couldn't tell" not in text and re.search(r"Back to (the check|the questions)", text), text
-    assert text.rindex(mark(form, 1)) > text.index("Back to"), text[-400:]
+    assert "couldn't tell" not in text, text
+    answered = re.search(r"Back to (the check|the questions)", text)
+    start = answered.start() if answered else 0
+    assert text.rindex(mark(form, 1)) > start and not text.startswith(mark(form, 1)), text[-400:]
 
 
 @pytest.mark.parametrize("form", ["check", "risk"])
@@ -746,7 +750,10 @@ def test_an_account_the_nlu_cant_place_can_be_saved_as_a_note_as_written(real: R
     user = new_user()
     real.ask(user, "/start")
     replies = real.ask(user, ACCOUNT)
-    assert "Did you mean" in joined(replies) or "not sure" in joined(replies), joined(replies)
+    # "not sure", or Rasa's gentle "if you are in danger now" (the guard did not fire: "i'm ok
+    # now"), whose buttons keep the account too
+    said = joined(replies)
+    assert "Did you mean" in said or "not sure" in said or "If I've misread you" in said, said
     assert "diary:note_last" in payloads(replies), payloads(replies)
     saved = joined(real.ask(user, "diary:note_last"))
     assert "Saved as" in saved and "about 23:00" in saved and "Saved to your log" in saved, saved
@@ -830,3 +837,22 @@ def test_what_they_do_told_at_a_sign_is_kept_for_the_last_part(real: RealBot) ->
     last = real.ask(user, "yes")
     titles = [b.title for r in last for b in r.buttons]
     assert "✓ Turning up at home or work" in titles and "Following me" in titles, titles
+
+
+def test_what_they_do_told_in_the_account_that_starts_the_check_is_kept(real: RealBot) -> None:
+    """Played as a person: "my ex keeps turning up at my work and texting me" started the check,
+    and after four questions the last part asked, with nothing ticked, what they do.  Now what
+    the account told is said back and ticked there; a button's /start_check ticks nothing."""
+    user = new_user()
+    first = joined(real.ask(user, "my ex keeps turning up at my work and texting me"))
+    assert "I've noted what they do (" in first and "Turning up at home or work" in first, first
+    assert "Calls, texts or emails" in first and mark("check", 0) in first, first
+    for _ in range(3):
+        real.ask(user, "yes")
+    last = real.ask(user, "yes")
+    titles = [b.title for r in last for b in r.buttons]
+    assert "✓ Turning up at home or work" in titles and "✓ Calls, texts or emails" in titles, titles
+    assert "Following me" in titles, titles
+    other = new_user()
+    pressed = joined(real.ask(other, "/start_check"))
+    assert "noted what they do" not in pressed and mark("check", 0) in pressed, pressed

@@ -54,7 +54,14 @@ class ActionEmergency(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         metadata = (tracker.latest_message or {}).get("metadata") or {}
         if not metadata.get("via_guard"):
-            domain_copy.utter(dispatcher, "danger_check")
+            from nlu.actions import faq  # faq imports the actions package: not at module load
+
+            buttons = copy.buttons("danger_check")
+            if faq.an_account(tracker):
+                # "he followed me home from the station last night about 11, i'm ok now": if it
+                # was misread, the account can still be kept as it is, as a note
+                buttons = [*buttons, faq.keep_button()]
+            dispatcher.utter_message(text=copy.text("danger_check"), buttons=buttons)
         return []
 
 

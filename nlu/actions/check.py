@@ -104,8 +104,25 @@ class ActionResetCheck(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         _asked_too(dispatcher, tracker)
-        return [SlotSet(slot, None) for slot in CHECK_SLOTS] + domain_copy.clear_pause_of(
-            tracker, "four_check_form")
+        events: list[EventType] = [SlotSet(slot, None) for slot in CHECK_SLOTS]
+        told = _told_at_start(tracker)
+        if told:
+            # "my ex keeps turning up at my work and texting me": what they do is ticked in the
+            # last part, and said so, rather than asked for again after four questions
+            titles = behaviour_titles()
+            dispatcher.utter_message(text=copy.text("behaviours_noted_at_start",
+                                                    chosen="; ".join(titles.get(b, b) for b in told)))
+            events.append(SlotSet("behaviours", told))
+        return events + domain_copy.clear_pause_of(tracker, "four_check_form")
+
+
+def _told_at_start(tracker: Tracker) -> list[str]:
+    """What they do, in the account that started the check (never a button's payload)."""
+    text, intent, confidence = _latest(tracker)
+    if intent not in ACCOUNT_INTENTS:
+        return []
+    told = _behaviours_told(text, intent, confidence)
+    return [b for b in BEHAVIOURS if b in told]
 
 
 def _asked_too(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:

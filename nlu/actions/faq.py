@@ -200,8 +200,7 @@ class ActionFaq(Action):
                 # the question came inside an account: the check it would have started, and the
                 # account kept as a note if the person wants (bot/core.py remembers the words)
                 text = copy()
-                keep = [{"title": str(text["save_as_note"]), "payload": SAVE_AS_NOTE}] \
-                    if an_account(tracker) else []
+                keep = [keep_button()] if an_account(tracker) else []
                 offered = _answer_payloads(topic, domain)  # the answer's own buttons: not twice
                 check = [b for b in text["asked_in_account_buttons"] if b["payload"] not in offered]
                 if keep or check:
@@ -211,6 +210,11 @@ class ActionFaq(Action):
         topic = topic or _last_topic(tracker)
         dispatcher.utter_message(text=more_text(topic, detail, tracker.get_slot("where_person")))
         return []
+
+
+def keep_button() -> dict[str, str]:
+    """ "📝 Save what I wrote as a note": bot/core.py keeps the words until the next message."""
+    return {"title": str(copy()["save_as_note"]), "payload": SAVE_AS_NOTE}
 
 
 def an_account(tracker: Tracker) -> bool:
@@ -231,7 +235,7 @@ class ActionDidYouMean(Action):
         text = copy()
         # An account of what happened ("he followed me home from the station last night"):
         # it can be kept as it is, as a note (the bot remembers the words until the next message).
-        keep = [{"title": str(text["save_as_note"]), "payload": SAVE_AS_NOTE}] if an_account(tracker) else []
+        keep = [keep_button()] if an_account(tracker) else []
         if not labels:
             dispatcher.utter_message(text=text["dont_know"], buttons=[*keep, *text["dont_know_buttons"]])
             return []

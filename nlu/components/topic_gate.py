@@ -18,10 +18,11 @@ The two numbers are calibrated on the training data's questions
 (``python -m bench.gate_calibration``), never on the external set.
 
 A question asked inside an account of what is happening ("im a guy and my ex gf wont leave
-me alone, can men even be stalked": the classifier reads the account, ``start_check``, and
-:mod:`nlu.components.asked_too` the question in it) is answered when the gate would answer
-it as a question: the topic selector's own ranking clears both numbers, and the topic is not
-one the check itself answers ("is this stalking?", :data:`nlu.components.topics.CHECK_TOPICS`).
+me alone, can men even be stalked": the classifier reads the account, ``start_check``, first
+or second to ``faq``, and :mod:`nlu.components.asked_too` the question in it) is answered
+when the gate would answer it as a question: the topic selector's own ranking clears both
+numbers, and the topic is not one the check itself answers ("is this stalking?",
+:data:`nlu.components.topics.CHECK_TOPICS`).
 Its intent becomes ``faq`` with the entity ``asked_in_account``, after which ``action_faq``
 offers the check the account would have started.  Otherwise the check starts, as before.
 
@@ -30,17 +31,25 @@ nothing else) is an unknown command or a forged payload that the bot passed on a
 (bot/core.py: an unknown command is read as words), never what a person types: it is not
 read as any request either; nor is a message of emoji or punctuation alone ("😀😀🔪🏠"),
 which has no words to read.  Whether the classifier happened to place one used to depend
-on the machine's arithmetic (int8 products differ between CPUs).
+on the machine's arithmetic (int8 products differ between CPUs).  Nor is a message written
+mostly in another alphabet ("مرحبا، هو يتبعني كل يوم", "שלום, הוא עוקב אחריי"): the NLU
+was trained on English alone, and its sentence models give such text vectors that mean
+nothing to it (with MPNet's read by the classifier, the Arabic one came out "explain" at 0.6).
+Nor is a message none of whose words the training data ever used ("asdfgh" was "yes" at 0.62,
+"qwxz plorf" a goodbye): with ``known_words``, the alias of the word-count featurizer, whose
+counts are then all zero.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from nlu.components.asked_too import asks_too
@@ -58,13 +67,22 @@ from nlu.components.topics import (
 IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
 
 
+def another_alphabet(text: str) -> bool:
+    """Most of the letters of ``text`` are not Latin ones (Arabic, Hebrew, Cyrillic, ...).
+
+    A Cyrillic "о" typed inside an English word is one letter of many; accents are Latin."""
+    letters = [ch for ch in text if ch.isalpha()]
+    latin = sum(1 for ch in letters if unicodedata.name(ch, "").startswith("LATIN"))
+    return bool(letters) and latin * 2 < len(letters)
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class TopicGate(GraphComponent):
     """Turns an unsure answer to a question into ``nlu_fallback`` ("did you mean" / "I don't know")."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"threshold": 0.5, "ambiguity_threshold": 0.1}
+        return {"threshold": 0.5, "ambiguity_threshold": 0.1, "known_words": None}
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -74,6 +92,20 @@ class TopicGate(GraphComponent):
     def __init__(self, config: Dict[Text, Any]) -> None:
         self.threshold = float(config.get("threshold", 0.5))
         self.ambiguity = float(config.get("ambiguity_threshold", 0.1))
+        self.known_words = config.get("known_words")
+
+    def no_known_word(self, message: Message) -> bool:
+        """Words, and none of them one the training data used (the ``known_words`` featurizer's
+        word counts are all zero): "asdfgh", "qwxz plorf".  A number, a date, a payload or a
+        message without a word of two letters is left to the classifier."""
+        text = str(message.get(TEXT) or "")
+        if (message.get("intent") or {}).get("name") == FALLBACK:
+            return False
+        if not self.known_words or text.startswith("/") or any(ch.isdigit() for ch in text) \
+                or not re.search(r"[^\W\d_]{2}", text):
+            return False
+        _, sentence = message.get_sparse_features(TEXT, [str(self.known_words)])
+        return sentence is not None and sentence.features.nnz == 0
 
     def unsure(self, parse: Dict[Text, Any]) -> bool:
         intent = str((parse.get("intent") or {}).get("name") or "")
@@ -84,6 +116,8 @@ class TopicGate(GraphComponent):
             return True
         if text and not any(ch.isalnum() for ch in text):
             return True  # emoji or punctuation only: no words to read a request in
+        if another_alphabet(text):
+            return True  # the NLU reads English: no words it can read
         if not is_question(intent):
             return False
         reading = gate_reading(parse)
@@ -96,6 +130,8 @@ class TopicGate(GraphComponent):
         """The topic's probability when ``parse`` is an account with a question the knowledge
         base answers with confidence (see the module's text); else None."""
         intent = str((parse.get("intent") or {}).get("name") or "")
+        if intent == RETRIEVAL:
+            intent = str((self.account_second(parse) or {}).get("name") or "")
         if intent not in ACCOUNT_INTENTS or not asks_too(str(parse.get("text") or "")):
             return None
         # the question weighed as the gate weighs one (the selector's own ranking)
@@ -106,6 +142,19 @@ class TopicGate(GraphComponent):
         if key.split("/", 1)[-1] in CHECK_TOPICS or best < self.threshold or best - second < self.ambiguity:
             return None
         return best
+
+    @staticmethod
+    def account_second(parse: Dict[Text, Any]) -> Optional[Dict[Text, Any]]:
+        """The account intent the classifier ranked second to a question, for a message with a
+        question among its clauses ("im a guy and my ex gf wont leave me alone, can men even be
+        stalked": faq 0.84, start_check 0.16); else None."""
+        ranking = list(parse.get("intent_ranking") or [])
+        if len(ranking) < 2 or str(ranking[0].get("name")) != RETRIEVAL:
+            return None
+        second = dict(ranking[1])
+        if str(second.get("name")) not in ACCOUNT_INTENTS or not asks_too(str(parse.get("text") or "")):
+            return None
+        return second
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -121,7 +170,7 @@ class TopicGate(GraphComponent):
                     "extractor": type(self).__name__}]
                 message.set("entities", entities, add_to_output=True)
                 continue
-            if self.unsure(message.data):
+            if self.unsure(message.data) or self.no_known_word(message):
                 fallback = {"name": FALLBACK, "confidence": self.threshold}
                 message.data["intent"] = fallback
                 message.data.setdefault("intent_ranking", []).insert(0, dict(fallback))

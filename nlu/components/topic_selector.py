@@ -17,16 +17,11 @@ reads loosely ("Clare's Law", "non-molestation", "AirTag") and misspellings then
 too.  On five folds of the training questions and on the held-out file they ranked the
 right topic first more often (docs/nlu-evaluation.md, "Topic features").
 
-With ``mpnet_weight`` above 0, all-mpnet-base-v2's sentence vectors (:mod:`embedding.mpnet`,
-768 numbers, unit length, times the weight) join them: on five folds of the training
-questions the right topic came first for 0.919 of them against 0.905 without
-(docs/nlu-evaluation.md, "A second sentence model").  That model costs about 20 ms of CPU a
-message, so it reads only the messages whose topic can matter: the intent classifier's
-best guess is a question or ``nlu_fallback``, or an account of what is happening with a
-question in it (:mod:`nlu.components.asked_too`).  Only then are topics used: the honesty gate
-looks at them for a question (and for the question in such an account), "did you mean" for
-``nlu_fallback``, and a form answers a question in passing.  For any other message the part
-is zero (its ranking is still given, from MiniLM and the n-grams, but nothing reads it).
+Each named dense featurizer's sentence vector is scaled to unit length on its own (so a
+featurizer's ``scale`` does not change the fit): all-MiniLM-L6-v2's (``minilm``) and
+all-mpnet-base-v2's (``mpnet``, :class:`nlu.components.minilm_featurizer.MPNetFeaturizer`).
+With MPNet the right topic came first for 0.919 of the training questions on five folds
+against 0.905 without (docs/nlu-evaluation.md, "A second sentence model").
 
 The trained weights are stored as plain arrays (``.npz``) and the labels and n-gram
 vocabularies as JSON: no pickle is read at load time.
@@ -42,14 +37,10 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RESPONSE_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy import sparse
-
-from embedding.mpnet import DIMENSIONS as MPNET_DIMENSIONS
-from nlu.components.asked_too import asks_too
-from nlu.components.topics import ACCOUNT_INTENTS, FALLBACK, is_question
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +54,7 @@ class TopicSelector(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         return {"retrieval_intent": "faq", "featurizers": [], "C": 16.0, "max_iter": 2000,
-                "ranking_length": 10, "random_state": 42, "word_weight": 0.0, "char_weight": 0.0,
-                "mpnet_weight": 0.0}
+                "ranking_length": 10, "random_state": 42, "word_weight": 0.0, "char_weight": 0.0}
 
     @classmethod
     def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -75,7 +65,7 @@ class TopicSelector(GraphComponent):
                  weights: Optional[np.ndarray] = None, bias: Optional[np.ndarray] = None,
                  labels: Optional[List[str]] = None,
                  responses: Optional[Dict[str, List[Dict[str, Any]]]] = None,
-                 ngrams: Optional[Dict[str, Any]] = None, mpnet: Any = None) -> None:
+                 ngrams: Optional[Dict[str, Any]] = None) -> None:
         self.config = config
         self.retrieval_intent = str(config["retrieval_intent"])
         self._model_storage = model_storage
@@ -85,36 +75,6 @@ class TopicSelector(GraphComponent):
         self.responses = responses or {}
         # analyzer name -> fitted TfidfVectorizer (only those with a weight above 0)
         self.ngrams: Dict[str, Any] = ngrams or {}
-        self.mpnet_weight = float(config.get("mpnet_weight") or 0.0)
-        self._mpnet = mpnet
-
-    @property
-    def mpnet(self) -> Any:
-        """all-mpnet-base-v2's embedder (:func:`embedding.mpnet.default_embedder`), loaded once."""
-        if self._mpnet is None:
-            from embedding.mpnet import default_embedder
-
-            self._mpnet = default_embedder()
-        return self._mpnet
-
-    @staticmethod
-    def _needs_topic(message: Message) -> bool:
-        text = str(message.get(TEXT) or "")
-        if text.startswith("/"):
-            return False  # a button's payload: Rasa's RegexMessageHandler gives its intent, no topic read
-        intent = str((message.get(INTENT) or {}).get(INTENT_NAME_KEY) or "")
-        if intent in ACCOUNT_INTENTS:
-            return asks_too(text)
-        return intent == FALLBACK or is_question(intent)
-
-    def _mpnet_vectors(self, messages: List[Message], every: bool) -> np.ndarray:
-        """The second model's vectors times its weight; zero for a message whose topic can't matter."""
-        rows = np.zeros((len(messages), MPNET_DIMENSIONS))
-        for i, message in enumerate(messages):
-            if every or self._needs_topic(message):
-                # one at a time: padding a batch to its longest text costs more than it saves here
-                rows[i] = self.mpnet.embed([str(message.get(TEXT) or "")])[0]
-        return rows * self.mpnet_weight
 
     # -- features -------------------------------------------------------------------------
     @staticmethod
@@ -129,17 +89,20 @@ class TopicSelector(GraphComponent):
     def _weights_of(self) -> Dict[str, float]:
         return {name: float(self.config.get(f"{name}_weight") or 0.0) for name in ("word", "char")}
 
-    def _vectors(self, messages: List[Message], every: bool = False) -> Any:
-        featurizers = list(self.config.get("featurizers") or []) or None
+    @staticmethod
+    def _sentence_vectors(messages: List[Message], featurizer: str) -> np.ndarray:
+        """One featurizer's sentence vectors, each scaled to unit length (its ``scale`` aside)."""
         rows = []
         for message in messages:
-            _, sentence = message.get_dense_features(TEXT, featurizers)
+            _, sentence = message.get_dense_features(TEXT, [featurizer])
             vector = np.asarray(sentence.features, dtype=np.float64).reshape(-1) if sentence else np.zeros(1)
             norm = float(np.linalg.norm(vector))
             rows.append(vector / norm if norm > 0 else vector)
-        dense = np.vstack(rows)
-        if self.mpnet_weight > 0:
-            dense = np.hstack([dense, self._mpnet_vectors(messages, every)])
+        return np.vstack(rows)
+
+    def _vectors(self, messages: List[Message]) -> Any:
+        parts = [self._sentence_vectors(messages, name) for name in self.config.get("featurizers") or []]
+        dense = np.hstack(parts) if parts else np.zeros((len(messages), 1))
         if not self.ngrams:
             return dense
         texts = [str(m.get(TEXT) or "") for m in messages]
@@ -163,7 +126,7 @@ class TopicSelector(GraphComponent):
                        for name, weight in self._weights_of().items() if weight > 0}
         model = LogisticRegression(C=float(self.config["C"]), max_iter=int(self.config["max_iter"]),
                                    random_state=int(self.config["random_state"]))
-        model.fit(self._vectors(examples, every=True), keys)
+        model.fit(self._vectors(examples), keys)
         self.labels = [str(label) for label in model.classes_]
         self.weights, self.bias = np.asarray(model.coef_), np.asarray(model.intercept_)
         prefix = f"utter_{self.retrieval_intent}/"
@@ -201,8 +164,6 @@ class TopicSelector(GraphComponent):
         except (ValueError, FileNotFoundError, KeyError):
             logger.debug("TopicSelector: nothing stored for %s; an untrained selector.", resource.name)
             return cls(config, model_storage, resource)
-        if selector.mpnet_weight > 0:
-            selector.mpnet  # loaded with the model, not at the first question  # noqa: B018
         return selector
 
     # -- prediction -----------------------------------------------------------------------

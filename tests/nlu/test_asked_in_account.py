@@ -163,7 +163,9 @@ def test_an_unplaced_question_is_offered_before_the_check_and_answered_in_it(cha
     dropped: its likeliest topics come first, and one pressed is answered with the check's
     step asked again."""
     chat.send("/start")
-    out = chat.send("my ex keeps following me and turning up everywhere, will the police believe me")["out"]
+    # (the classifier now reads "my ex keeps following me and turning up everywhere, will the
+    # police believe me" as a question first: "not sure", the topics offered, no check)
+    out = chat.send("she keeps following me and turning up at my flat, will anyone believe me")["out"]
     assert out[0]["text"].startswith("You asked something too")
     offered = [b["payload"] for b in out[0]["buttons"]]
     assert offered and not any("four_signs" in p or "behaviours" in p for p in offered)

@@ -359,18 +359,14 @@ def test_a_forged_action_name_is_not_read_as_a_request() -> None:
         assert _gate().process([_message(other)])[0].get("intent")["name"] == "record_incident", text
 
 
-def test_the_second_sentence_model_reads_no_button_payload() -> None:
-    """A button's payload ("/affirm", "/ask_record") is given its intent by Rasa's
-    RegexMessageHandler; the topic selector does not spend MPNet's 20 ms on it (the classifier,
-    reading "/affirm" as words, fell back and the selector read it, every button press)."""
-    from rasa.shared.nlu.training_data.message import Message
-
-    from nlu.components.topic_selector import TopicSelector
-
-    def message(text: str, intent: str) -> Message:
-        return Message(data={"text": text, "intent": {"name": intent, "confidence": 0.3}})
-
-    assert not TopicSelector._needs_topic(message("/affirm", "nlu_fallback"))
-    assert not TopicSelector._needs_topic(message('/faq_topic{"topic": "law"}', "faq"))
-    assert TopicSelector._needs_topic(message("what is clare's law", "faq"))
-    assert TopicSelector._needs_topic(message("hmm", "nlu_fallback"))
+def test_a_message_in_another_alphabet_is_not_read_as_a_request() -> None:
+    """The NLU reads English: a message mostly in another alphabet is "not sure", whatever the
+    classifier made of it; a look-alike letter inside English words, or accents, are not."""
+    read = {"intent": {"name": "explain", "confidence": 0.6},
+            "intent_ranking": [{"name": "explain", "confidence": 0.6}]}
+    for text in ("مرحبا، هو يتبعني كل يوم", "שלום, הוא עוקב אחריי", "он следит за мной каждый день"):
+        out = _gate().process([_message(dict(read, text=text))])[0]
+        assert out.get("intent")["name"] == "nlu_fallback", text
+    for text in ("hes оutside my hоuse", "my café manager keeps following me", "il me suit"):
+        out = _gate().process([_message(dict(read, text=text))])[0]
+        assert out.get("intent")["name"] == "explain", text

@@ -1,6 +1,7 @@
-"""all-mpnet-base-v2, the knowledge base's second sentence model (embedding/mpnet.py):
-its weights come checked from the packages, its vectors mean something, and the topic
-selector reads it only for messages whose topic can matter."""
+"""all-mpnet-base-v2, the NLU's second sentence model (embedding/mpnet.py): its weights
+come checked from the packages, its vectors mean something, the featurizer gives them to
+the intent classifier and the topic selector (never reading a button's payload), and the
+selector weighs each model's vector at unit length."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -63,6 +64,9 @@ def test_the_relative_position_buckets_are_mpnet_s() -> None:
 class _CountingEmbedder:
     def __init__(self) -> None:
         self.texts: list[str] = []
+        from embedding import mpnet
+
+        self.tokenizer = mpnet.tokenizer()
 
     def embed(self, texts: list[str]) -> np.ndarray:
         self.texts += texts
@@ -71,7 +75,59 @@ class _CountingEmbedder:
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def test_the_selector_reads_the_second_model_only_where_a_topic_can_matter(tmp_path: Path) -> None:
+def _featurizer(embedder: object = None) -> object:
+    from nlu.components.minilm_featurizer import MPNetFeaturizer
+
+    return MPNetFeaturizer("mpnet", {**MPNetFeaturizer.get_default_config(), "scale": 8.0}, embedder)
+
+
+def _tokenized(text: str) -> object:
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+    from rasa.shared.nlu.training_data.message import Message
+
+    message = Message(data={"text": text})
+    WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process([message])
+    return message
+
+
+def test_the_featurizer_reads_no_button_payload() -> None:
+    """A button's payload ("/affirm", "/ask_record") is given its intent by Rasa's
+    RegexMessageHandler; MPNet's 20 ms are not spent on it: its features are zeros (the
+    intent classifier needs a vector of the same width for every message)."""
+    counting = _CountingEmbedder()
+    featurizer = _featurizer(counting)
+    messages = [_tokenized(t) for t in ("/affirm", '/faq_topic{"topic": "law"}', "what is clare's law")]
+    featurizer.process(messages)  # type: ignore[attr-defined]
+    assert counting.texts == ["what is clare's law"]
+    widths, norms = [], []
+    for message in messages:
+        _, sentence = message.get_dense_features("text", ["mpnet"])  # type: ignore[attr-defined]
+        widths.append(sentence.features.shape[1])
+        norms.append(round(float(np.linalg.norm(sentence.features)), 3))
+    assert widths == [768, 768, 768]
+    assert norms == [0.0, 0.0, 8.0]  # unit length times the scale
+
+
+def test_training_reads_in_batches_and_gives_the_vectors_a_message_gets_alone() -> None:
+    """Training embeds its 3,000 examples in batches of texts of about the same length (the
+    padding is masked out): each vector is the one the message gets when it is read alone."""
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    texts = ["hi", "he keeps turning up at my work and waiting outside",
+             "what is clare's law", "can i get a non molestation order without a solicitor", "/affirm"]
+    together = [_tokenized(t) for t in texts]
+    _featurizer().process_training_data(TrainingData(together))  # type: ignore[attr-defined]
+    for text, message in zip(texts, together, strict=True):
+        alone = _tokenized(text)
+        _featurizer().process([alone])  # type: ignore[attr-defined]
+        a = message.get_dense_features("text", ["mpnet"])[1].features.reshape(-1)  # type: ignore[attr-defined]
+        b = alone.get_dense_features("text", ["mpnet"])[1].features.reshape(-1)  # type: ignore[attr-defined]
+        assert np.allclose(a, b, atol=1e-3), text
+
+
+def test_the_selector_weighs_each_sentence_model_at_unit_length(tmp_path: Path) -> None:
+    """The topic selector reads MiniLM's and MPNet's vectors each scaled to unit length: a
+    featurizer's ``scale`` (set for the intent classifier) does not change the topics."""
     from rasa.engine.storage.local_model_storage import LocalModelStorage
     from rasa.engine.storage.resource import Resource
     from rasa.shared.nlu.training_data.features import Features
@@ -83,35 +139,28 @@ def test_the_selector_reads_the_second_model_only_where_a_topic_can_matter(tmp_p
     rng = np.random.default_rng(0)
     centres = {"faq/clares_law": rng.normal(size=8), "faq/civil_orders": rng.normal(size=8)}
 
-    def message(text: str, vector: np.ndarray, key: str | None = None,
-                intent: str | None = None, faq_share: float = 0.0) -> Message:
+    def message(text: str, small: np.ndarray, large: np.ndarray, key: str | None = None,
+                scale: float = 1.0) -> Message:
         data: dict = {"text": text}
         if key:
             data.update({"intent": "faq", "intent_response_key": key})
         m = Message(data=data)
-        if intent:
-            m.set("intent", {"name": intent, "confidence": 1 - faq_share})
-            m.set("intent_ranking", [{"name": intent, "confidence": 1 - faq_share},
-                                     {"name": "faq", "confidence": faq_share}])
-        m.add_features(Features(vector.reshape(1, -1), "sentence", "text", "minilm"))
+        m.add_features(Features((small * scale).reshape(1, -1), "sentence", "text", "minilm"))
+        m.add_features(Features((large * scale).reshape(1, -1), "sentence", "text", "mpnet"))
         return m
 
-    examples = [message(f"{key} {i}", c + rng.normal(scale=0.1, size=8), key)
+    # MiniLM's part is noise; MPNet's tells the topics apart
+    examples = [message(f"{key} {i}", rng.normal(size=4), c + rng.normal(scale=0.1, size=8), key)
                 for key, c in centres.items() for i in range(10)]
     storage, resource = LocalModelStorage(tmp_path), Resource("selector")
-    config = {**TopicSelector.get_default_config(), "featurizers": ["minilm"], "mpnet_weight": 1.0}
-    counting = _CountingEmbedder()
-    selector = TopicSelector(config, storage, resource, mpnet=counting)
+    config = {**TopicSelector.get_default_config(), "featurizers": ["minilm", "mpnet"]}
+    selector = TopicSelector(config, storage, resource)
     selector.train(TrainingData(examples, responses={}))
-    assert len(counting.texts) == 20  # every training question
-
-    counting.texts.clear()
-    asked = message("what is clare's law", centres["faq/clares_law"], intent="faq", faq_share=1.0)
-    unsure = message("hmm", centres["faq/clares_law"], intent="nlu_fallback", faq_share=0.3)
-    answer = message("yes", centres["faq/clares_law"], intent="affirm", faq_share=0.01)
-    maybe = message("he texts me", centres["faq/clares_law"], intent="inform", faq_share=0.2)
-    out = selector.process([asked, unsure, answer, maybe])
-    assert counting.texts == ["what is clare's law", "hmm"]
-    # every message still gets a ranking (the "yes" one without the second model's part)
-    assert all(m.get("response_selector")["faq"]["ranking"] for m in out)
+    noise = rng.normal(size=4)
+    plain = message("what is clare's law", noise, centres["faq/clares_law"])
+    scaled = message("what is clare's law", noise, centres["faq/clares_law"], scale=8.0)
+    out = selector.process([plain, scaled])
+    rankings = [[round(r["confidence"], 6) for r in m.get("response_selector")["faq"]["ranking"]]
+                for m in out]
+    assert rankings[0] == rankings[1]
     assert out[0].get("response_selector")["faq"]["response"]["intent_response_key"] == "faq/clares_law"
