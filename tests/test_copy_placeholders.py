@@ -161,3 +161,20 @@ def test_a_date_said_back_is_filled() -> None:
     text = saved_as(when, now=datetime(2020, 11, 27, 1, 0, tzinfo=local_zone()))
     assert text.startswith("Saved as Thu 26 Nov, about 23:00. Or did you mean Wed 4 Mar, about 23:00?")
     assert "[[" not in text
+
+
+async def test_rasa_s_gentle_danger_line_keeps_an_account_as_a_note_and_a_bare_line_does_not() -> None:
+    """Rasa read danger now where the guard did not ("he followed me home from the station last
+    night about 11, i'm ok now"): 999 first, and the account can still be kept as a note."""
+    from guidance.copy import SAVE_AS_NOTE
+    from nlu.actions.advice import ActionEmergency
+
+    for text, kept in (("he followed me home from the station last night about 11, i'm ok now", True),
+                       ("help me", False)):
+        dispatcher = CollectingDispatcher()
+        await ActionEmergency().run(dispatcher, _tracker({}, text, "emergency"), {"responses": {}})
+        [message] = dispatcher.messages
+        assert "999" in Facts.load().render(str(message["text"]))
+        payloads = [b["payload"] for b in message.get("buttons") or []]
+        assert (SAVE_AS_NOTE in payloads) is kept, (text, payloads)
+        assert "/ask_signposts" in payloads

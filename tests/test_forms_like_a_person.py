@@ -856,3 +856,24 @@ def test_what_they_do_told_in_the_account_that_starts_the_check_is_kept(real: Re
     other = new_user()
     pressed = joined(real.ask(other, "/start_check"))
     assert "noted what they do" not in pressed and mark("check", 0) in pressed, pressed
+
+
+def test_an_account_typed_at_the_time_s_step_is_kept_for_what_happened(real: RealBot) -> None:
+    """Played as a person: "he was waiting outside my work again and followed me to the bus stop",
+    typed first at "When did it happen?", got "I couldn't read that as a date" and was lost.
+    Now it is kept for "What happened" (not asked again) and the time is asked again."""
+    user = new_user()
+    walk_to(real, user, "note", 0, "")
+    account = "he was waiting outside my work again and followed me to the bus stop"
+    text = joined(real.ask(user, account))
+    assert "I've kept that for \"What happened\"" in text and "couldn't read" not in text, text
+    assert text.rindex(mark("note", 0)) > text.index("kept that"), text
+    real.ask(user, "yesterday about half 5")
+    after_where = joined(real.ask(user, "outside my work"))
+    assert "What happened?" not in after_where, after_where
+    end = the_end(real, user, "note", finish_from(real, user, "note", 3))
+    assert f"What happened: {account}" in end, end
+    # a few words that are not an account are still "not a date", and nothing is kept
+    other = new_user()
+    walk_to(real, other, "note", 0, "")
+    assert "couldn't read" in joined(real.ask(other, "erm not sure"))

@@ -42,6 +42,8 @@ _STEP_IN_PAYLOAD = re.compile(r'"note_step"\s*:\s*"(\w+)"')
 WHEN_SLOT = next(str(f.slot) for f in NOTE.steps if f.type == "when")
 # the step that asks where it happened
 PLACE_SLOT = "note_where"  # (data/note.yml; without such a step, nothing changes)
+# the step that asks what happened (an account typed at the time's step is kept there)
+ACCOUNT_SLOT = "note_what"
 
 
 def _already_read(value: Any, tracker: Tracker) -> bool:
@@ -200,6 +202,13 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
             dispatcher.utter_message(text=copy.text("note_when_future"))
             return {slot: None}
         if when is None:
+            if ACCOUNT_SLOT in NOTE_SLOTS and not tracker.get_slot(ACCOUNT_SLOT) \
+                    and forms.tells_of_someone(text) and len(text) <= MAX_FIELD_CHARS:
+                # "he was waiting outside my work again and followed me to the bus stop", typed
+                # first: kept for what happened (asked for after the time), not lost
+                dispatcher.utter_message(text=copy.text("note_account_kept_for_later",
+                                                        field=field_label(ACCOUNT_SLOT)))
+                return {slot: None, ACCOUNT_SLOT: text}
             dispatcher.utter_message(text=copy.text("note_when_unclear"))
             return {slot: None}
         change = "" if when.ambiguous else f" {copy.text('note_when_change')}"

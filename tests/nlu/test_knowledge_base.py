@@ -370,3 +370,29 @@ def test_a_message_in_another_alphabet_is_not_read_as_a_request() -> None:
     for text in ("hes оutside my hоuse", "my café manager keeps following me", "il me suit"):
         out = _gate().process([_message(dict(read, text=text))])[0]
         assert out.get("intent")["name"] == "explain", text
+
+
+def test_a_message_none_of_whose_words_were_ever_trained_on_is_not_read_as_a_request() -> None:
+    """"asdfgh" was read as "yes" (0.62): with ``known_words``, a message whose word counts are
+    all zero is "not sure"; one known word, a number or a payload is left to the classifier."""
+    import scipy.sparse
+    from rasa.shared.nlu.training_data.features import Features
+    from rasa.shared.nlu.training_data.message import Message
+
+    from nlu.components.topic_gate import TopicGate
+
+    gate = TopicGate({"threshold": 0.5, "ambiguity_threshold": 0.1, "known_words": "words"})
+
+    def message(text: str, known: int) -> Message:
+        m = Message(data={"text": text, "intent": {"name": "affirm", "confidence": 0.62},
+                          "intent_ranking": [{"name": "affirm", "confidence": 0.62}]})
+        counts = scipy.sparse.coo_matrix(([1.0] * known, ([0] * known, list(range(known)))), shape=(1, 50))
+        m.add_features(Features(counts, "sentence", "text", "words"))
+        return m
+
+    assert gate.process([message("asdfgh", 0)])[0].get("intent")["name"] == "nlu_fallback"
+    assert gate.process([message("qwxz plorf", 0)])[0].get("intent")["name"] == "nlu_fallback"
+    for text, known in (("yes", 1), ("11pm", 0), ("/affirm", 0), ("ok asdfgh", 1), ("x", 0)):
+        assert gate.process([message(text, known)])[0].get("intent")["name"] == "affirm", text
+    unset = TopicGate({"threshold": 0.5, "ambiguity_threshold": 0.1})
+    assert unset.process([message("asdfgh", 0)])[0].get("intent")["name"] == "affirm"
