@@ -131,7 +131,10 @@ class TopicGate(GraphComponent):
         base answers with confidence (see the module's text); else None."""
         intent = str((parse.get("intent") or {}).get("name") or "")
         if intent == RETRIEVAL:
-            intent = str((self.account_second(parse) or {}).get("name") or "")
+            # the classifier read the question first and the account second ("im a guy and my
+            # ex gf wont leave me alone, can men even be stalked": faq 0.84, start_check 0.16)
+            ranking = parse.get("intent_ranking") or []
+            intent = str(ranking[1].get("name") or "") if len(ranking) > 1 else ""
         if intent not in ACCOUNT_INTENTS or not asks_too(str(parse.get("text") or "")):
             return None
         # the question weighed as the gate weighs one (the selector's own ranking)
@@ -142,19 +145,6 @@ class TopicGate(GraphComponent):
         if key.split("/", 1)[-1] in CHECK_TOPICS or best < self.threshold or best - second < self.ambiguity:
             return None
         return best
-
-    @staticmethod
-    def account_second(parse: Dict[Text, Any]) -> Optional[Dict[Text, Any]]:
-        """The account intent the classifier ranked second to a question, for a message with a
-        question among its clauses ("im a guy and my ex gf wont leave me alone, can men even be
-        stalked": faq 0.84, start_check 0.16); else None."""
-        ranking = list(parse.get("intent_ranking") or [])
-        if len(ranking) < 2 or str(ranking[0].get("name")) != RETRIEVAL:
-            return None
-        second = dict(ranking[1])
-        if str(second.get("name")) not in ACCOUNT_INTENTS or not asks_too(str(parse.get("text") or "")):
-            return None
-        return second
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
