@@ -310,7 +310,11 @@ def saved_as(when: When, now: Optional[datetime] = None) -> str:
     text = fill(str(dates_file()["echo"]["saved_as"]), when=echo(when, now))
     if when.alternative is not None:
         other = echo_when(when.alternative, when.alternative_precision or when.precision, now)
-        text += " " + fill(str(dates_file()["echo"]["check"]), alternative=other)
+        zone = local_zone()
+        # the same day read two ways is the hour (11 = 11am or 11pm); otherwise the date
+        same_day = when.alternative.astimezone(zone).date() == when.at.astimezone(zone).date()
+        how = dates_file()["echo"]["check_time" if same_day else "check_date"]
+        text += " " + fill(str(dates_file()["echo"]["check"]), alternative=other, how=str(how))
     return text
 
 

@@ -178,6 +178,7 @@ def test_an_ambiguous_day_first_date_is_checked() -> None:
     text = saved_as(when, THU_2330)
     assert text.startswith("Saved as Fri 3 Apr, time not given.")
     assert "Or did you mean Wed 4 Mar, time not given?" in text and "month as a word" in text
+    assert "am or pm" not in text  # the date is what could be read two ways, not a time
     # written with the month as a word, it is not asked again
     assert not read("4 March", THU_2330).ambiguous
     # 20/11 cannot be month first: no question
@@ -187,7 +188,16 @@ def test_an_ambiguous_day_first_date_is_checked() -> None:
 def test_an_hour_without_am_or_pm_on_a_past_day_is_checked() -> None:
     when = read("yesterday at 8", THU_2330)
     assert when.at == uk(2026, 11, 25, 8) and when.alternative == uk(2026, 11, 25, 20)
-    assert "Wed 25 Nov, 20:00" in saved_as(when, THU_2330)
+    text = saved_as(when, THU_2330)
+    assert "Wed 25 Nov, 20:00" in text and "the time with am or pm" in text
+    assert "month as a word" not in text  # the day is not in doubt
+
+
+def test_the_other_weekday_is_asked_about_as_a_date() -> None:
+    when = read("2 weeks ago on tuesday", THU_2330)
+    assert when.alternative is not None and when.alternative.date() != when.at.date()
+    text = saved_as(when, THU_2330)
+    assert "month as a word" in text and "am or pm" not in text
 
 
 # ------------------------------ a time corrected in passing: (before, words, now) -> echo
