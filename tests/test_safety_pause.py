@@ -270,6 +270,26 @@ def test_the_person_can_keep_the_words_that_paused_the_note(real: RealBot) -> No
     assert "What happened: hes here" in note and "outside the gym" in note
 
 
+def test_an_account_that_paused_the_time_step_can_be_kept_for_what_happened(real: RealBot) -> None:
+    # Typed first, at "When did it happen?" (as the note's time step keeps an account without
+    # an alert): kept, it goes to "What happened", which is then not asked; the time is asked again.
+    user = f"keep-when-{uuid.uuid4().hex[:6]}"
+    marker = uuid.uuid4().hex[:10]
+    walk_to(real, user, "note", 0, marker)
+    account = f"he followed me home from the bus stop again {marker}"
+    replies = real.ask(user, account)
+    assert_alert_alone(replies, "danger")
+    assert payloads(replies) == ["/resume", "/keep_in_note", "/stop"]
+    kept = joined(real.ask(user, "/keep_in_note"))
+    assert 'kept that for "What happened"' in kept and "When did it happen" in kept, kept
+    assert "Where did it happen" in joined(real.ask(user, "yesterday at 5pm"))
+    assert "How did it happen" in joined(real.ask(user, "outside the gym"))
+    replies = finish(real, user, "note", 3, marker)
+    assert "Saved" in joined(replies)
+    note = joined(open_newest(real, user))
+    assert f"What happened: {account}" in note and "outside the gym" in note
+
+
 def test_carry_on_in_words_and_hold_on_in_words(real: RealBot) -> None:
     user = f"words-{uuid.uuid4().hex[:6]}"
     walk_to(real, user, "check", 2, "")

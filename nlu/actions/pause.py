@@ -30,6 +30,7 @@ from nlu.actions.domain_copy import PAUSE_SLOTS
 from nlu.actions.edit import diary_copy
 from nlu.actions.faq import an_account
 from nlu.actions.note import MAX_FIELD_CHARS, NOTE_SLOTS, SKIP_WORDS, TEXT_SLOTS, field_label
+from nlu.actions.note_form import ACCOUNT_SLOT, WHEN_SLOT
 from nlu.components.topics import FALLBACK
 
 FORMS = ("four_check_form", "note_form", "risk_form", "edit_note_form")
@@ -64,6 +65,19 @@ def kept_words(before: str, typed: str) -> tuple[str, bool]:
         return before, True
     joined = f"{before}\n{typed}"
     return (joined, True) if len(joined) <= MAX_FIELD_CHARS else (before, False)
+
+
+def keep_step(tracker: Tracker, step: Optional[str], words: str) -> Optional[str]:
+    """The note step the paused words may be kept in: the step that was asked, when its
+    answer is free text; at the time step, an account of someone ("he followed me home from
+    the bus stop again") goes to what happened while that is still empty, as it does there
+    without an alert (nlu/actions/note_form.py); otherwise none."""
+    if step in KEEPABLE:
+        return step
+    if step == WHEN_SLOT and ACCOUNT_SLOT in KEEPABLE and words and not tracker.get_slot(ACCOUNT_SLOT) \
+            and forms.tells_of_someone(words):
+        return ACCOUNT_SLOT
+    return None
 
 
 def pause_buttons(form: str, keep: bool) -> list[dict[str, Any]]:
@@ -149,7 +163,8 @@ class ActionPauseForm(Action):
                 and not SKIP_WORDS.match(typed):  # words of substance; "skip", "no" are not kept
             before = str(tracker.get_slot("paused_text") or "") if form == "note_form" else ""
             words, fitted = kept_words(before, typed)
-        keep = bool((guard or waiting) and words and form == "note_form" and paused_step in KEEPABLE)
+        target = keep_step(tracker, paused_step, words) if form == "note_form" else None
+        keep = bool((guard or waiting) and words and target)
         if keep:
             events.append(SlotSet("paused_text", words))
         elif active is None:
@@ -164,10 +179,10 @@ class ActionPauseForm(Action):
         if guard:
             # The bot has already sent the alert: these buttons join it, nothing else.
             dispatcher.utter_message(json_message={"pause": {"buttons": buttons}})
-        elif waiting and keep and paused_step in KEEPABLE:
+        elif waiting and keep and target:
             # What they typed is kept for the step, and the reply says where it would go.
             name = "form_waiting_kept" if fitted else "form_waiting_kept_full"
-            field = field_label(str(paused_step or ""))
+            field = field_label(str(target))
             text = copy.text(name, form=domain_copy.form_name(form), field=field)
             dispatcher.utter_message(text=text, buttons=buttons)
         else:
@@ -194,9 +209,13 @@ class ActionResumeForm(Action):
         if intent == "keep_in_note" and form != "note_form":
             domain_copy.utter(dispatcher, "nothing_paused")
             return events
-        if intent == "keep_in_note" and step in KEEPABLE and words:
-            events.append(SlotSet(step, str(words)[:MAX_FIELD_CHARS]))
+        target = keep_step(tracker, step, str(words or ""))
+        if intent == "keep_in_note" and target and words:
+            events.append(SlotSet(target, str(words)[:MAX_FIELD_CHARS]))
         dispatcher.utter_message(text=copy.text("back_to_form"))
+        if intent == "keep_in_note" and target and words and target != step:
+            # kept for a later step than the one asked again (the time's): say where it went
+            dispatcher.utter_message(text=copy.text("note_account_kept_for_later", field=field_label(target)))
         if intent == "affirm":  # "yes" to "carry on with it now?" (WaitingFormPolicy): no rule
             events.append(FollowupAction(form))  # names the form, so it is asked for here
         return events
