@@ -76,11 +76,18 @@ def _correction(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str,
 # A negation anywhere ("no he doesnt follow me", "he never turns up"): what they do is not read.
 _NEGATION = re.compile(r"\b(?:no|not|never|nothing|none|nobody|don'?t|doesn'?t|didn'?t|hasn'?t|haven'?t|"
                        r"won'?t|isn'?t|wasn'?t|aren'?t|weren'?t|stopped|used to)\b")
+# ... but a negated stop is the opposite of one ("he won't stop messaging me", "she hasn't
+# stopped turning up", "he never lets up"): what they do goes on, and is read.
+_GOES_ON = re.compile(r"\b(?:won'?t|will not|wouldn'?t|doesn'?t|does not|don'?t|do not|didn'?t|did not|"
+                      r"can'?t|cannot|never|hasn'?t|has not|haven'?t|have not)\s+"
+                      r"(?:ever\s+|just\s+|even\s+)?(?:stop|stops|stopped|quit|give up|given up|let up|"
+                      r"lets up|leave me alone|leave me be|back off)\b")
 
 
 def _behaviours_told(text: str, intent: Optional[str], confidence: float) -> list[str]:
     """What they do, told in a sign's step instead of a yes or a no (not a question, no negation)."""
-    if is_payload(text) or forms.is_question(text, intent, confidence) or _NEGATION.search(text.lower()):
+    if is_payload(text) or forms.is_question(text, intent, confidence) \
+            or _NEGATION.search(_GOES_ON.sub("keeps on", text.lower())):
         return []
     return list(extract_behaviours(text))
 
