@@ -218,6 +218,30 @@ def test_stop_means_stop_at_every_step(real: RealBot, form: str, step: int) -> N
     assert STOPPED[form] in joined(replies), joined(replies)[-300:]
 
 
+def test_a_correction_no_field_reader_knows_goes_to_the_answer_it_repeats_a_word_of(real: RealBot) -> None:
+    """Played as a person: "wait actually it was a grey golf", typed at "Did anyone see it?" after
+    "tall, black jacket, silver golf", was saved as the witnesses and every later answer moved
+    one step: no field reader knows a Golf.  Now it goes beside the answer it repeats a word of,
+    said back, and the step is asked again."""
+    user = new_user()
+    walk_to(real, user, "note", 6, "")  # "How did it make you feel", after "grey hoodie, blue ford focus"
+    text = joined(real.ask(user, "wait actually the focus was dark blue"))
+    assert "grey hoodie, blue ford focus AB12 CDE; the focus was dark blue" in text, text
+    assert mark("note", 6) in text.split("Got it", 1)[1], text
+    end = the_end(real, user, "note", finish_from(real, user, "note", 6))
+    assert "grey hoodie, blue ford focus AB12 CDE; the focus was dark blue" in end, end
+    assert "How it made me feel: upset and anxious" in end and "dark blue" not in end.split("Witnesses")[1]
+
+
+def test_a_correction_that_repeats_no_earlier_word_is_not_moved() -> None:
+    from nlu.actions.forms import field_it_echoes
+
+    answers = {"note_where": "outside my flat", "note_appearance": "tall, black jacket, silver golf"}
+    assert field_it_echoes("it was a grey golf", answers) == "note_appearance"
+    assert field_it_echoes("my sister was with me", answers) is None  # no word in common
+    assert field_it_echoes("he was at my flat in his golf", answers) is None  # one word each: a tie
+
+
 # -- a correction at every step after the first -------------------------------------------------
 CORRECTION = {
     "check": ("wait, actually the first one is a no", "Fixated"),

@@ -375,6 +375,29 @@ def note_field_of(text: str) -> Optional[str]:
     return None
 
 
+_CONTENT_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def content_words(text: str) -> set[str]:
+    """The words of ``text`` that carry its content (not "it", "was", "the", ...)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return {w for w in _CONTENT_WORD.findall(clean(text).lower())
+            if len(w) > 2 and w not in ENGLISH_STOP_WORDS}
+
+
+def field_it_echoes(text: str, answers: dict[str, str]) -> Optional[str]:
+    """The one earlier answer a correction repeats a word of ("wait actually it was a grey golf"
+    after "tall, black jacket, silver golf": the appearance), or None (none, or a tie): a
+    correction names what it corrects, whatever words the field readers know."""
+    words = content_words(text)
+    shared = sorted(((len(words & content_words(value)), field) for field, value in answers.items()),
+                    reverse=True)
+    if not shared or shared[0][0] == 0 or (len(shared) > 1 and shared[1][0] == shared[0][0]):
+        return None
+    return shared[0][1]
+
+
 def adds(text: str) -> bool:
     return bool(_reading()["addition"].search(clean(text)))
 

@@ -125,6 +125,12 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
         field = forms.note_field_of(body)
         if field is None and names_only_a_time(body):  # "wait, more like half 10"
             field = WHEN_SLOT
+        echoed = False
+        if field is None:  # the earlier answer it repeats a word of
+            answers = {name: str(tracker.get_slot(name)) for name in TEXT_SLOTS
+                       if name != slot and tracker.get_slot(name) not in (None, SKIPPED)}
+            field = forms.field_it_echoes(body, answers)
+            echoed = field is not None
         if field is None or field == slot or field not in NOTE_SLOTS:
             return None, body if field == slot else text
         kind_of_field = NOTE.by_slot(field).type
@@ -144,7 +150,9 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
         else:
             before = tracker.get_slot(field)
             value = body[:MAX_FIELD_CHARS]
-            if forms.adds(body) and before not in (None, SKIPPED):
+            # an addition, or a correction found by a word it repeats: kept beside the answer
+            # it corrects, which may say more than the correction ("tall, black jacket, silver golf")
+            if (forms.adds(body) or echoed) and before not in (None, SKIPPED):
                 value = f"{before}; {body}"[:MAX_FIELD_CHARS]
             shown = value
         dispatcher.utter_message(text=copy.text(
