@@ -619,6 +619,23 @@ def test_a_place_said_in_a_few_words_is_read_unasked_and_kept(
     assert "Where are you?" not in joined(real.ask(user, "how do i report it"))
 
 
+def test_a_place_said_in_passing_in_a_question_is_kept_and_the_question_answered(real: RealBot) -> None:
+    """Played as a person: "im in glasgow, can i report him online" was answered, and the next
+    question about the law asked "Where are you?": the place said in passing was lost.  Now it is
+    said back first (with the 📍 button), kept with their data, and used for what comes next."""
+    user = new_user()
+    real.ask(user, "/start")
+    replies = real.ask(user, "im in glasgow, can i report him online")
+    assert replies[0].text.startswith("I've taken Glasgow as Scotland"), joined(replies)
+    assert any(b.title == "📍 Not in Scotland?" for b in replies[0].buttons)
+    assert "Police Scotland" in joined(replies[1:]), joined(replies)
+    assert stored_where(real, user) == "scotland"
+    law = joined(real.ask(user, "what law covers stalking here"))
+    assert "Where are you?" not in law and "(Scotland)" in law, law
+    # said again, it is not said back again
+    assert "I've taken" not in joined(real.ask(user, "im in glasgow, who can help me"))
+
+
 @pytest.mark.parametrize("said", ["im reading", "he is in leeds", "im in leeds and he followed me home",
                                   "i dont live in birmingham anymore"])
 def test_words_that_only_look_like_a_place_statement_keep_nothing(real: RealBot, said: str) -> None:

@@ -152,3 +152,40 @@ def test_real_messages_are_never_read_as_a_statement_of_where_i_am() -> None:
     """On the 531 real messages above (questions, page headings, messages to helplines), none:
     each has more to say than a place, and the NLU must still read it."""
     assert [t for t in real_messages() if says_where(t) is not None] == []
+
+
+# -- said in passing, in one clause of a longer message (nlu/components/place_statement.py) ------
+@pytest.mark.parametrize(("words", "place"), [
+    ("im in glasgow, can i report him online", "scotland"),
+    ("he lives in leeds, im in york, who do i call", "england_wales"),  # "he lives in": not where I am
+    ("we live in belfast and he keeps turning up at my work, what can i do", "northern_ireland"),
+    ("im in walsall btw, what can the police do", "west_midlands"),
+    ("im in leeds but i used to live in glasgow, who do i call", "england_wales"),  # used to: not now
+])
+def test_a_place_said_in_passing_is_read(words: str, place: str) -> None:
+    from nlu.components.place_statement import said_in_passing
+
+    found = said_in_passing(words)
+    assert found is not None and found[0] == place
+
+
+@pytest.mark.parametrize("words", [
+    "im in glasgow",  # the whole message: the intent set_where, not in passing
+    "im in bangor, what can i do",  # two places of that name: asked, never guessed
+    "im in the bath, he keeps texting",  # not the city
+    "i was in leeds when he followed me, what do i do",  # the past: where it happened
+    "im in glasgow and she is in cardiff, im in cardiff too, who do i call",  # two places of mine
+    "im in leeds and he followed me home",  # no question: where it happened as much as where I live
+])
+def test_a_clause_that_says_no_one_place_of_mine_is_not_read(words: str) -> None:
+    from nlu.components.place_statement import said_in_passing
+
+    found = said_in_passing(words)
+    assert found is None, found
+
+
+def test_real_messages_never_say_a_place_in_passing() -> None:
+    """On the 531 real messages, none (measured when the reading in passing was added)."""
+    from nlu.components.place_statement import said_in_passing
+
+    assert [t for t in real_messages() if said_in_passing(t) is not None] == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, Tracker, ValidationAction
 from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -21,6 +21,7 @@ from guidance.advice import (
 )
 from guidance.places import read_place
 from nlu.actions import domain_copy
+from nlu.components.place_statement import EXTRACTOR, PLACE_ENTITY, READ_ENTITY
 
 
 class ActionSafetyAdvice(Action):
@@ -150,3 +151,28 @@ class ActionSetWhere(Action):
         else:
             dispatcher.utter_message(**route(place, topic))
         return [SlotSet("where_person", place)]
+
+
+class ValidateSlotMappings(ValidationAction):
+    """Where the person is, said in passing ("im in glasgow, can i report him online"): the NLU
+    marks the place (nlu/components/place_statement.py); here, at the start of the turn, before
+    the question is answered, it is kept with their data and said back (with the 📍 button to
+    change it), so the answer, and every later one, is for that place and "Where are you?" is not
+    asked.  Not in a note: a place there is where something happened.  Already known: nothing said.
+    """
+
+    async def extract_where_person(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: dict[str, Any]) -> dict[str, Any]:
+        found = [e for e in (tracker.latest_message or {}).get("entities") or []
+                 if e.get("extractor") == EXTRACTOR]
+        values = {str(e.get("entity")): str(e.get("value")) for e in found}
+        place = place_of(values.get(PLACE_ENTITY))
+        if place is None or tracker.active_loop_name == "note_form" \
+                or place == tracker.get_slot("where_person"):
+            return {}
+        keep_where(dispatcher, place)
+        title = jurisdictions()[place]["title"]
+        dispatcher.utter_message(text=copy.text("where_saved_in_passing", read=values.get(READ_ENTITY, title),
+                                                place=title),
+                                 buttons=[change_where_button(place, "report")])
+        return {"where_person": place}
