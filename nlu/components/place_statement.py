@@ -88,8 +88,8 @@ class PlaceStatement(GraphComponent):
                     place, name = passing
                     said = ((PLACE_ENTITY, place), (READ_ENTITY, name))
                     entities = [*(message.get("entities") or []), *(
-                        {"entity": entity, "value": value, "start": 0, "end": len(text), "extractor": EXTRACTOR}
-                        for entity, value in said)]
+                        {"entity": entity, "value": value, "start": 0, "end": len(text),
+                         "extractor": EXTRACTOR} for entity, value in said)]
                     message.set("entities", entities, add_to_output=True)
                 continue
             chosen = {"name": INTENT, "confidence": self.confidence}
