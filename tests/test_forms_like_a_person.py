@@ -21,9 +21,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+import yaml
 
 from bot.replies import Reply
 from guidance.facts import Facts
+from tests.conftest import ROOT
 from tests.hardening.conftest import RealBot, real_bot
 from tests.test_safety_pause import FORMS, STATES, answer, joined, open_newest, payloads, walk_to
 
@@ -930,3 +932,27 @@ def test_an_account_typed_at_the_time_s_step_is_kept_for_what_happened(real: Rea
     other = new_user()
     walk_to(real, other, "note", 0, "")
     assert "couldn't read" in joined(real.ask(other, "erm not sure"))
+
+
+FAQ_COPY = yaml.safe_load((ROOT / "data" / "faq_copy.yml").read_text("utf-8"))
+
+
+def test_a_follow_up_with_no_words_of_its_own_gets_the_rest_of_the_answer(real: RealBot) -> None:
+    """Played as a person: "how" after the answer about trackers got "I'm not sure I understood
+    that, and I don't know the answer", and "what do you mean" the four warning signs.  Right
+    after a knowledge-base answer with more to it, both now get the rest of that answer."""
+    more = FAQ_COPY["more"]["tracking_stalkerware"].split("\n")[1]
+    user = new_user()
+    real.ask(user, "/start")
+    assert "Spyware" in joined(real.ask(user, "i think my ex is tracking my phone what do i do"))
+    text = joined(real.ask(user, "how"))
+    assert more in text and "don't know the answer" not in text, text
+    other = new_user()
+    real.ask(other, "/start")
+    assert "Clare's Law" in joined(real.ask(other, "what is clare's law"))
+    text = joined(real.ask(other, "what do you mean"))
+    assert FAQ_COPY["more"]["clares_law"].split("\n")[0][:40] in text and "FOUR" not in text, text
+    # with no answer just given, "what do you mean" is still the four warning signs
+    third = new_user()
+    real.ask(third, "/start")
+    assert "FOUR warning signs" in joined(real.ask(third, "what do you mean"))

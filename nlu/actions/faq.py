@@ -96,6 +96,55 @@ def _last_topic(tracker: Tracker) -> Optional[str]:
     return None
 
 
+def _topic_of(parse: dict[str, Any]) -> Optional[str]:
+    topic = selected_topic(parse)
+    if topic:
+        return topic
+    for entity in parse.get("entities") or []:
+        if entity.get("entity") == "topic" and entity.get("value"):
+            return str(entity["value"])
+    return None
+
+
+def _topic_just_answered(tracker: Tracker) -> Optional[str]:
+    """The topic answered in the turn before this one (the user message before the latest)."""
+    users = [e for e in reversed(tracker.events) if e.get("event") == "user"]
+    return _topic_of(users[1].get("parse_data") or {}) if len(users) > 1 else None
+
+
+def follow_up_topic(tracker: Tracker) -> Optional[str]:
+    """"how?", "what do i do", "why": a message with nothing in it but question and function
+    words, right after a knowledge-base answer, asks for more of that answer (its topic)."""
+    from nlu.actions.forms import content_words  # forms imports this module's package
+
+    text = str((tracker.latest_message or {}).get("text") or "").strip()
+    if not text or text.startswith("/") or not any(c.isalpha() for c in text) or content_words(text):
+        return None
+    return topic_with_more(tracker)
+
+
+def topic_with_more(tracker: Tracker) -> Optional[str]:
+    """The topic answered in the turn before this one, when there is more of it to say."""
+    topic = _topic_just_answered(tracker)
+    return topic if topic and (topic in WHERE_MORE or topic in (copy()["more"] or {})) else None
+
+
+class ActionExplain(Action):
+    """"What do you mean?" outside a form: right after a knowledge-base answer with more to it,
+    the rest of that answer; otherwise what the four warning signs mean (as before)."""
+
+    def name(self) -> str:
+        return "action_explain"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        topic = topic_with_more(tracker)
+        if topic:
+            dispatcher.utter_message(text=more_text(topic, MORE, tracker.get_slot("where_person")))
+        else:
+            dispatcher.utter_message(response="utter_four_signs")
+        return []
+
+
 def _walk(cls: type) -> list[type]:
     out: list[type] = []
     subclasses: list[type] = cls.__subclasses__()
@@ -231,8 +280,12 @@ class ActionDidYouMean(Action):
         return "action_did_you_mean"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        labels = offers(tracker.latest_message or {})
         text = copy()
+        follow_up = follow_up_topic(tracker)
+        if follow_up:  # "how?" after an answer: the rest of it, not "I don't know"
+            dispatcher.utter_message(text=more_text(follow_up, MORE, tracker.get_slot("where_person")))
+            return []
+        labels = offers(tracker.latest_message or {})
         # An account of what happened ("he followed me home from the station last night"):
         # it can be kept as it is, as a note (the bot remembers the words until the next message).
         keep = [keep_button()] if an_account(tracker) else []
