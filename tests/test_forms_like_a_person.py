@@ -904,13 +904,19 @@ def test_what_they_do_told_in_the_account_that_starts_the_check_is_kept(real: Re
 @pytest.mark.parametrize(("words", "title"), [
     ("my ex wont stop messaging me", "Calls, texts or emails"),
     ("she hasn't stopped turning up at my work", "Turning up at home or work"),
+    ("someone keeps leaving flowers on my doorstep i dont know who", "Unwanted gifts or messages"),
+    ("he doesnt call but he keeps turning up at my work", "Turning up at home or work"),
 ])
 def test_a_stop_that_is_negated_is_what_they_do_not_a_no(real: RealBot, words: str, title: str) -> None:
     """Played as a person: "my ex wont stop messaging me" started the check with nothing noted:
-    "wont" read as a negation.  A negated stop is the opposite of one: what they do goes on."""
+    "wont" read as a negation.  A negated stop is the opposite of one: what they do goes on; so
+    is not knowing ("i dont know who"); and a negation is read in its own clause only ("he doesnt
+    call but ...": not calls)."""
     user = new_user()
     first = joined(real.ask(user, words))
     assert "I've noted what they do (" in first and title in first, first
+    if "doesnt call" in words:
+        assert "Calls, texts or emails" not in first, first
 
 
 def test_an_account_typed_at_the_time_s_step_is_kept_for_what_happened(real: RealBot) -> None:

@@ -19,7 +19,7 @@ from nlu.actions.answers import (
     says_done,
     sign_name,
 )
-from nlu.components.asked_too import asks_too
+from nlu.components.asked_too import asks_too, clauses
 from nlu.components.topics import ACCOUNT_INTENTS, CHECK_TOPICS, selector_ranking
 
 CHECK_SLOTS = (*SIGN_SLOTS, "behaviours", "behaviours_done", "check_done")
@@ -84,12 +84,22 @@ _GOES_ON = re.compile(r"\b(?:won'?t|will not|wouldn'?t|doesn'?t|does not|don'?t|
                       r"lets up|leave me alone|leave me be|back off)\b")
 
 
+# ... and so is one of knowing ("i dont know who", "no idea why"): it says nothing of what they do.
+_NOT_KNOWING = re.compile(r"\b(?:don'?t|do not|dont|didn'?t|did not) know\b|\bno idea\b|\bnot sure\b")
+
+
 def _behaviours_told(text: str, intent: Optional[str], confidence: float) -> list[str]:
-    """What they do, told in a sign's step instead of a yes or a no (not a question, no negation)."""
-    if is_payload(text) or forms.is_question(text, intent, confidence) \
-            or _NEGATION.search(_GOES_ON.sub("keeps on", text.lower())):
+    """What they do, told in a sign's step instead of a yes or a no (not a question), read clause
+    by clause: a clause with a negation is not read ("he doesnt call but he follows me everywhere"
+    is following)."""
+    if is_payload(text) or forms.is_question(text, intent, confidence):
         return []
-    return list(extract_behaviours(text))
+    found: list[str] = []
+    for clause, _ in clauses(text):
+        plain = _NOT_KNOWING.sub("unsure", _GOES_ON.sub("keeps on", clause.lower()))
+        if not _NEGATION.search(plain):
+            found += [b for b in extract_behaviours(clause) if b not in found]
+    return found
 
 
 def behaviour_titles() -> dict[str, str]:
