@@ -39,6 +39,13 @@ def jurisdictions() -> dict[str, dict[str, Any]]:
     return dict(data_file("facts")["jurisdictions"])
 
 
+def place_said(place: str, short: bool = False) -> str:
+    """How a place is said in a sentence ("England or Wales, outside the West Midlands"), or on
+    the 📍 button (``short``: "England or Wales"); its button's title when neither is given."""
+    spec = jurisdictions()[place]
+    return str(spec.get("short" if short else "said") or spec["title"])
+
+
 def place_of(value: Any) -> Optional[str]:
     return str(value) if value in PLACES else None
 
@@ -80,7 +87,7 @@ def _place_buttons(places: tuple[str, ...], topic: str) -> list[dict[str, Any]]:
 
 def change_where_button(place: str, topic: str) -> dict[str, Any]:
     """"📍 Not in <place>?": the question again."""
-    return {"title": copy.text("where_change", place=jurisdictions()[place]["title"]),
+    return {"title": copy.text("where_change", place=place_said(place, short=True)),
             "payload": where_payload(topic)}
 
 

@@ -8,7 +8,7 @@ city, country or region in the message is looked up in a gazetteer of UK places
 :func:`build`) and read as one of the four.  Nothing is guessed in silence:
 
 * a place in one of the four: that one, and the bot says what it read ("I've taken
-  Manchester as Elsewhere in England or Wales"), with the button to change it;
+  Manchester as England or Wales, outside the West Midlands"), with the button to change it;
 * a name that could be more than one (Bangor is in Wales and in Northern Ireland; an
   English town near the West Midlands police area, which this file does not map
   street by street; "England" alone; two places in one message): only those choices,

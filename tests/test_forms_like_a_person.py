@@ -546,7 +546,7 @@ def test_a_town_typed_to_where_are_you_is_read_said_back_and_kept(real: RealBot)
     assert "Where are you?" in joined(real.ask(user, "how do I report it to the police?"))
     replies = real.ask(user, "we're in Coventry")
     text = joined(replies)
-    assert "I've taken Coventry as West Midlands" in text and "Where are you?" not in text, text
+    assert "I've taken Coventry as the West Midlands" in text and "Where are you?" not in text, text
     assert FACTS.contacts["live_chat_url"] in urls(replies)
     assert stored_where(real, user) == "west_midlands"
     assert "Where are you?" not in joined(real.ask(user, "/ask_law"))
@@ -572,14 +572,14 @@ def test_a_town_typed_under_the_plan_is_kept_with_its_own_change_button(real: Re
     real.ask(user, "/start")
     assert "Where are you?" in joined(real.ask(user, "/ask_plan"))
     replies = real.ask(user, "cardiff")
-    said = next(r for r in replies if "I've taken Cardiff as Elsewhere in England or Wales" in r.text)
+    said = next(r for r in replies if "I've taken Cardiff as England or Wales, outside the West Midlands" in r.text)
     assert [b.payload for b in said.buttons] == ['/set_where{"where_topic": "plan"}'], said
     assert "Your safety plan" in joined(replies) and stored_where(real, user) == "england_wales"
 
 
 @pytest.mark.parametrize("form", ["check", "risk"])
 @pytest.mark.parametrize(("said", "taken", "stored"), [
-    ("im in manchester", "Manchester as Elsewhere in England or Wales", "england_wales"),
+    ("im in manchester", "Manchester as England or Wales, outside the West Midlands", "england_wales"),
     ("im in scotland btw", "Scotland as Scotland", "scotland"),  # read by place_statement.py
 ])
 def test_a_place_said_in_the_middle_of_a_form_is_kept_and_the_step_asked_again(
@@ -605,8 +605,9 @@ def test_a_place_said_unasked_is_read_too(real: RealBot) -> None:
 @pytest.mark.parametrize(("said", "read", "place", "stored"), [
     ("im in glasgow btw", "Glasgow", "Scotland", "scotland"),  # before: "Take care" (goodbye)
     ("we are in belfast", "Belfast", "Northern Ireland", "northern_ireland"),  # before: "did you mean"
-    ("im from leeds", "Leeds", "Elsewhere in England or Wales", "england_wales"),  # before: "I don't know"
-    ("i've just moved to Coventry", "Coventry", "West Midlands", "west_midlands"),
+    ("im from leeds", "Leeds", "England or Wales, outside the West Midlands",  # before: "I don't know"
+     "england_wales"),
+    ("i've just moved to Coventry", "Coventry", "the West Midlands", "west_midlands"),
 ])
 def test_a_place_said_in_a_few_words_is_read_unasked_and_kept(
         real: RealBot, said: str, read: str, place: str, stored: str) -> None:

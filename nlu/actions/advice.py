@@ -14,6 +14,7 @@ from guidance.advice import (
     jurisdictions,
     order_advice,
     place_of,
+    place_said,
     route,
     topic_of,
     where_choice,
@@ -142,7 +143,8 @@ class ActionSetWhere(Action):
         if read:
             # the route's answer carries "📍 Not in ...?"; the plan does not: the button comes here
             change = [change_where_button(place, topic)] if topic == "plan" else []
-            dispatcher.utter_message(text=copy.text("where_saved_read", read=str(read), place=title),
+            said = copy.text("where_saved_read", read=str(read), place=place_said(place))
+            dispatcher.utter_message(text=said,
                                      buttons=change)
         else:
             dispatcher.utter_message(text=copy.text("where_saved", place=title))
@@ -171,8 +173,8 @@ class ValidateSlotMappings(ValidationAction):
                 or place == tracker.get_slot("where_person"):
             return {}
         keep_where(dispatcher, place)
-        title = jurisdictions()[place]["title"]
-        dispatcher.utter_message(text=copy.text("where_saved_in_passing", read=values.get(READ_ENTITY, title),
-                                                place=title),
+        said = place_said(place)
+        dispatcher.utter_message(text=copy.text("where_saved_in_passing", read=values.get(READ_ENTITY, said),
+                                                place=said),
                                  buttons=[change_where_button(place, "report")])
         return {"where_person": place}

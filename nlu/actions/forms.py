@@ -272,7 +272,7 @@ def told_where(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optio
     """"im in manchester" typed in the middle of the check or the self-check: the NLU reads it
     as where the person lives, and it names one place (guidance.places): kept with their data
     and said back, as outside a form; the place, or None (the step reads the words as before)."""
-    from guidance.advice import jurisdictions
+    from guidance.advice import place_said
     from guidance.places import read_place
     from nlu.actions.advice import keep_where  # advice's actions import this module's package
 
@@ -282,8 +282,8 @@ def told_where(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optio
         return None
     place = reading.place
     keep_where(dispatcher, place)
-    dispatcher.utter_message(text=copy.text("where_saved_in_form", read=reading.name,
-                                            place=jurisdictions()[place]["title"]))
+    said = copy.text("where_saved_in_form", read=reading.name, place=place_said(place))
+    dispatcher.utter_message(text=said)
     return place
 
 
