@@ -572,7 +572,8 @@ def test_a_town_typed_under_the_plan_is_kept_with_its_own_change_button(real: Re
     real.ask(user, "/start")
     assert "Where are you?" in joined(real.ask(user, "/ask_plan"))
     replies = real.ask(user, "cardiff")
-    said = next(r for r in replies if "I've taken Cardiff as England or Wales, outside the West Midlands" in r.text)
+    taken = "I've taken Cardiff as England or Wales, outside the West Midlands"
+    said = next(r for r in replies if taken in r.text)
     assert [b.payload for b in said.buttons] == ['/set_where{"where_topic": "plan"}'], said
     assert "Your safety plan" in joined(replies) and stored_where(real, user) == "england_wales"
 
