@@ -61,6 +61,20 @@ def test_typing_on_after_an_alert_gets_the_waiting_note_not_the_menu(real: RealB
     assert "Your log is empty" in joined(real.ask(user, "/notes"))
 
 
+@pytest.mark.parametrize("typed", ["no sorry hes gone now", "its ok he left"])
+def test_the_danger_passed_while_the_note_waits_gets_the_note_s_buttons_not_the_menu(
+        real: RealBot, typed: str) -> None:
+    """Played as a person: after the alert in a note, "no sorry hes gone now" got "Ask me
+    anything: here is what I can help with" and the main menu; the note waited out of sight."""
+    user = paused_note(real)
+    replies = real.ask(user, typed)
+    text = joined(replies)
+    assert text.startswith("Thank you for telling me. (If that changes, call 999.)"), text
+    assert "Your note is waiting" in text and "here is what I can help with" not in text, text
+    assert payloads(replies) == ["/resume", "/keep_in_note", "/stop"]
+    assert "What happened?" in joined(real.ask(user, "/resume"))
+
+
 def test_words_typed_after_the_alert_can_be_kept_but_a_skip_is_not(real: RealBot) -> None:
     user = paused_note(real)
     real.ask(user, "Skip")  # not kept: the words that paused the note stay on offer

@@ -137,6 +137,12 @@ class ActionPauseForm(Action):
         _, _, confidence = forms.latest(tracker)
         # words a waiting note already keeps (the alert's, or those typed since): "Keep" stays on offer
         kept = form == "note_form" and bool(tracker.get_slot("paused_text"))
+        if waiting and intent == "not_in_danger":
+            # "no sorry hes gone now" after an alert, with a form waiting: glad, and the form's
+            # buttons (before: the main menu, and the waiting note out of sight); not kept in a note
+            text = copy.text("form_waiting_safe", form=domain_copy.form_name(form, capital=True))
+            dispatcher.utter_message(text=text, buttons=pause_buttons(form, kept))
+            return events
         # ("is it stalking if hes my ex?" may read as "check what is happening to me": while a
         # note waits it comes here too, nlu/components/waiting_policy.py, and is a question.)
         if waiting and (intent == FALLBACK or intent in forms.FORM_OF_START) \

@@ -49,7 +49,7 @@ class WaitingFormPolicy(Policy):
     def get_default_config() -> dict[str, Any]:
         return {
             "priority": 7,
-            "answer_intents": ["affirm", "deny", "unsure", "explain", "emergency"],
+            "answer_intents": ["affirm", "deny", "unsure", "explain", "emergency", "not_in_danger"],
             # While a note waits, a typed message read as one of these is most often more of
             # the account ("he was shouting my name through the letterbox" reads as "check
             # what is happening to me"): action_pause_form keeps it with the note's words if it
