@@ -964,3 +964,17 @@ def test_a_follow_up_with_no_words_of_its_own_gets_the_rest_of_the_answer(real: 
     third = new_user()
     real.ask(third, "/start")
     assert "FOUR warning signs" in joined(real.ask(third, "what do you mean"))
+
+
+def test_thanks_after_ticking_what_they_do_ends_the_choice(real: RealBot) -> None:
+    """Played as a person: "thanks" after ticking "Following me" got "Sorry, I couldn't match that
+    to one of these"; now it ends the choice and the result comes.  With nothing ticked yet it is
+    not taken as "none of these"."""
+    user = new_user()
+    walk_to(real, user, "check", 4, "")
+    real.ask(user, '/affirm{"behaviour": "following"}')
+    text = joined(real.ask(user, "thanks"))
+    assert "What you told me has happened: following me" in text and "couldn't match" not in text, text
+    other = new_user()
+    walk_to(real, other, "check", 4, "")
+    assert "What you told me has happened" not in joined(real.ask(other, "thanks"))

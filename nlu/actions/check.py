@@ -254,6 +254,9 @@ class ValidateFourCheckForm(domain_copy.PauseFirst, forms.StopFirst, FormValidat
             return {"behaviours": merged, "behaviours_done": "yes"}
         if says_done(text) or (intent == "deny" and confidence >= 0.5):
             return {"behaviours": chosen, "behaviours_done": "yes"}
+        if intent == "thank" and confidence >= 0.5 and chosen:
+            # "thanks" after ticking some: they have finished choosing (before: "couldn't match")
+            return {"behaviours": chosen, "behaviours_done": "yes"}
         if not _answer_aside(dispatcher, tracker, domain, "behaviours_done", text, intent, confidence) \
                 and not forms.offer_other_request(dispatcher, tracker, intent, confidence):
             dispatcher.utter_message(text=copy.text("not_understood_behaviours"))
