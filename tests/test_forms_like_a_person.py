@@ -960,6 +960,9 @@ def test_a_follow_up_with_no_words_of_its_own_gets_the_rest_of_the_answer(real: 
     assert "Clare's Law" in joined(real.ask(other, "what is clare's law"))
     text = joined(real.ask(other, "what do you mean"))
     assert FAQ_COPY["more"]["clares_law"].split("\n")[0][:40] in text and "FOUR" not in text, text
+    # asked again: all there is, and who can tell more (not the same text, nor the four signs)
+    again = joined(real.ask(other, "what do you mean"))
+    assert again.startswith("That is all I have on it") and "FOUR" not in again, again
     # with no answer just given, "what do you mean" is still the four warning signs
     third = new_user()
     real.ask(third, "/start")

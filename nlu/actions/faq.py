@@ -106,10 +106,31 @@ def _topic_of(parse: dict[str, Any]) -> Optional[str]:
     return None
 
 
-def _topic_just_answered(tracker: Tracker) -> Optional[str]:
-    """The topic answered in the turn before this one (the user message before the latest)."""
-    users = [e for e in reversed(tracker.events) if e.get("event") == "user"]
-    return _topic_of(users[1].get("parse_data") or {}) if len(users) > 1 else None
+def _asks_for_more(parse: dict[str, Any]) -> bool:
+    """A turn that asked for more of an answer: "what do you mean", "how?", "More about it"."""
+    from nlu.actions.forms import content_words  # forms imports this module's package
+
+    intent = str((parse.get("intent") or {}).get("name") or "")
+    details = [e.get("value") for e in parse.get("entities") or [] if e.get("entity") == "detail"]
+    text = str(parse.get("text") or "")
+    return intent == "explain" or any(str(d or "").startswith(MORE) for d in details) or (
+        intent == "nlu_fallback" and not text.startswith("/") and not content_words(text))
+
+
+def _topic_just_answered(tracker: Tracker) -> tuple[Optional[str], bool]:
+    """The topic answered in the turns before this one, and whether its "more" has been given
+    already (a turn that asked for more came after the answer, or was the answer)."""
+    users = [e for e in reversed(tracker.events) if e.get("event") == "user"][1:]
+    given = False
+    for event in users:
+        parse = event.get("parse_data") or {}
+        topic = _topic_of(parse)
+        if topic:
+            return topic, given or _asks_for_more(parse)
+        if not _asks_for_more(parse):
+            return None, False
+        given = True
+    return None, False
 
 
 def follow_up_topic(tracker: Tracker) -> Optional[str]:
@@ -125,8 +146,14 @@ def follow_up_topic(tracker: Tracker) -> Optional[str]:
 
 def topic_with_more(tracker: Tracker) -> Optional[str]:
     """The topic answered in the turn before this one, when there is more of it to say."""
-    topic = _topic_just_answered(tracker)
+    topic, _ = _topic_just_answered(tracker)
     return topic if topic and (topic in WHERE_MORE or topic in (copy()["more"] or {})) else None
+
+
+def more_or_all(tracker: Tracker, topic: str) -> str:
+    """The rest of ``topic``'s answer; asked again, "That is all I have on it" and the helpline."""
+    _, given = _topic_just_answered(tracker)
+    return str(copy()["more_none"]) if given else more_text(topic, MORE, tracker.get_slot("where_person"))
 
 
 class ActionExplain(Action):
@@ -139,7 +166,7 @@ class ActionExplain(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         topic = topic_with_more(tracker)
         if topic:
-            dispatcher.utter_message(text=more_text(topic, MORE, tracker.get_slot("where_person")))
+            dispatcher.utter_message(text=more_or_all(tracker, topic))
         else:
             dispatcher.utter_message(response="utter_four_signs")
         return []
@@ -283,7 +310,7 @@ class ActionDidYouMean(Action):
         text = copy()
         follow_up = follow_up_topic(tracker)
         if follow_up:  # "how?" after an answer: the rest of it, not "I don't know"
-            dispatcher.utter_message(text=more_text(follow_up, MORE, tracker.get_slot("where_person")))
+            dispatcher.utter_message(text=more_or_all(tracker, follow_up))
             return []
         labels = offers(tracker.latest_message or {})
         # An account of what happened ("he followed me home from the station last night"):
