@@ -84,19 +84,14 @@ def _entity(tracker: Tracker, name: str) -> Optional[str]:
 def _last_topic(tracker: Tracker) -> Optional[str]:
     """The topic of the last knowledge-base answer: the parse of the last user message that was one."""
     for event in reversed(tracker.events):
-        if event.get("event") != "user":
-            continue
-        parse = event.get("parse_data") or {}
-        topic = selected_topic(parse)
+        topic = _topic_of(event.get("parse_data") or {}) if event.get("event") == "user" else None
         if topic:
             return topic
-        for entity in parse.get("entities") or []:
-            if entity.get("entity") == "topic" and entity.get("value"):
-                return str(entity["value"])
     return None
 
 
 def _topic_of(parse: dict[str, Any]) -> Optional[str]:
+    """The knowledge-base topic a parse chose (the selector's, or a topic button's entity)."""
     topic = selected_topic(parse)
     if topic:
         return topic
