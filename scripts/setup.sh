@@ -44,6 +44,15 @@ fi
 data_hash="$(cat config.yml domain/*.yml data/nlu/*.yml data/rules/*.yml data/stories/*.yml | sha256sum | cut -d' ' -f1)"
 if [ ! -f models/stalking-bot.tar.gz ] || [ "$(cat models/.fingerprint 2>/dev/null || true)" != "$data_hash" ]; then
   log "training the Rasa model (the training data changed)"
+  # Rasa's training cache (.rasa/cache) restores a component under the node name it had when it was
+  # cached: a pipeline whose components moved (one added in front) got a model that failed to load
+  # ("Error initializing graph component for node run_LogisticRegressionClassifier8"). A changed
+  # config.yml empties the cache; a change of data or domain alone still reuses it.
+  config_hash="$(sha256sum config.yml | cut -d' ' -f1)"
+  if [ "$(cat .rasa/.config-hash 2>/dev/null || true)" != "$config_hash" ]; then
+    rm -rf .rasa/cache
+    mkdir -p .rasa && echo "$config_hash" > .rasa/.config-hash
+  fi
   export TF_CPP_MIN_LOG_LEVEL=3 SQLALCHEMY_SILENCE_UBER_WARNING=1
   .venv/bin/rasa train --domain domain --data data/nlu data/rules data/stories \
     --config config.yml --out models --fixed-model-name stalking-bot >&2

@@ -632,12 +632,27 @@ def test_a_place_said_in_passing_in_a_question_is_kept_and_the_question_answered
     replies = real.ask(user, "im in glasgow, can i report him online")
     assert replies[0].text.startswith("I've taken Glasgow as Scotland"), joined(replies)
     assert any(b.title == "📍 Not in Scotland?" for b in replies[0].buttons)
-    assert "Police Scotland" in joined(replies[1:]), joined(replies)
+    assert "Report it to Police Scotland" in joined(replies[1:]), joined(replies)  # the question's topic
     assert stored_where(real, user) == "scotland"
     law = joined(real.ask(user, "what law covers stalking here"))
     assert "Where are you?" not in law and "(Scotland)" in law, law
     # said again, it is not said back again
     assert "I've taken" not in joined(real.ask(user, "im in glasgow, who can help me"))
+    # the place's clause does not pull the question to "Scotland and Northern Ireland"
+    text = joined(real.ask(new_user(), "we live in belfast, what can i do"))
+    assert "I've taken Belfast as Northern Ireland" in text and "Four steps" in text, text
+
+
+def test_a_place_said_in_passing_inside_a_note_s_answer_is_saved_as_typed(real: RealBot) -> None:
+    """The NLU reads the question without the place's clause; the note keeps the words as typed."""
+    user = new_user()
+    walk_to(real, user, "note", 2, "")  # "What happened?"
+    words = "we live in belfast and he keeps turning up at my work, what can i do"
+    text = joined(real.ask(user, words))
+    assert "I've taken" not in text, text  # not in a note: a place there is where it happened
+    finish_from(real, user, "note", 3)
+    assert f"What happened: {words}" in joined(open_newest(real, user))
+    assert stored_where(real, user) is None
 
 
 @pytest.mark.parametrize("said", ["im reading", "he is in leeds", "im in leeds and he followed me home",
