@@ -30,7 +30,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from guidance.advice import elsewhere_note, elsewhere_topics, jurisdictions, place_of
 from guidance.copy import SAVE_AS_NOTE
-from nlu.components.topics import ASKED_IN_ACCOUNT, RETRIEVAL, ROUTES, selected_topic, topic_ranking
+from nlu.components.topics import (
+    ABOUT_SOMEONE_ELSE,
+    ASKED_IN_ACCOUNT,
+    RETRIEVAL,
+    ROUTES,
+    selected_topic,
+    topic_ranking,
+)
 
 COPY_PATH = Path(__file__).resolve().parents[2] / "data" / "faq_copy.yml"
 # A topic worth offering: at least this likely.
@@ -267,7 +274,7 @@ class ActionFaq(Action):
         more = detail == MORE or detail.startswith(MORE + "_") or not topic
         if not more and topic:
             events = await answer_topic(topic, dispatcher, tracker, domain)
-            if _entity(tracker, ASKED_IN_ACCOUNT):
+            if _entity(tracker, ASKED_IN_ACCOUNT) and topic not in ABOUT_SOMEONE_ELSE:
                 # the question came inside an account: the check it would have started, and the
                 # account kept as a note if the person wants (bot/core.py remembers the words)
                 text = copy()

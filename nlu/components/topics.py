@@ -24,6 +24,10 @@ ACCOUNT_INTENTS = frozenset({"start_check"})
 # What the check itself answers ("is this stalking?"): a question about these, asked inside an
 # account, is left to the check (nlu.components.topic_gate).
 CHECK_TOPICS = frozenset({"what_is_stalking", "four_signs", "behaviours"})
+# Topics about someone else's stalking (a friend's, a child's): an account asked about inside one
+# ("my friend is being stalked by her ex, how can i help her") is not the person's own, so the
+# check of "what is happening to me" and the note for their log are not offered after it.
+ABOUT_SOMEONE_ELSE = frozenset({"helping_someone", "helping_a_child"})
 # The entity that marks a question answered out of an account (action_faq offers the check after it).
 ASKED_IN_ACCOUNT = "asked_in_account"
 

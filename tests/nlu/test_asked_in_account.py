@@ -106,6 +106,20 @@ def test_a_man_asking_whether_men_can_be_stalked_gets_the_answer_then_the_check(
 
 
 @pytest.mark.model
+def test_a_friend_s_account_asked_about_gets_no_check_of_my_own_and_no_note(chat: JsonlChat) -> None:
+    """Played as a person: "my friend is being stalked by her ex, how can i help her" got the
+    answer on helping a friend, then "You also told me what is happening", "Check what is
+    happening to me" and "Save what I wrote as a note": the account is the friend's."""
+    chat.send("/start")
+    out = chat.send("my friend is being stalked by her ex, how can i help her")["out"]
+    text = "\n".join(o["text"] for o in out)
+    assert "If a friend or family member is being stalked" in text, text
+    assert "You also told me what is happening" not in text, text
+    pressed = [b["payload"] for o in out for b in o.get("buttons") or []]
+    assert "/start_check" not in pressed and SAVE_AS_NOTE not in pressed, pressed
+
+
+@pytest.mark.model
 def test_an_account_that_asks_if_it_is_stalking_still_starts_the_check(chat: JsonlChat) -> None:
     chat.send("/start")
     out = chat.send("he keeps following me home from work, is this stalking?")["out"]
