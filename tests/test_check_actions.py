@@ -242,3 +242,14 @@ async def test_summary_offers_the_risk_check_after_three_signs_and_saves_answers
     fewer = CollectingDispatcher()
     await ActionFourSummary().run(fewer, tracker("", slots={"sign_fixated": "yes"}), DOMAIN)
     assert all(b["payload"] != "/start_risk" for b in fewer.messages[0]["buttons"])
+
+
+@pytest.mark.parametrize(("words", "found"), [
+    ("i think im being watched", []),  # before: "Watching my social media"
+    ("someone keeps sitting outside in a car", ["turning_up"]),  # before: nothing
+    ("he keeps watching me from across the road", ["turning_up"]),
+    ("he watches my stories", ["monitoring"]),
+    ("he spied on me", ["monitoring"]),
+])
+def test_watching_in_person_is_not_social_media(words: str, found: list[str]) -> None:
+    assert list(extract_behaviours(words)) == found
