@@ -250,6 +250,9 @@ async def test_summary_offers_the_risk_check_after_three_signs_and_saves_answers
     ("he keeps watching me from across the road", ["turning_up"]),
     ("he watches my stories", ["monitoring"]),
     ("he spied on me", ["monitoring"]),
+    ("he spies on my phone", ["monitoring"]),  # before: calls and texts too ("phone")
+    ("he keeps trying to phone me", ["contacting"]),
+    ("my phone keeps ringing with private numbers", ["contacting"]),
 ])
 def test_watching_in_person_is_not_social_media(words: str, found: list[str]) -> None:
     assert list(extract_behaviours(words)) == found
