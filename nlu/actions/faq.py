@@ -108,15 +108,22 @@ def _topic_of(parse: dict[str, Any]) -> Optional[str]:
     return None
 
 
-def _asks_for_more(parse: dict[str, Any]) -> bool:
-    """A turn that asked for more of an answer: "what do you mean", "how?", "More about it"."""
+def _bare_follow_up(text: str) -> bool:
+    """Typed words with nothing in them but question and function words ("how?", "what do i do",
+    "why"): they can only be about the answer just given."""
     from nlu.actions.forms import content_words  # forms imports this module's package
 
+    text = text.strip()
+    return bool(text) and not text.startswith("/") and any(c.isalpha() for c in text) \
+        and not content_words(text)
+
+
+def _asks_for_more(parse: dict[str, Any]) -> bool:
+    """A turn that asked for more of an answer: "what do you mean", "how?", "More about it"."""
     intent = str((parse.get("intent") or {}).get("name") or "")
     details = [e.get("value") for e in parse.get("entities") or [] if e.get("entity") == "detail"]
-    text = str(parse.get("text") or "")
     return intent == "explain" or any(str(d or "").startswith(MORE) for d in details) or (
-        intent == "nlu_fallback" and not text.startswith("/") and not content_words(text))
+        intent == "nlu_fallback" and _bare_follow_up(str(parse.get("text") or "")))
 
 
 def _topic_just_answered(tracker: Tracker) -> tuple[Optional[str], bool]:
@@ -135,26 +142,12 @@ def _topic_just_answered(tracker: Tracker) -> tuple[Optional[str], bool]:
     return None, False
 
 
-def follow_up_topic(tracker: Tracker) -> Optional[str]:
-    """"how?", "what do i do", "why": a message with nothing in it but question and function
-    words, right after a knowledge-base answer, asks for more of that answer (its topic)."""
-    from nlu.actions.forms import content_words  # forms imports this module's package
-
-    text = str((tracker.latest_message or {}).get("text") or "").strip()
-    if not text or text.startswith("/") or not any(c.isalpha() for c in text) or content_words(text):
+def more_of_last_answer(tracker: Tracker) -> Optional[str]:
+    """The rest of the answer given in the turn before this one, when it has more to it; asked
+    again, "That is all I have on it" and the helpline; no such answer: None."""
+    topic, given = _topic_just_answered(tracker)
+    if not topic or (topic not in WHERE_MORE and topic not in (copy()["more"] or {})):
         return None
-    return topic_with_more(tracker)
-
-
-def topic_with_more(tracker: Tracker) -> Optional[str]:
-    """The topic answered in the turn before this one, when there is more of it to say."""
-    topic, _ = _topic_just_answered(tracker)
-    return topic if topic and (topic in WHERE_MORE or topic in (copy()["more"] or {})) else None
-
-
-def more_or_all(tracker: Tracker, topic: str) -> str:
-    """The rest of ``topic``'s answer; asked again, "That is all I have on it" and the helpline."""
-    _, given = _topic_just_answered(tracker)
     return str(copy()["more_none"]) if given else more_text(topic, MORE, tracker.get_slot("where_person"))
 
 
@@ -166,9 +159,9 @@ class ActionExplain(Action):
         return "action_explain"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        topic = topic_with_more(tracker)
-        if topic:
-            dispatcher.utter_message(text=more_or_all(tracker, topic))
+        more = more_of_last_answer(tracker)
+        if more:
+            dispatcher.utter_message(text=more)
         else:
             dispatcher.utter_message(response="utter_four_signs")
         return []
@@ -310,9 +303,11 @@ class ActionDidYouMean(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         text = copy()
-        follow_up = follow_up_topic(tracker)
-        if follow_up:  # "how?" after an answer: the rest of it, not "I don't know"
-            dispatcher.utter_message(text=more_or_all(tracker, follow_up))
+        # "how?" after an answer: the rest of it, not "I don't know"
+        more = more_of_last_answer(tracker) \
+            if _bare_follow_up(str((tracker.latest_message or {}).get("text") or "")) else None
+        if more:
+            dispatcher.utter_message(text=more)
             return []
         labels = offers(tracker.latest_message or {})
         # An account of what happened ("he followed me home from the station last night"):
