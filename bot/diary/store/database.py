@@ -15,6 +15,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import QueuePool
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,12 @@ def make_engine(database_url: str) -> Engine:
                 path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not path.exists():
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite opens an empty file
-        engine = create_engine(url, future=True, connect_args={"timeout": 30})
+        # A pool of open connections (SQLAlchemy 1.4 opens and closes one per use of a file
+        # database): each open costs the five pragmas, about 0.3 ms of a 2 ms read of the notes.
+        # The store is called from worker threads (asyncio.to_thread); the pool gives a
+        # connection to one thread at a time, so SQLite's same-thread check is not needed.
+        engine = create_engine(url, future=True, poolclass=QueuePool, pool_size=4, max_overflow=8,
+                               connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, future=True, pool_pre_ping=True)

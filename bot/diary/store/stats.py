@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from bot.diary.kinds import kind_keys, kind_or_fallback
 from bot.diary.models import NoteRow
@@ -26,11 +26,16 @@ class PatternMixin(StoreBase):
             return (NoteRow.occurred_at > now - timedelta(days=days)) & (NoteRow.occurred_at <= now)
 
         count = func.count(NoteRow.id)
+
+        def inside(days: int) -> Any:  # 1 for a note in the window, summed
+            return func.sum(case((window(days), 1), else_=0))
+
         with self._sessions() as session:
-            total = session.scalar(select(count).where(mine)) or 0
-            last_7, last_14, last_30 = (
-                session.scalar(select(count).where(mine, window(days))) or 0 for days in (7, 14, 30)
-            )
+            # one pass for the counts (and the newest note of the last 14 days), not five queries
+            total, last_7, last_14, last_30, newest = session.execute(
+                select(count, inside(7), inside(14), inside(30),
+                       func.max(case((window(14), NoteRow.occurred_at), else_=None))).where(mine)
+            ).one()
             by_kind: dict[str, int] = {}
             for kind, n in session.execute(
                 select(NoteRow.kind, count).where(mine, window(30)).group_by(NoteRow.kind)
@@ -38,7 +43,6 @@ class PatternMixin(StoreBase):
                 key = kind_or_fallback(kind)
                 by_kind[key] = by_kind.get(key, 0) + int(n)
             ordinal = None
-            newest = session.scalar(select(func.max(NoteRow.occurred_at)).where(mine, window(14)))
             if newest is not None:
                 newest = (
                     newest if newest.tzinfo else newest.replace(tzinfo=timezone.utc)
@@ -55,10 +59,10 @@ class PatternMixin(StoreBase):
         }
         return Pattern(
             now=now,
-            total=int(total),
-            last_7_days=int(last_7),
-            last_14_days=int(last_14),
-            last_30_days=int(last_30),
+            total=int(total or 0),
+            last_7_days=int(last_7 or 0),
+            last_14_days=int(last_14 or 0),
+            last_30_days=int(last_30 or 0),
             by_kind_30_days=ordered,
             newest_ordinal_14_days=None if ordinal is None else int(ordinal),
         )
