@@ -33,6 +33,7 @@ QUESTION_RESPONSES = {
     "ask_friend": "utter_friend",
     "ask_law": "utter_law",
     "ask_about_bot": "utter_about_bot",
+    "ask_privacy": "utter_privacy",
 }
 # Questions whose answer depends on where the person is: the topic of guidance.advice.route.
 ROUTED = {"ask_report": "report", "ask_law": "law"}

@@ -61,6 +61,20 @@ def _switched(tracker: Tracker) -> bool:
         ((message.get("intent") or {}).get("name")) == "pause"
 
 
+class ActionDeleteHow(Action):
+    """"Delete my last note" in words: the note's own 🗑 Delete button does it (with its
+    confirmation), so say so and show the log to choose from.  Never "delete everything?"."""
+
+    def name(self) -> str:
+        return "action_delete_how"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(text=diary_copy("delete_how"))
+        dispatcher.utter_message(json_message={"diary": {"op": "list"}})
+        return []
+
+
 class ActionStartEdit(Action):
     """A fresh edit: no value, no problem, and no pause of an earlier edit left."""
 
