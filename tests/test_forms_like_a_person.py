@@ -957,6 +957,25 @@ def test_an_account_typed_at_the_time_s_step_is_kept_for_what_happened(real: Rea
     assert "couldn't read" in joined(real.ask(other, "erm not sure"))
 
 
+def test_an_account_typed_at_the_place_s_step_is_kept_for_what_happened(real: RealBot) -> None:
+    """Played as a person: "he sat outside in his car for an hour", typed at "Where did it
+    happen?", was saved as the place, and "What happened?" came next, asking for it again.  An
+    answer that begins with the person who did it is now kept for "What happened" (not asked
+    again) and the place is asked again; a place ("outside my house") is still the place."""
+    user = new_user()
+    walk_to(real, user, "note", 1, "yesterday at 6pm")
+    account = "he sat outside in his car for an hour"
+    text = joined(real.ask(user, account))
+    assert "I've kept that for \"What happened\"" in text and text.rindex(mark("note", 1)) > text.index("kept"), text
+    after_where = joined(real.ask(user, "outside my house"))
+    assert "What happened?" not in after_where, after_where
+    end = the_end(real, user, "note", finish_from(real, user, "note", 3))
+    assert f"What happened: {account}" in end and "Where: outside my house" in end, end
+    other = new_user()
+    walk_to(real, other, "note", 1, "yesterday at 6pm")
+    assert "What happened?" in joined(real.ask(other, "outside my house, by the bins"))
+
+
 FAQ_COPY = yaml.safe_load((ROOT / "data" / "faq_copy.yml").read_text("utf-8"))
 
 

@@ -53,7 +53,8 @@ def _reading() -> dict[str, Any]:
 
     compiled: dict[str, Any] = {key: one(raw[key]) for key in (
         "question_start", "question_aux", "answer_start", "stop_exact", "stop_verb", "stop_story",
-        "correction_start", "addition", "unsure", "yes", "no", "account_person", "question_wh_verb")}
+        "correction_start", "addition", "unsure", "yes", "no", "account_person", "question_wh_verb",
+        "account_start")}
     compiled["note_fields"] = {field: one(patterns) for field, patterns in raw["note_fields"].items()}
     compiled["ordinals"] = {str(k): int(v) for k, v in raw["ordinals"].items()}
     compiled["previous"] = one(raw["previous"])
@@ -69,6 +70,14 @@ def tells_of_someone(text: str) -> bool:
     """Typed words (not a button), a sentence (:data:`ACCOUNT_WORDS` or more) naming a person:
     what an account of what happened looks like, question or not."""
     return not text.startswith("/") and len(clean(text).split()) >= ACCOUNT_WORDS and names_a_person(text)
+
+
+def begins_an_account(text: str) -> bool:
+    """Typed words that begin with the person who did it ("he sat outside in his car for an
+    hour"), four words or more: an account, never the answer to "where did it happen?"."""
+    words = clean(text)
+    return not words.startswith("/") and len(words.split()) >= 4 and \
+        bool(_reading()["account_start"].match(words))
 
 
 def clean(text: str) -> str:

@@ -181,6 +181,13 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
         if len(text) > MAX_FIELD_CHARS:
             dispatcher.utter_message(text=copy.text("note_too_long", limit=MAX_FIELD_CHARS))
             return {slot: None}
+        if slot == PLACE_SLOT and ACCOUNT_SLOT in NOTE_SLOTS and not tracker.get_slot(ACCOUNT_SLOT) \
+                and forms.begins_an_account(text) and not forms.asked_in_passing(tracker):
+            # "he sat outside in his car for an hour", typed at "Where did it happen?": what
+            # happened (asked for next), kept there, and the place asked again, as at the time step
+            dispatcher.utter_message(text=copy.text("note_account_kept_for_later",
+                                                    field=field_label(ACCOUNT_SLOT)))
+            return {slot: None, ACCOUNT_SLOT: text}
         if intent == "emergency" and slot != PLACE_SLOT:
             # The bot's guard catches danger now before this; here the words are
             # kept as written (a note describes what happened) with the 999 line.  Not
