@@ -228,7 +228,7 @@ class Core:
         alert goes alone and the form simply stays where it was.
         """
         logger.info("safety guard fired (route %s, rule %s, %s layer)", alert.route, alert.rule, alert.layer)
-        reply = Reply(self.facts.alert_reply(alert.route))
+        reply = Reply(self.facts.alert_reply(alert.route, alert.layer))
         buttons: list[Button] = []
         metadata = {"via_guard": True, "route": alert.route, "text": text[:MAX_TEXT]}
         try:

@@ -25,6 +25,9 @@ class Facts:
     error_reply: str
     #: The first reply of each crisis route of the safety guard ("danger": emergency_reply).
     crisis_replies: dict[str, str] = field(default_factory=dict)
+    #: The same replies when only the guard's semantic layer (a guess) raised them: the first
+    #: paragraph says "if" (``crisis_openings_if_guessed`` in data/facts.yml).
+    guessed_replies: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Facts:
@@ -37,16 +40,23 @@ class Facts:
             error_reply=str(raw["error_reply"]),
         )
         crisis = {str(k): str(v) for k, v in (raw.get("crisis_replies") or {}).items()}
+        openings = {str(k): str(v) for k, v in (raw.get("crisis_openings_if_guessed") or {}).items()}
+        guessed = {route: openings[route] + "\n\n" + crisis[route].split("\n\n", 1)[1]
+                   for route in openings if route in crisis and "\n\n" in crisis[route]}
         return cls(
             contacts=contacts,
             emergency_reply=facts.render(facts.emergency_reply),
             help_line=facts.render(facts.help_line),
             error_reply=facts.render(facts.error_reply),
             crisis_replies={route: facts.render(text) for route, text in crisis.items()},
+            guessed_replies={route: facts.render(text) for route, text in guessed.items()},
         )
 
-    def alert_reply(self, route: str) -> str:
-        """The guard's first reply for ``route``: 999 for danger (and any route without its own)."""
+    def alert_reply(self, route: str, layer: str = "rules") -> str:
+        """The guard's first reply for ``route``: 999 for danger (and any route without its own);
+        raised by the semantic ``layer`` alone, its "if" wording where it has one."""
+        if layer == "semantic" and route in self.guessed_replies:
+            return self.guessed_replies[route]
         return self.crisis_replies.get(route, self.emergency_reply)
 
     def render(self, text: str) -> str:

@@ -45,8 +45,9 @@ MESSAGES: dict[str, tuple[str, Optional[str]]] = {
     "lethal_risk": ("if he can't have me nobody will", "lethal_risk"),
     "negation": ("I'm not in danger, just asking", None),
 }
-ALERT_TEXTS = [FACTS.alert_reply(route) for route in
-               ("danger", "suicide", "sexual_violence", "child", "domestic_abuse", "lethal_risk")]
+ALERT_TEXTS = [FACTS.alert_reply(route, layer) for route in
+               ("danger", "suicide", "sexual_violence", "child", "domestic_abuse", "lethal_risk")
+               for layer in ("rules", "semantic")]
 
 # Each form as a walk: (the question's mark, the answer given to it).
 CHECK = [("1 of 4", "/affirm"), ("2 of 4", "/affirm"), ("3 of 4", "/affirm"), ("4 of 4", "/deny"),
@@ -465,3 +466,22 @@ def test_a_plain_negation_outside_a_form_gets_no_alarm(real: RealBot, words: str
     replies = real.ask(user, words)
     assert no_alert(replies) and "call 999 now" not in joined(replies), joined(replies)
     assert "/start_check" in payloads(replies)
+
+
+def test_a_warning_sign_the_model_only_guessed_is_said_with_if(real: RealBot) -> None:
+    """Played as a person: "he sat behind me and kept whispering my name", typed at a note's
+    "What happened?", got "What you've described is a serious warning sign: threats to kill,
+    violence ...": the guard's sentence model (a guess) read lethal risk in it.  Raised by the
+    model alone, the reply now says "if" ("If what is happening includes threats to kill ...");
+    the same 999, 101 and helplines follow.  Words the rules read ("if he can't have me nobody
+    will") still get "What you've described is a serious warning sign"."""
+    user = f"guessed-{uuid.uuid4().hex[:6]}"
+    walk_to(real, user, "note", 2, "")
+    [guessed] = real.ask(user, "he sat behind me and kept whispering my name")
+    assert guessed.text.startswith("🚨 If what is happening includes threats to kill"), guessed.text
+    assert "What you've described" not in guessed.text
+    assert "999" in guessed.text and "0808 802 0300" in guessed.text and "020 3866 4107" in guessed.text
+    other = f"read-{uuid.uuid4().hex[:6]}"
+    real.ask(other, "/start")
+    [read] = real.ask(other, "if he can't have me nobody will")
+    assert read.text.startswith("🚨 What you've described is a serious warning sign"), read.text
