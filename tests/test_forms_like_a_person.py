@@ -966,7 +966,8 @@ def test_an_account_typed_at_the_place_s_step_is_kept_for_what_happened(real: Re
     walk_to(real, user, "note", 1, "yesterday at 6pm")
     account = "he sat outside in his car for an hour"
     text = joined(real.ask(user, account))
-    assert "I've kept that for \"What happened\"" in text and text.rindex(mark("note", 1)) > text.index("kept"), text
+    assert "I've kept that for \"What happened\"" in text, text
+    assert text.rindex(mark("note", 1)) > text.index("kept"), text
     after_where = joined(real.ask(user, "outside my house"))
     assert "What happened?" not in after_where, after_where
     end = the_end(real, user, "note", finish_from(real, user, "note", 3))
@@ -974,6 +975,33 @@ def test_an_account_typed_at_the_place_s_step_is_kept_for_what_happened(real: Re
     other = new_user()
     walk_to(real, other, "note", 1, "yesterday at 6pm")
     assert "What happened?" in joined(real.ask(other, "outside my house, by the bins"))
+
+
+@pytest.mark.parametrize("form", ["check", "risk"])
+@pytest.mark.parametrize("words", ["ok", "okay", "got it"])
+def test_ok_is_not_a_yes_to_a_yes_or_no_question(real: RealBot, form: str, words: str) -> None:
+    """Played as a person: "ok" was read as a greeting (the welcome, with a check waiting); read
+    as the yes it usually is ("ok" to "Carry on?"), it would tick "is he fixated on you?" or "has
+    he threatened to kill you?".  In those steps it is not an answer: the step says it couldn't
+    tell, and is asked again; a "yes" then moves on."""
+    user = new_user()
+    walk_to(real, user, form, 1, "")
+    text = joined(real.ask(user, words))
+    assert "couldn't tell" in text and text.rindex(mark(form, 1)) > text.index("couldn't tell"), text
+    assert mark(form, 2) not in text, text
+    assert mark(form, 2) in joined(real.ask(user, "yes"))
+
+
+def test_ok_after_a_crisis_reply_keeps_the_waiting_form_in_sight(real: RealBot) -> None:
+    """Played as a person: after the suicide route's reply in the middle of the check, "ok" got
+    the welcome and the main menu (read as a greeting), the check out of sight.  Now it is taken
+    in: the check is waiting, with its Carry on and Stop buttons."""
+    user = new_user()
+    walk_to(real, user, "check", 1, "")
+    real.ask(user, "i cant do this anymore i just want it all to end")
+    replies = real.ask(user, "ok")
+    assert "waiting where we left it" in joined(replies) and "/resume" in payloads(replies), joined(replies)
+    assert "Hello. I'm a chatbot" not in joined(replies)
 
 
 FAQ_COPY = yaml.safe_load((ROOT / "data" / "faq_copy.yml").read_text("utf-8"))

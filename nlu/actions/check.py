@@ -180,7 +180,8 @@ class ValidateFourCheckForm(domain_copy.PauseFirst, forms.StopFirst, FormValidat
             _answer_aside(dispatcher, tracker, domain, slot, text, intent, confidence)
             return {slot: None}
         answer = interpret_sign(slot, text, None, 0.0) or forms.read_answer(text)
-        if answer is None and not forms.is_question(text, intent, confidence):
+        if answer is None and not forms.is_question(text, intent, confidence) \
+                and not forms.only_acknowledges(text):  # "ok" is not a yes to "is he fixated on you?"
             answer = interpret_sign(slot, text, intent, confidence)
         if answer:
             return {slot: answer}

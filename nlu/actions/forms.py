@@ -54,7 +54,7 @@ def _reading() -> dict[str, Any]:
     compiled: dict[str, Any] = {key: one(raw[key]) for key in (
         "question_start", "question_aux", "answer_start", "stop_exact", "stop_verb", "stop_story",
         "correction_start", "addition", "unsure", "yes", "no", "account_person", "question_wh_verb",
-        "account_start")}
+        "account_start", "acknowledgement")}
     compiled["note_fields"] = {field: one(patterns) for field, patterns in raw["note_fields"].items()}
     compiled["ordinals"] = {str(k): int(v) for k, v in raw["ordinals"].items()}
     compiled["previous"] = one(raw["previous"])
@@ -334,6 +334,11 @@ def means_stop(text: str, intent: Optional[str], confidence: float) -> bool:
 
 
 # -- yes / no / not sure ----------------------------------------------------------------------
+def only_acknowledges(text: str) -> bool:
+    """"ok", "got it": the words take in what was said and answer no yes-or-no question."""
+    return bool(_reading()["acknowledgement"].match(clean(text).lower()))
+
+
 def read_answer(text: str) -> Optional[str]:
     """"yes", "no" or "unsure" from the words ("no, only the once", "idk really, he just
     texts a lot"), or None.  Not sure first: "no idea" is not a no."""

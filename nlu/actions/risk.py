@@ -65,7 +65,7 @@ class ValidateRiskForm(domain_copy.PauseFirst, forms.StopFirst, FormValidationAc
             return {slot: None}
         said = None if is_payload(text) else forms.read_answer(text)
         question = forms.is_question(text, intent, confidence)
-        if said is None and not question and confidence >= 0.5:
+        if said is None and not question and confidence >= 0.5 and not forms.only_acknowledges(text):
             said = INTENT_ANSWERS.get(intent or "")
         if said:
             return {slot: "unknown" if said == "unsure" else said}
