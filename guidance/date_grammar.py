@@ -21,7 +21,7 @@ _MONTHS = {m: i + 1 for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}
 _MONTH = r"(?P<{0}>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|" \
          r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-_PART = r"(?P<part>morning|afternoon|evening|night|lunch ?time|lunch)"
+_PART = r"(?P<part>morning|afternoon|evening|night|lunch ?time|lunch|tea ?time)"
 
 _DAY_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("iso", re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b")),
@@ -37,7 +37,7 @@ _DAY_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("night_before_last", re.compile(r"\b(?:the\s+)?night\s+before\s+last\b")),
     ("last_night", re.compile(r"\blast\s+night\b")),
     ("tonight", re.compile(r"\b(?:to-?night|this\s+night)\b")),
-    ("this_part", re.compile(r"\bthis\s+(?P<part>morning|afternoon|evening|lunch ?time)\b")),
+    ("this_part", re.compile(r"\bthis\s+(?P<part>morning|afternoon|evening|lunch ?time|tea ?time)\b")),
     ("yesterday", re.compile(r"\byesterday\b")),
     ("today", re.compile(r"\b(?:today|earlier(?:\s+today)?)\b")),
     ("weekday", WEEKDAY),  # guidance.date_weeks: "a week last friday", "sunday just gone"
@@ -184,7 +184,10 @@ def find(text: str, now: datetime, strict: bool) -> Found:
 
 
 def _part_name(word: str) -> str:
-    return "afternoon" if word.startswith("lunch") else word
+    """Lunchtime is in the afternoon; teatime (about 5 to 7pm in the UK) in the evening."""
+    if word.startswith("lunch"):
+        return "afternoon"
+    return "evening" if word.startswith("tea") else word
 
 
 def _find_time(text: str, found: Found, spans: list[tuple[int, int]], strict: bool) -> None:

@@ -109,6 +109,12 @@ CASES = [
     ("a couple of days ago around 9pm", THU_2330, uk(2026, 11, 24, 21), "about", "Tue 24 Nov, about 21:00"),
     ("2 days ago in the evening", THU_2330, uk(2026, 11, 24, 19), "evening",
      "Tue 24 Nov, in the evening (time not given)"),
+    # teatime (about 5 to 7pm in the UK) is the evening, lunchtime the afternoon; before, "last
+    # thursday around teatime" was the date alone ("time not given")
+    ("last tuesday around teatime", THU_2330, uk(2026, 11, 24, 19), "evening",
+     "Tue 24 Nov, in the evening (time not given)"),
+    ("yesterday at lunchtime", THU_2330, uk(2026, 11, 25, 15), "afternoon",
+     "Wed 25 Nov, in the afternoon (time not given)"),
     # A week out, before (guidance/date_weeks.py): "a week last friday" and "the friday before last"
     # were last Friday, "sunday just gone" said on a Sunday was today, "a fortnight ago" unread
     ("a week last friday", THU_2330, uk(2026, 11, 13), "date", "Fri 13 Nov, time not given"),
