@@ -142,6 +142,14 @@ class Core:
         kind, confirmation = waiting
         words = {key: {str(w).lower() for w in value} for key, value in self.desk.copy["typed_words"].items()}
         said = re.sub(r"[\s.!]+$", "", text.strip().lower().replace("’", "'"))
+        # "actually not now", "wait no dont": the words before the answer are read past
+        openers = sorted((str(w).lower() for w in self.desk.copy.get("typed_openers") or []),
+                         key=len, reverse=True)
+        while True:
+            opener = next((w for w in openers if re.match(rf"{re.escape(w)}\b[\s,.!]+\S", said)), None)
+            if opener is None:
+                break
+            said = re.sub(r"^[\s,.!]+", "", said[len(opener):])
         # "no wait", "nah leave it", "ok do it": a short answer that starts with one of the words
         # counts as it (before, only the words alone did, and "no wait" got the main menu: the
         # person could not tell whether everything had gone).  Both, or neither: not read here.

@@ -112,6 +112,8 @@ def test_yes_or_no_typed_after_a_confirmation_is_understood_and_yes_never_delete
     assert "the note is kept" in joined(real.ask(person, "No."))
     real.ask(person, "/export")
     assert "no files were sent" in joined(real.ask(person, "nah"))
+    real.ask(person, "/export")
+    assert "no files were sent" in joined(real.ask(person, "actually not now"))
     assert "What would you like to do" in joined(real.ask(person, "no"))  # nothing asked: as before
 
 
@@ -120,6 +122,10 @@ def test_yes_or_no_typed_after_a_confirmation_is_understood_and_yes_never_delete
     ("Don't delete it!", "nothing was deleted"), ("no, keep it", "nothing was deleted"),
     ("ok do it", "only do this when you press the button"),
     ("yes delete it all", "only do this when you press the button"),
+    # played as a person: the words before the answer were read as the answer and missed it
+    ("wait no dont", "nothing was deleted"), ("actually, no", "nothing was deleted"),
+    ("hmm not now", "nothing was deleted"), ("oh wait, keep it", "nothing was deleted"),
+    ("hmm, ok do it", "only do this when you press the button"),
 ])
 def test_a_short_answer_to_delete_everything_is_read_by_its_first_words(real, typed: str, said: str) -> None:  # noqa: F811
     """Played as a person: "no wait" (and "ok do it") after "Delete everything?" got the main menu,
