@@ -978,6 +978,21 @@ def test_an_account_typed_at_the_place_s_step_is_kept_for_what_happened(real: Re
 
 
 @pytest.mark.parametrize("form", ["check", "risk"])
+@pytest.mark.parametrize("question", ["does blocking him count as telling him to stop?",
+                                      "would moving house help?"])
+def test_a_question_whose_subject_is_a_doing_is_a_question(real: RealBot, form: str, question: str) -> None:
+    """Played as a person in the check: "does blocking him count as telling him to stop?" got "I
+    couldn't tell whether that means yes or no": an auxiliary before a doing ("blocking him") was
+    not read as a question.  Now it is answered (or "I'm not sure which question", with topics)
+    and the step asked again."""
+    user = new_user()
+    walk_to(real, user, form, 1, "")
+    text = joined(real.ask(user, question))
+    assert "couldn't tell" not in text, text
+    assert re.search(r"Back to (the check|the questions)", text) and text.rindex(mark(form, 1)) > 0, text
+
+
+@pytest.mark.parametrize("form", ["check", "risk"])
 @pytest.mark.parametrize("words", ["ok", "okay", "got it"])
 def test_ok_is_not_a_yes_to_a_yes_or_no_question(real: RealBot, form: str, words: str) -> None:
     """Played as a person: "ok" was read as a greeting (the welcome, with a check waiting); read
