@@ -145,11 +145,13 @@ def attachment_kind(mime_type: str) -> str:
 
 
 async def attach_file(core: Core, user_id: str, raw_path: str) -> list[Reply]:
-    """``/attach PATH``: the file at PATH as evidence, exactly as if sent on Telegram."""
+    """``/attach PATH``: the file at PATH as evidence, exactly as if sent on Telegram;
+    ``/attach PATH | words``: with the words as its caption."""
     desk = core.desk
     if desk is None:
         return [core.error_reply()]
-    path_text = raw_path.strip()
+    path_text, _, caption = raw_path.partition(" | ")
+    path_text = path_text.strip()
     if len(path_text) >= 2 and path_text[0] == path_text[-1] and path_text[0] in "'\"":
         path_text = path_text[1:-1]
     if not path_text:
@@ -169,7 +171,7 @@ async def attach_file(core: Core, user_id: str, raw_path: str) -> list[Reply]:
         return [Reply(desk.copy["console_attach_missing"])]
     mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return await core.handle_attachment(user_id, attachment_kind(mime_type), None, path.name,
-                                        mime_type, content)
+                                        mime_type, content, caption=caption.strip() or None)
 
 
 async def answer(core: Core, user_id: str, text: str) -> list[Reply]:

@@ -357,13 +357,14 @@ class Core:
         return [self._to_reply(message)]
 
     async def handle_attachment(self, user_id: str, kind: str, file_id: Optional[str], filename: str,
-                                mime_type: str, content: bytes) -> list[Reply]:
+                                mime_type: str, content: bytes, caption: Optional[str] = None) -> list[Reply]:
         """A photo, screenshot, document or voice note sent as evidence (``file_id``: Telegram's,
-        None for a file given to the console)."""
+        None for a file given to the console), with the words sent with it (``caption``)."""
         if self.desk is None:
             return [self.error_reply()]
         try:
-            return await self.desk.attachment(user_id, kind, file_id, filename, mime_type, content)
+            return await self.desk.attachment(user_id, kind, file_id, filename, mime_type, content,
+                                              caption=caption)
         except Exception as error:  # noqa: BLE001
             logger.error("keeping an attachment failed: %s", type(error).__name__)
             return [Reply(f"{self.desk.copy['save_failed']}")]

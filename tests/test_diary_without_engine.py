@@ -72,8 +72,10 @@ class Bot:
     async def ask(self, user: str, text: str) -> list[Reply]:
         return await self.core.handle(user, text)
 
-    async def send_file(self, user: str, kind: str, name: str, mime: str, content: bytes) -> list[Reply]:
-        return await self.core.handle_attachment(user, kind, f"tg-{name}", name, mime, content)
+    async def send_file(self, user: str, kind: str, name: str, mime: str, content: bytes,
+                        caption: Optional[str] = None) -> list[Reply]:
+        return await self.core.handle_attachment(user, kind, f"tg-{name}", name, mime, content,
+                                                 caption=caption)
 
     def rows(self, user: str) -> dict[str, int]:
         key = self.store._uk(user)
@@ -313,3 +315,25 @@ def test_console_export_folder_is_export_dir_else_beside_the_diary(tmp_path: Pat
     assert export_folder(chosen) == tmp_path / "mine"
     remote = Settings(database_url="postgresql://bot@db/diary", _env_file=None)
     assert export_folder(remote) == DEFAULT_EXPORT_DIR
+
+
+async def test_the_words_sent_with_a_file_are_kept_with_the_note(bot: Bot) -> None:
+    """Played as a person: a photo sent with a caption ("him outside my house last night about 11")
+    kept the photo and lost the words: the note said "Evidence sent: photo", at the time it was
+    sent.  The words are now what happened (their time read, as a quick note's), and words sent
+    with a file for an earlier note go with its evidence, said back; kept, encrypted, while the
+    person chooses the note."""
+    photo = b"\xff\xd8" + os.urandom(3000)
+    await bot.send_file("u1", "photo", "door.jpg", "image/jpeg", photo,
+                        caption="him outside my house last night about 11")
+    first = bot.store.latest_note("u1")
+    assert first is not None and first.what_happened == "him outside my house last night about 11"
+    assert first.time_precision == "about"
+    ask = await bot.send_file("u1", "photo", "car.jpg", "image/jpeg", photo, caption="the car he drives")
+    assert "diary:attach:last" in payloads(ask).values()
+    assert bot.rows("u1")["answers"] == 1  # the words wait, encrypted, with the file
+    done = await bot.ask("u1", "diary:attach:last")
+    assert "the car he drives" in done[0].text and "Evidence" in done[0].text
+    note = bot.store.latest_note("u1")
+    assert note is not None and note.evidence == "door.jpg; the car he drives" and len(note.attachments) == 2
+    assert bot.rows("u1")["answers"] == 0  # nothing of it left waiting

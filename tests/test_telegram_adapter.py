@@ -340,8 +340,8 @@ class DiaryCore(FakeCore):
         super().__init__()
         self.attachments: list[tuple] = []
 
-    async def handle_attachment(self, *args: Any) -> list[Reply]:
-        self.attachments.append(args)
+    async def handle_attachment(self, *args: Any, caption: Optional[str] = None) -> list[Reply]:
+        self.attachments.append((*args, caption))
         return [Reply("Kept with your log.")]
 
 
@@ -349,11 +349,13 @@ async def test_with_an_incident_log_attachments_are_downloaded_and_kept(bot: Fak
     assert attachment_sink_for(FakeCore(), COPY) is None  # no diary: nothing is kept
     core = DiaryCore()
     adapter = TelegramAdapter(core, COPY, attachment_sink=attachment_sink_for(core, COPY))
+    # the words sent with it (the caption) go with the file, to be kept with the note
     doc = message(None, document={"file_id": "d", "file_unique_id": "du",
-                                  "mime_type": "application/pdf", "file_size": 11})
+                                  "mime_type": "application/pdf", "file_size": 11},
+                  caption="his letter, left on my car")
     await adapter.on_attachment_message(update(bot, message=doc), ctx(bot))
     assert core.attachments == [("42", "document", "d", "file", "application/pdf",
-                                 b"image bytes")]
+                                 b"image bytes", "his letter, left on my car")]
     assert bot.texts() == ["Kept with your log."]
     big = message(None, video={"file_id": "v", "file_unique_id": "vu", "width": 1,
                                "height": 1, "duration": 1, "file_size": 50 * 1024 * 1024})

@@ -5,10 +5,11 @@ import base64
 from datetime import datetime, timezone
 from typing import Any, Optional
 
-from bot.desk.base import PENDING_ATTACHMENT, DeskBase, logger, megabytes, short_name
+from bot.desk.base import PENDING_ATTACHMENT, PENDING_CAPTIONS, DeskBase, logger, megabytes, short_name
 from bot.diary.errors import NoteNotFoundError
 from bot.diary.store import MAX_ATTACHMENT_BYTES, MAX_FIELD_CHARS, DiaryLimitError, Note, NoteFields
 from bot.replies import Button, Reply
+from guidance.dates import time_in_note
 
 
 class AttachmentsScreen(DeskBase):
@@ -20,12 +21,13 @@ class AttachmentsScreen(DeskBase):
         return Reply(self._t("too_big", limit=limit))
 
     async def attachment(self, user_id: str, kind: str, file_id: Optional[str], filename: str,
-                         mime_type: str, content: bytes) -> list[Reply]:
+                         mime_type: str, content: bytes, caption: Optional[str] = None) -> list[Reply]:
         """Evidence sent to the bot: keep it at once (unfiled), then ask which note it belongs to.
 
         The file is its own encrypted row from the moment it arrives, whatever its
         size up to the limit, so nothing is lost while the person chooses; several
-        files sent before choosing (an album) are all kept and filed together.
+        files sent before choosing (an album) are all kept and filed together.  The words
+        sent with it (``caption``) are kept too, encrypted, and go with the files (:meth:`attach`).
         """
         if len(content) > MAX_ATTACHMENT_BYTES:
             return [self.too_big(len(content))]
@@ -35,6 +37,10 @@ class AttachmentsScreen(DeskBase):
                             short_name(filename), (mime_type or None) and mime_type[:255], content)
         except DiaryLimitError:
             return [self.too_big(len(content))]
+        words = " ".join((caption or "").split())
+        if words:
+            kept = list(await self._run(self.store.get_answer, user_id, PENDING_CAPTIONS) or [])
+            await self._run(self.store.set_answer, user_id, PENDING_CAPTIONS, [*kept, words][-20:])
         latest = await self._run(self.store.latest_note, user_id)
         if latest is None:
             return await self.attach(user_id, "new")
@@ -72,6 +78,8 @@ class AttachmentsScreen(DeskBase):
         if not waiting:
             return [self._nothing_waiting()]
         note = await self._run(self.store.latest_note, user_id) if target == "last" else None
+        words = "\n".join(await self._run(self.store.get_answer, user_id, PENDING_CAPTIONS) or [])
+        words = words[:MAX_FIELD_CHARS]
         filed, count = None, 0
         if note is not None:
             note_id = note.id
@@ -82,14 +90,28 @@ class AttachmentsScreen(DeskBase):
         created_new = note is None
         if created_new:
             names = "; ".join(a.filename or a.kind for a in waiting)
-            fields = NoteFields(occurred_at=datetime.now(timezone.utc),
-                                what_happened=self._t("attach_new_note_text", kind=self._kinds_text(waiting)),
+            # the words sent with the files are what happened ("him outside my house at 11pm", its
+            # time read as a quick note's is); without words, what was sent
+            found = time_in_note(words)[0] if words else None
+            fields = NoteFields(occurred_at=found.at if found else datetime.now(timezone.utc),
+                                time_precision=None if not found or found.precision == "exact"
+                                else found.precision,
+                                what_happened=words or self._t("attach_new_note_text",
+                                                               kind=self._kinds_text(waiting)),
                                 evidence=names[:MAX_FIELD_CHARS])
             filed, count = await self._run(lambda: self.store.file_unfiled(user_id, new_note=fields))
         if filed is None:  # another message filed them first
             return [self._nothing_waiting()]
+        said = ""
+        if words and not created_new:
+            # an earlier note: the words go with its evidence, said back (never lost, never silent)
+            evidence = "; ".join(part for part in (filed.evidence, words) if part)[:MAX_FIELD_CHARS]
+            filed = await self._run(self.store.update_field, user_id, filed.id, "evidence", evidence) or filed
+            said = "\n" + self._t("caption_kept", field=self.copy["fields"]["evidence"], words=words)
+        if words:
+            await self._run(self.store.delete_answer, user_id, PENDING_CAPTIONS)
         text = (self._t("attached", when=self._when(filed)) if count == 1
-                else self._t("attached_many", count=count, when=self._when(filed)))
+                else self._t("attached_many", count=count, when=self._when(filed))) + said
         replies = [Reply(text, [Button(self._b("edit"), f"diary:edit:{filed.id}"),
                                 Button(self._b("my_notes"), "diary:page:0")])]
         if created_new:

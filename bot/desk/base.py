@@ -34,6 +34,8 @@ EDITABLE = schema().names
 # edit_note_form now (nlu/actions/edit.py).  Such a row left in a database is never read
 # again: harmless, and "forget me" deletes it with every other answer.
 PENDING_ATTACHMENT = "pending_attachment"
+# The words sent with waiting files (Telegram captions), kept encrypted until the files are filed.
+PENDING_CAPTIONS = "pending_captions"
 PLAN_DONE = "plan_done"
 WHERE = "where"  # where the person is (issue 12 item 6): a saved answer
 #: The data screens the bot draws itself, with or without the dialogue engine:

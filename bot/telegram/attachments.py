@@ -54,7 +54,7 @@ class CoreAttachmentSink:
             return [self._too_big(None)]
         return await self.core.handle_attachment(
             user_id, attachment.kind, attachment.file_id, self._name(attachment),
-            self._type(attachment), content,
+            self._type(attachment), content, caption=attachment.caption,
         )
 
     def _too_big(self, size: Optional[int]) -> Reply:
