@@ -487,3 +487,25 @@ async def test_an_album_keeps_every_photo(
 
 def files_of(diary_core: DiaryCore, user_id: str) -> int:
     return diary_core.files.rows_of(user_id)["attachments"]
+
+
+async def test_the_words_sent_with_a_photo_are_kept_with_the_note(
+    diary_bot: RunningBot, diary_core: DiaryCore, new_user: UserFactory, bot_api: BotApiProxy
+) -> None:
+    """A photo sent with a caption, through the emulator: the caption was read only for danger,
+    then lost.  Filed to a new note it is what happened; the note keeps the photo too."""
+    store = diary_core.core.desk.store
+    user = new_user(diary_bot)
+    user_id = str(user.user["id"])
+    await quick_note(user, "he left letters on my car")
+    photo = photo_bytes()
+    hosted = bot_api.host_file(diary_bot.token, photo, kind="photo", suffix=".jpg")
+    await user.send(caption="him at my window", photo=[{
+        "file_id": hosted.file_id, "file_unique_id": hosted.file_unique_id,
+        "width": 1280, "height": 960, "file_size": hosted.size}])
+    ask = the(await user.replies(until=containing("Which note")), "Which note")
+    filed = the(await user.choose(ask, "A new note", until=containing("Attached")), "Attached")
+    assert filed.text.startswith("📎 Attached to the note of ")
+    newest = store.latest_note(user_id)
+    assert newest is not None and newest.what_happened == "him at my window"
+    assert [store.get_attachment_content(user_id, a.id) for a in newest.attachments] == [photo]
