@@ -328,7 +328,7 @@ async def test_the_words_sent_with_a_file_are_kept_with_the_note(bot: Bot) -> No
                         caption="him outside my house last night about 11")
     first = bot.store.latest_note("u1")
     assert first is not None and first.what_happened == "him outside my house last night about 11"
-    assert first.time_precision == "about"
+    assert first.time_precision == "about" and first.kind == "turning_up"  # filed as a quick note is
     ask = await bot.send_file("u1", "photo", "car.jpg", "image/jpeg", photo, caption="the car he drives")
     assert "diary:attach:last" in payloads(ask).values()
     assert bot.rows("u1")["answers"] == 1  # the words wait, encrypted, with the file

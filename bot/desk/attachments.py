@@ -9,7 +9,9 @@ from bot.desk.base import PENDING_ATTACHMENT, PENDING_CAPTIONS, DeskBase, logger
 from bot.diary.errors import NoteNotFoundError
 from bot.diary.store import MAX_ATTACHMENT_BYTES, MAX_FIELD_CHARS, DiaryLimitError, Note, NoteFields
 from bot.replies import Button, Reply
+from guidance.behaviours import extract_behaviours
 from guidance.dates import time_in_note
+from guidance.note_schema import schema
 
 
 class AttachmentsScreen(DeskBase):
@@ -93,7 +95,8 @@ class AttachmentsScreen(DeskBase):
             # the words sent with the files are what happened ("him outside my house at 11pm", its
             # time read as a quick note's is); without words, what was sent
             found = time_in_note(words)[0] if words else None
-            fields = NoteFields(occurred_at=found.at if found else datetime.now(timezone.utc),
+            kind = next((k for k in extract_behaviours(words) if k in schema().kinds), None)
+            fields = NoteFields(occurred_at=found.at if found else datetime.now(timezone.utc), kind=kind,
                                 time_precision=None if not found or found.precision == "exact"
                                 else found.precision,
                                 what_happened=words or self._t("attach_new_note_text",
