@@ -37,9 +37,9 @@ FILLED_BY_CODE: dict[str, set[str]] = {
                       "when"},
     "data/dates.yml": {"alternative", "day", "how", "time", "when"},
     # the desk (bot/desk/) and the console
-    "data/diary_copy.yml": {"answers", "attachments", "count", "kind", "kinds", "label", "last_30",
+    "data/diary_copy.yml": {"answers", "attachments", "count", "field", "kind", "kinds", "label", "last_30",
                             "last_7", "limit", "mine", "notes", "number", "ordinal", "page", "pages",
-                            "size", "total", "when", "yours"},
+                            "size", "total", "when", "words", "yours"},
     # the risk result (nlu/actions/risk.py) and the safety plan (guidance/risk.py)
     "data/risk.yml": {"count", "log", "number", "reasons", "route", "spo", "title"},
     "data/telegram.yml": {"choice"},
