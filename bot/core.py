@@ -17,7 +17,15 @@ from typing import Any, Optional, Union
 from bot.desk import CLEAR_CHAT, DATA_SCREENS, DiaryDesk
 from bot.engine import BotMessage, DialogueEngine
 from bot.guard import Alert, SafetyGuard
-from bot.messages import MAX_TEXT, ForgetRequests, button_entities, clean_text, load_commands, within
+from bot.messages import (
+    MAX_TEXT,
+    ForgetRequests,
+    button_entities,
+    clean_text,
+    load_commands,
+    past_openers,
+    within,
+)
 from bot.replies import Button, Reply
 from bot.settings import DEFAULT_ENGINE_TIMEOUT
 from guidance.advice import asked_where, where_choice, where_payload
@@ -142,14 +150,7 @@ class Core:
         kind, confirmation = waiting
         words = {key: {str(w).lower() for w in value} for key, value in self.desk.copy["typed_words"].items()}
         said = re.sub(r"[\s.!]+$", "", text.strip().lower().replace("’", "'"))
-        # "actually not now", "wait no dont": the words before the answer are read past
-        openers = sorted((str(w).lower() for w in self.desk.copy.get("typed_openers") or []),
-                         key=len, reverse=True)
-        while True:
-            opener = next((w for w in openers if re.match(rf"{re.escape(w)}\b[\s,.!]+\S", said)), None)
-            if opener is None:
-                break
-            said = re.sub(r"^[\s,.!]+", "", said[len(opener):])
+        said = past_openers(said, self.desk.copy.get("typed_openers") or [])  # "actually not now"
         # "no wait", "nah leave it", "ok do it": a short answer that starts with one of the words
         # counts as it (before, only the words alone did, and "no wait" got the main menu: the
         # person could not tell whether everything had gone).  Both, or neither: not read here.

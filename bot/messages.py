@@ -86,6 +86,17 @@ def load_commands(path: Path = COMMANDS_PATH) -> list[dict[str, str]]:
 SENSITIVE_PATH = Path(__file__).resolve().parent.parent / "data" / "sensitive_requests.yml"
 
 
+def past_openers(said: str, openers: list[str]) -> str:
+    """``said`` without the words said before an answer ("actually not now", "wait no dont",
+    "hmm, ok do it": ``typed_openers`` in data/diary_copy.yml), lower case as given."""
+    ordered = sorted((str(w).lower() for w in openers), key=len, reverse=True)
+    while True:
+        opener = next((w for w in ordered if re.match(rf"{re.escape(w)}\b[\s,.!]+\S", said)), None)
+        if opener is None:
+            return said
+        said = re.sub(r"^[\s,.!]+", "", said[len(opener):])
+
+
 class ForgetRequests:
     """Does a message ask to delete the person's data?  (Patterns: data/sensitive_requests.yml.)"""
 
