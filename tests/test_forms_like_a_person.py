@@ -825,6 +825,19 @@ def test_an_account_the_nlu_cant_place_can_be_saved_as_a_note_as_written(real: R
     assert sum(p.startswith("diary:open:") for p in payloads(listing)) == 1  # saved once
 
 
+def test_the_person_s_own_account_the_nlu_cant_place_offers_the_check(real: RealBot) -> None:
+    """Played as a person (a teenager): "theres this boy in year 11 who keeps following me round
+    school" got "did you mean" with Helping a child and Stalking at work or university, and no
+    way to check what was happening to her.  The person's own account ("me", "I") now offers
+    "Check what is happening to me" beside the topics and "Save what I wrote as a note"."""
+    user = new_user()
+    real.ask(user, "/start")
+    replies = real.ask(user, "theres this boy in year 11 who keeps following me round school")
+    assert "Did you mean" in joined(replies), joined(replies)
+    assert "/start_check" in payloads(replies) and "diary:note_last" in payloads(replies), payloads(replies)
+    assert "1 of 4" in joined(real.ask(user, "/start_check"))
+
+
 def test_a_question_the_nlu_cant_place_is_not_offered_as_a_note(real: RealBot) -> None:
     user = new_user()
     real.ask(user, "/start")

@@ -297,6 +297,12 @@ def an_account(tracker: Tracker) -> bool:
     return forms.tells_of_someone(text) and not forms.is_question(text, intent, confidence)
 
 
+def _own_account(tracker: Tracker) -> bool:
+    from nlu.actions import forms  # forms imports this module: not at module load
+
+    return forms.of_the_person(forms.latest(tracker)[0])
+
+
 class ActionDidYouMean(Action):
     def name(self) -> str:
         return "action_did_you_mean"
@@ -318,6 +324,11 @@ class ActionDidYouMean(Action):
             return []
         known = titles()
         buttons = [{"title": known[label], "payload": payload(label)} for label in labels]
+        if keep and _own_account(tracker):
+            # "theres this boy in year 11 who keeps following me round school": the person's own
+            # account offers the check of what is happening to them, whatever topics it was near
+            buttons += [b for b in text["asked_in_account_buttons"]
+                        if b["payload"] not in {x["payload"] for x in buttons}]
         buttons += keep
         buttons.append({"title": str(text["none"]), "payload": "/ask_questions"})
         dispatcher.utter_message(text=text["did_you_mean"], buttons=buttons)

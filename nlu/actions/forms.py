@@ -54,7 +54,7 @@ def _reading() -> dict[str, Any]:
     compiled: dict[str, Any] = {key: one(raw[key]) for key in (
         "question_start", "question_aux", "answer_start", "stop_exact", "stop_verb", "stop_story",
         "correction_start", "addition", "unsure", "yes", "no", "account_person", "question_wh_verb",
-        "account_start", "acknowledgement")}
+        "account_start", "acknowledgement", "first_person")}
     compiled["note_fields"] = {field: one(patterns) for field, patterns in raw["note_fields"].items()}
     compiled["ordinals"] = {str(k): int(v) for k, v in raw["ordinals"].items()}
     compiled["previous"] = one(raw["previous"])
@@ -70,6 +70,11 @@ def tells_of_someone(text: str) -> bool:
     """Typed words (not a button), a sentence (:data:`ACCOUNT_WORDS` or more) naming a person:
     what an account of what happened looks like, question or not."""
     return not text.startswith("/") and len(clean(text).split()) >= ACCOUNT_WORDS and names_a_person(text)
+
+
+def of_the_person(text: str) -> bool:
+    """The words speak of the person themselves ("me", "I"), not only of someone else."""
+    return bool(_reading()["first_person"].search(clean(text)))
 
 
 def begins_an_account(text: str) -> bool:
