@@ -112,8 +112,10 @@ def elsewhere_note(topic: Optional[str], where: Any) -> Optional[dict[str, Any]]
 
 
 def where_question(topic: str) -> dict[str, Any]:
-    """Asked once, when it matters: which of the four places (buttons)."""
-    return {"text": copy.text("where_ask"), "buttons": _place_buttons(PLACES, topic)}
+    """Asked once, when it matters: which of the four places (buttons).  Asked about reporting
+    ("should i call the police"), 999 and 101 come first: they hold anywhere in the UK."""
+    first = copy.text("where_ask_report_first") + "\n" if topic == "report" else ""
+    return {"text": first + copy.text("where_ask"), "buttons": _place_buttons(PLACES, topic)}
 
 
 def where_choice(name: str, choices: tuple[str, ...], topic: str) -> dict[str, Any]:

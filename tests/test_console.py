@@ -109,7 +109,7 @@ def test_danger_interrupts_the_check_with_999_first(chat: JsonlChat) -> None:
     assert [b["payload"] for b in out[0]["buttons"]] == ["/resume", "/stop"]
     # the check is paused, so the next message is not taken as an answer
     answer = chat.texts("how do I report it?")[0]  # the route, or "where are you?" first (asked once)
-    assert "Report it to the police" in answer or answer.startswith("Where are you?")
+    assert "Report it to the police" in answer or "Where are you?" in answer
     # and "carry on" asks the question it stopped at
     assert "2 of 4" in chat.texts("/resume")[-1]
 
@@ -158,7 +158,7 @@ def test_signposts_carry_every_contact(chat: JsonlChat) -> None:
 def test_questions_people_ask(chat: JsonlChat, question: str, expected: str) -> None:
     chat.send("/start")
     out = chat.send(question)["out"]
-    if out[0]["text"].startswith("Where are you?"):  # reporting and the law: asked once
+    if "Where are you?" in out[0]["text"]:  # reporting and the law: asked once
         choice = next(b["payload"] for b in out[0]["buttons"] if '"west_midlands"' in b["payload"])
         out = chat.send(choice)["out"]
     assert expected in "\n".join(o["text"] for o in out)

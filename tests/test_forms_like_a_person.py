@@ -721,6 +721,21 @@ def test_forget_removes_where_the_person_is(real: RealBot) -> None:
     assert "Where are you?" in joined(real.ask(user, "/ask_report"))
 
 
+def test_should_i_call_the_police_says_999_and_101_before_asking_where(real: RealBot) -> None:
+    """Played as a person: "should i call the police", asked first, got only "Where are you?" and
+    four places: no 999, no 101.  What holds anywhere in the UK now comes first; the law's
+    question (no reporting in it) is asked as before."""
+    user = new_user()
+    real.ask(user, "/start")
+    [ask] = [r for r in real.ask(user, "should i call the police") if "Where are you?" in r.text]
+    assert ask.text.startswith("In an emergency, or if you are in danger now: call 999. "
+                               "Otherwise 101"), ask.text
+    other = new_user()
+    real.ask(other, "/start")
+    law = joined(real.ask(other, "/ask_law"))
+    assert "Where are you?" in law and "call 999" not in law, law
+
+
 # -- a question whose answer depends on where the person is ----------------------------------
 def test_reporting_asked_inside_a_form_gets_the_route_for_where_they_are(real: RealBot) -> None:
     user = new_user()
