@@ -129,7 +129,9 @@ async def test_how_to_report_mentions_101(real_bot: RunningBot, new_user: UserFa
     user = new_user(real_bot)
     replies = await user.ask("how do I report it?", until=with_buttons)
     where = last_with_buttons(replies)  # asked once: the route depends on the place
-    assert where.text.startswith("Where are you?")
+    # 999 and 101 first (they hold anywhere in the UK), then the question
+    assert where.text.startswith("In an emergency, or if you are in danger now: call 999.")
+    assert "Where are you?" in where.text
     replies = await user.choose(where, "West Midlands", until=with_buttons)
     report = last_with_buttons(replies)
     assert "👮 Report it to the police" in report.text
