@@ -65,3 +65,14 @@ def test_a_long_answer_is_split_and_more_gives_the_rest(chat: JsonlChat) -> None
     assert len(route["text"]) <= 600
     assert "Action Against Stalking" in route["text"]  # Scotland's specialist charity, first
     assert "Relay UK" in chat.texts(_more_button(route))[0]
+
+
+def test_answers_that_do_not_ask_where_name_the_configured_force_only_as_an_example(chat: JsonlChat) -> None:
+    """Played as a person in Leeds: Clare's Law said "Ask through your local police force: West
+    Midlands Police has an online form", and "Who to contact" "Live Chat on the West Midlands
+    Police website", as if that force served everyone."""
+    chat.send("/start")
+    clare = "\n".join(chat.texts("what is clare's law"))  # after this module's Scotland: a note first
+    assert "only for someone who lives in the West Midlands" in clare and "police.uk" in clare, clare
+    contacts = "\n".join(chat.texts("/ask_signposts"))
+    assert "101 (any UK force), or your force's website (West Midlands Police: Live Chat)" in contacts
