@@ -5,13 +5,18 @@ import base64
 from datetime import datetime, timezone
 from typing import Any, Optional
 
-from bot.desk.base import PENDING_ATTACHMENT, PENDING_CAPTIONS, DeskBase, logger, megabytes, short_name
+from bot.desk.base import (
+    PENDING_ATTACHMENT,
+    PENDING_CAPTIONS,
+    DeskBase,
+    logger,
+    megabytes,
+    note_from_words,
+    short_name,
+)
 from bot.diary.errors import NoteNotFoundError
 from bot.diary.store import MAX_ATTACHMENT_BYTES, MAX_FIELD_CHARS, DiaryLimitError, Note, NoteFields
 from bot.replies import Button, Reply
-from guidance.behaviours import extract_behaviours
-from guidance.dates import time_in_note
-from guidance.note_schema import schema
 
 
 class AttachmentsScreen(DeskBase):
@@ -92,16 +97,12 @@ class AttachmentsScreen(DeskBase):
         created_new = note is None
         if created_new:
             names = "; ".join(a.filename or a.kind for a in waiting)
-            # the words sent with the files are what happened ("him outside my house at 11pm", its
-            # time read as a quick note's is); without words, what was sent
-            found = time_in_note(words)[0] if words else None
-            kind = next((k for k in extract_behaviours(words) if k in schema().kinds), None)
-            fields = NoteFields(occurred_at=found.at if found else datetime.now(timezone.utc), kind=kind,
-                                time_precision=None if not found or found.precision == "exact"
-                                else found.precision,
-                                what_happened=words or self._t("attach_new_note_text",
-                                                               kind=self._kinds_text(waiting)),
-                                evidence=names[:MAX_FIELD_CHARS])
+            # the words sent with the files are what happened ("him outside my house at 11pm"), read
+            # as a quick note's are; without words, what was sent
+            evidence = names[:MAX_FIELD_CHARS]
+            fields = note_from_words(words, evidence=evidence)[0] if words else NoteFields(
+                occurred_at=datetime.now(timezone.utc), evidence=evidence,
+                what_happened=self._t("attach_new_note_text", kind=self._kinds_text(waiting)))
             filed, count = await self._run(lambda: self.store.file_unfiled(user_id, new_note=fields))
         if filed is None:  # another message filed them first
             return [self._nothing_waiting()]

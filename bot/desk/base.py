@@ -16,15 +16,29 @@ import yaml
 
 from bot.desk.pending import PendingMarks
 from bot.desk.unsaved import UnsavedNotes
-from bot.diary.store import MAX_FILENAME_CHARS, DiaryStore, Note
+from bot.diary.store import MAX_FILENAME_CHARS, DiaryStore, Note, NoteFields
 from bot.replies import Button, Reply
+from guidance.behaviours import extract_behaviours
 from guidance.copy import counted, fill
-from guidance.dates import echo_when
+from guidance.dates import echo_when, time_in_note
 from guidance.facts import Facts
 from guidance.note_schema import schema
-from guidance.when import local_zone
+from guidance.when import When, local_zone
 
 logger = logging.getLogger("bot.desk")
+
+
+def note_from_words(text: str, **fields: Any) -> tuple[NoteFields, Optional[When], bool]:
+    """A note of typed words (a quick note, the words sent with a file): what happened, the time
+    written in them ("he was outside at 7pm": 7pm; none: now) and the first form of unwanted
+    attention they name as its kind ("he followed me": following).  Also the time read (or None)
+    and whether it was None because that time is still to come."""
+    found, future = time_in_note(text)
+    kind = next((k for k in extract_behaviours(text) if k in schema().kinds), None)
+    note = NoteFields(occurred_at=found.at if found else datetime.now(timezone.utc), what_happened=text,
+                      time_precision=None if not found or found.precision == "exact" else found.precision,
+                      kind=kind, **fields)
+    return note, found, future
 
 COPY_PATH = Path(__file__).resolve().parent.parent.parent / "data" / "diary_copy.yml"
 PAGE_SIZE = 5

@@ -5,13 +5,11 @@ import dataclasses
 from datetime import datetime, timezone
 from typing import Any, Optional
 
-from bot.desk.base import DeskBase, logger
+from bot.desk.base import DeskBase, logger, note_from_words
 from bot.diary.errors import DiaryError
 from bot.diary.store import MAX_FIELD_CHARS, TEXT_FIELDS, DiaryLimitError, NoteFields
 from bot.replies import Button, Reply
-from guidance.behaviours import extract_behaviours
-from guidance.dates import echo, saved_as, time_in_note
-from guidance.note_schema import schema
+from guidance.dates import echo, saved_as
 from guidance.when import When
 
 
@@ -78,12 +76,7 @@ class NotesScreen(DeskBase):
         return await self.save(user_id, note)
 
     async def quick_note(self, user_id: str, text: str) -> list[Reply]:
-        found, future = time_in_note(text)  # "/note he was outside at 7pm": 7pm, shown back
-        # filed under the first form of unwanted attention it names ("he followed me": following)
-        kind = next((k for k in extract_behaviours(text) if k in schema().kinds), None)
-        fields = NoteFields(occurred_at=found.at if found else datetime.now(timezone.utc), what_happened=text,
-                            time_precision=None if not found or found.precision == "exact"
-                            else found.precision, kind=kind)
+        fields, found, future = note_from_words(text)  # "/note he was outside at 7pm": 7pm, shown back
         replies = await self.save(user_id, fields)
         if replies and any(b.payload == "diary:page:0" for b in replies[0].buttons):  # saved
             sent = echo(When(fields.occurred_at))
