@@ -214,8 +214,6 @@ def _find_when(text: str, now: Optional[datetime] = None) -> Optional[When]:
     found = find(cleaned, now, strict=True)
     if found.day is None and found.hour is None and found.night_base is None:
         return None  # a part of the day alone ("in the morning") is too loose inside a sentence
-    if found.hour is None and found.part is None and found.day == now.date():
-        return None  # "earlier today": the time it was sent says more
     window = " ".join(cleaned[max(0, s - 20):e + 20] for s, e in found.spans)
     when = _checked(resolve(found, now, zone, is_hedged(window)), now, cleaned)
     if when is not None and found.day is None and now - when.at > BARE_TIME_WINDOW:

@@ -400,6 +400,19 @@ async def test_a_quick_note_without_a_time_is_saved_now(desk: DiaryDesk, fixed_n
     assert replies[0].text.startswith("✅ Saved to your log.") and said in replies[0].text, replies[0].text
 
 
+async def test_a_quick_note_that_says_today_and_no_time_is_the_date_alone(
+        desk: DiaryDesk, fixed_now: datetime) -> None:
+    """"he was outside my work again today", written in the evening: before, it was stored at the
+    time it was sent as an exact time, which the police would read as when it happened."""
+    replies = await desk.quick_note("u9", "he was outside my work again today")
+    assert replies[0].text.startswith("Saved as Fri 27 Nov, time not given."), replies[0].text
+    saved = only_note(desk, "u9")
+    assert saved.occurred_at.astimezone(UK).date() == FRI_0030.astimezone(UK).date()
+    assert saved.time_precision == "date"
+    now = await desk.quick_note("u10", "hes outside my house right now")  # now: the time sent
+    assert "it has the time you sent it" in now[0].text, now[0].text
+
+
 async def test_a_quick_note_whose_time_has_not_come_says_it_kept_the_time_sent(
         desk: DiaryDesk, fixed_now: datetime) -> None:
     """"at 5pm today" sent at half past midnight: before, saved at the time sent, silently."""
