@@ -78,7 +78,7 @@ def _own_peak_rss_mib() -> float:
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     quiet()
-    from bench import faq_eval, markdown, nlu_eval, training
+    from bench import faq_eval, follow_up_eval, markdown, nlu_eval, training
     from bench.report import summary_rows, text_table, write_json
     from bench.targets import check
 
@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.nlu:
         nlu = nlu_eval.run()
         nlu["external"] = faq_eval.run()  # the external set, reported apart from the two above
+        nlu["follow_ups"] = follow_up_eval.run()  # follow-up questions from real pages
         nlu["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started))
         nlu["machine"] = machine()
         write_json(args.out / "nlu-evaluation.json", nlu)
@@ -130,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         nlu = nlu_eval.run()
         nlu["external"] = faq_eval.run()
+        nlu["follow_ups"] = follow_up_eval.run()
         nlu["measured_at"] = results["measured_at"]
         nlu["machine"] = results["machine"]
         write_json(args.out / "nlu-evaluation.json", nlu)

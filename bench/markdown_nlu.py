@@ -36,6 +36,10 @@ def nlu_headline(n: dict[str, Any]) -> str:
         from bench import faq_eval
 
         parts.append(faq_eval.headline(n["external"]))
+    if n.get("follow_ups"):
+        from bench import follow_up_eval
+
+        parts.append(follow_up_eval.headline(n["follow_ups"]))
     return prose("headline", parts="; ".join(parts)) if parts else prose("headline_none")
 
 
@@ -130,4 +134,8 @@ def nlu(n: dict[str, Any]) -> str:
         from bench import faq_eval
 
         blocks.append("\n".join(faq_eval.markdown(n["external"])).strip("\n"))
+    if n.get("follow_ups"):  # follow-up questions from real pages (bench/follow_up_eval.py)
+        from bench import follow_up_eval
+
+        blocks.append("\n".join(follow_up_eval.markdown(n["follow_ups"])).strip("\n"))
     return "\n\n".join(blocks).rstrip() + "\n"

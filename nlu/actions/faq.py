@@ -30,6 +30,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from guidance.advice import elsewhere_note, elsewhere_topics, jurisdictions, place_of
 from guidance.copy import SAVE_AS_NOTE
+from nlu.components.follow_up import FOLLOW_UP
 from nlu.components.topics import (
     ABOUT_SOMEONE_ELSE,
     ASKED_IN_ACCOUNT,
@@ -122,7 +123,10 @@ def _asks_for_more(parse: dict[str, Any]) -> bool:
     """A turn that asked for more of an answer: "what do you mean", "how?", "More about it"."""
     intent = str((parse.get("intent") or {}).get("name") or "")
     details = [e.get("value") for e in parse.get("entities") or [] if e.get("entity") == "detail"]
+    follow_up = next((e.get("value") for e in parse.get("entities") or [] if e.get("entity") == FOLLOW_UP),
+                     None)
     return intent == "explain" or any(str(d or "").startswith(MORE) for d in details) or (
+        follow_up is not None and follow_up == _topic_of(parse)) or (
         intent == "nlu_fallback" and _bare_follow_up(str(parse.get("text") or "")))
 
 
@@ -140,6 +144,15 @@ def _topic_just_answered(tracker: Tracker) -> tuple[Optional[str], bool]:
             return None, False
         given = True
     return None, False
+
+
+def follow_up_answer(tracker: Tracker, topic: Optional[str]) -> Optional[str]:
+    """A short question read with the one just answered, on the same topic ("how would i even
+    check" after the answer about trackers, nlu/components/follow_up.py): the rest of that
+    answer, or "That is all I have on it" and the helpline; not such a question: None."""
+    if not topic or _entity(tracker, FOLLOW_UP) != topic:
+        return None
+    return more_of_last_answer(tracker) or str(copy()["more_none"])
 
 
 def more_of_last_answer(tracker: Tracker) -> Optional[str]:
@@ -265,6 +278,10 @@ class ActionFaq(Action):
         topic = _entity(tracker, "topic") or selected_topic(latest)
         detail = _entity(tracker, "detail") or ""
         more = detail == MORE or detail.startswith(MORE + "_") or not topic
+        follow_up = follow_up_answer(tracker, topic)
+        if follow_up:
+            dispatcher.utter_message(text=follow_up)
+            return []
         if not more and topic:
             events = await answer_topic(topic, dispatcher, tracker, domain)
             if _entity(tracker, ASKED_IN_ACCOUNT) and topic not in ABOUT_SOMEONE_ELSE:

@@ -214,13 +214,19 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, domain: 
     # A knowledge-base topic whose answer depends on where the person is (reporting, the
     # law) is answered as its button intent would be: by the person's place.
     topic = selected_topic(tracker.latest_message or {})
+    from nlu.actions.faq import follow_up_answer, say_elsewhere_note  # faq imports this module: not at load
+
+    follow_up = follow_up_answer(tracker, topic)  # "how would i even check" after the answer on trackers
+    if follow_up:
+        dispatcher.utter_message(text=follow_up)
+        if back is not None:
+            dispatcher.utter_message(text=back)
+        return
     if topic in TOPIC_ROUTES and TOPIC_ROUTES[topic][0] in domain_copy.ROUTED:
         intent = TOPIC_ROUTES[topic][0]
     answered = None if intent in domain_copy.ROUTED else _retrieval_answer(tracker, intent)
     if answered or intent == TOPIC_BUTTON:
         # an answer about England and Wales, to someone in Scotland or Northern Ireland: said first
-        from nlu.actions.faq import say_elsewhere_note  # faq imports this module: not at load
-
         say_elsewhere_note(dispatcher, tracker, topic if answered else
                            next(tracker.get_latest_entity_values("topic"), None))
     if answered:

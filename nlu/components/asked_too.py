@@ -45,6 +45,24 @@ def clauses(text: str) -> list[tuple[str, bool]]:
     return found
 
 
+def asks(text: str) -> bool:
+    """The whole message is in question form (one clause or more): it ends with "?", or it opens
+    as a question does ("how do i get one", "can i do that online")."""
+    text = text.strip()
+    if not text or text.startswith("/"):
+        return False
+    if text.endswith("?"):
+        return True
+    words = re.sub(r"\s+", " ", text.replace("’", "'")).lower()
+    return any(p.match(words) for p in (*_patterns(), _question_start()))
+
+
+@lru_cache(maxsize=1)
+def _question_start() -> re.Pattern[str]:
+    raw = yaml.safe_load(READING.read_text("utf-8"))
+    return re.compile("|".join(f"(?:{p})" for p in raw["question_start"]), re.IGNORECASE)
+
+
 def asks_too(text: str) -> bool:
     """Two clauses or more, and one of them a question."""
     if text.lstrip().startswith("/"):
