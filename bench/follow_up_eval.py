@@ -65,7 +65,8 @@ async def _read_all(pairs: list[dict[str, Any]], model: Path) -> list[dict[str, 
     for i, pair in enumerate(pairs):
         first = await agent.parse_message(str(pair["first"]))
         alone = await agent.parse_message(str(pair["second"]))
-        tracker = DialogueStateTracker.from_events(f"pair-{i}", [UserUttered(str(pair["first"]), parse_data=first)])
+        before = [UserUttered(str(pair["first"]), parse_data=first)]  # type: ignore[arg-type]
+        tracker = DialogueStateTracker.from_events(f"pair-{i}", before)
         in_context = await agent.processor.parse_message(UserMessage(str(pair["second"])), tracker)
         out.append({"first": first, "alone": alone, "in_context": in_context})
     return out
@@ -78,7 +79,8 @@ def evaluate(pairs: list[dict[str, Any]], read: list[dict[str, Any]]) -> dict[st
         topic = str(pair["topic"])
         rows.append({"first": pair["first"], "second": pair["second"], "topic": topic,
                      "first_answered": answered(parses["first"]) is not None,
-                     "alone": outcome(parses["alone"], topic), "in_context": outcome(parses["in_context"], topic),
+                     "alone": outcome(parses["alone"], topic),
+                     "in_context": outcome(parses["in_context"], topic),
                      "alone_as": answered(parses["alone"]), "in_context_as": answered(parses["in_context"]),
                      "source": pair.get("source")})
     with_context = [r for r in rows if r["first_answered"]]
@@ -118,12 +120,14 @@ def markdown(x: dict[str, Any]) -> list[str]:
 
     out = ["## Follow-up questions", ""]
     add = out.append
-    add(f"`{x['set']}`: {x['pairs']} pairs of consecutive questions quoted from {x['sources']} real FAQ pages, "
+    add(f"`{x['set']}`: {x['pairs']} pairs of consecutive questions quoted from {x['sources']} real "
+        "FAQ pages, "
         "where the second leaves out what the first named (\"What is a non-molestation order?\" then a "
         "question about \"one\"); none written here. The second question is read alone, and after the "
         "first (a conversation whose last message is the first question, parsed as the bot parses it: "
         "`nlu/components/follow_up.py` reads a short question a second time with the one it follows "
-        f"when it is unsure alone). Measured with the trained model (`{x['command']}`, {x.get('seconds')} s).")
+        "when it is unsure alone). Measured with the trained model "
+        f"(`{x['command']}`, {x.get('seconds')} s).")
     add("")
     rows = []
     for label, key, n in (("first question answered on a topic", "", x["first_answered"]),
@@ -139,7 +143,8 @@ def markdown(x: dict[str, Any]) -> list[str]:
         add("Second questions whose outcome the first changed:")
         add("")
         out.extend(md_table(["first", "second", "topic", "alone", "after the first"],
-                            [[r["first"], r["second"], r["topic"], f"{r['alone']} ({r['alone_as'] or 'not sure'})",
+                            [[r["first"], r["second"], r["topic"],
+                              f"{r['alone']} ({r['alone_as'] or 'not sure'})",
                               f"{r['in_context']} ({r['in_context_as'] or 'not sure'})"] for r in changed]))
         add("")
     return out

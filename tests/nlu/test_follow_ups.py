@@ -135,7 +135,8 @@ def test_the_context_chooses_only_among_the_messages_own_topics() -> None:
     assert not FollowUpMerge.among_its_own(own, None)
     # a question pointing at no topic ("Who can apply?"): the conversation's topic is taken
     loose = faq_parse("helplines", ("anyone_can_be_stalked", "scotland_ni"))
-    loose["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.65}, {"name": "faq", "confidence": 0.99}]
+    loose["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.65},
+                               {"name": "faq", "confidence": 0.99}]
     loose["response_selector"]["faq"]["ranking"][0]["confidence"] = 0.36
     assert FollowUpMerge.among_its_own(loose, "civil_orders")
     loose["response_selector"]["faq"]["ranking"][0]["confidence"] = 0.7  # it points at one: not
@@ -157,7 +158,8 @@ def test_real_follow_up_questions_are_answered_more_often_and_never_more_wrongly
     from tests.conftest import require_model
 
     pairs = follow_up_eval.load_pairs()
-    result = follow_up_eval.evaluate(pairs, asyncio.run(follow_up_eval._read_all(pairs, require_model())))
+    read = asyncio.run(follow_up_eval._read_all(pairs, require_model()))
+    result = follow_up_eval.evaluate(pairs, read)
     alone, after = result["alone"], result["in_context"]
     assert after["right"] >= alone["right"] + 0.15, (alone, after)
     assert after["wrong"] <= alone["wrong"], (alone, after)
