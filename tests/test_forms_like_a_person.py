@@ -1086,3 +1086,27 @@ def test_thanks_after_ticking_what_they_do_ends_the_choice(real: RealBot) -> Non
     other = new_user()
     walk_to(real, other, "check", 4, "")
     assert "What you told me has happened" not in joined(real.ask(other, "thanks"))
+
+
+def test_a_question_about_the_step_gets_the_steps_explanation(real: RealBot) -> None:
+    """Played as a person: at "Is the contact unwanted ... you told them to stop, blocked them",
+    "does blocking him count as telling him to stop?" got "I'm not sure which question that is"
+    with online-safety topics, and "is ignoring him enough" "I couldn't tell whether that means
+    yes or no".  Both ask what the step means for them: its explanation, then the step again."""
+    explained = "\"Unwanted\" means you don't want the contact"
+    user = new_user()
+    walk_to(real, user, "check", 2, "")
+    for question in ("does blocking him count as telling him to stop?", "is ignoring him enough"):
+        text = joined(real.ask(user, question))
+        assert explained in text and "3 of 4" in text, text
+        assert "not sure which question" not in text and "couldn't tell" not in text, text
+    assert "4 of 4" in joined(real.ask(user, "yes"))  # the answer still counts
+    # a question the knowledge base can place is answered by it, as before
+    other = new_user()
+    walk_to(real, other, "check", 2, "")
+    text = joined(real.ask(other, "can i report him online?"))
+    assert "Report it to the police" in text and explained not in text, text
+    # one word in common of four is not a question about the step
+    third = new_user()
+    walk_to(real, third, "check", 0, "")
+    assert "\"Fixated\" means" not in joined(real.ask(third, "does being texted 5 times a day count?"))

@@ -19,6 +19,7 @@ from nlu.actions.answers import (
     says_done,
     sign_name,
 )
+from nlu.actions.step_questions import explain_if_about_the_step
 from nlu.components.asked_too import asks_too, clauses
 from nlu.components.topics import ACCOUNT_INTENTS, CHECK_TOPICS, selector_ranking
 
@@ -47,6 +48,8 @@ def _answer_aside(dispatcher: CollectingDispatcher, tracker: Tracker, domain: di
     if intent == "explain":
         dispatcher.utter_message(text=copy.text(f"explain_{slot}"))
         return True
+    if slot in SIGN_SLOTS and explain_if_about_the_step(dispatcher, slot, text, intent, confidence):
+        return True  # "does blocking him count as telling him to stop?": what the sign means
     if forms.is_question(text, intent, confidence) or forms.about_a_topic(intent, confidence):
         forms.answer_question(dispatcher, tracker, domain, copy.text("back_to_check"))
         return True
@@ -179,6 +182,9 @@ class ValidateFourCheckForm(domain_copy.PauseFirst, forms.StopFirst, FormValidat
         if intent == "explain":
             _answer_aside(dispatcher, tracker, domain, slot, text, intent, confidence)
             return {slot: None}
+        if not forms.starts_with_an_answer(text) and \
+                explain_if_about_the_step(dispatcher, slot, text, intent, confidence):
+            return {slot: None}  # "what if its only been twice": a question, though "twice" reads as a yes
         answer = interpret_sign(slot, text, None, 0.0) or forms.read_answer(text)
         if answer is None and not forms.is_question(text, intent, confidence) \
                 and not forms.only_acknowledges(text):  # "ok" is not a yes to "is he fixated on you?"

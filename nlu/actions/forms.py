@@ -33,6 +33,7 @@ from guidance import copy
 from guidance.advice import DEFAULT_PLACE, place_of, route
 from nlu.actions import domain_copy
 from nlu.components.asked_too import asks_too
+from nlu.components.asked_too import of_the_person as speaks_of_the_person
 from nlu.components.topics import ASKED_IN_ACCOUNT, FALLBACK, RETRIEVAL, selected_topic
 from nlu.components.topics import ROUTES as TOPIC_ROUTES
 
@@ -74,7 +75,7 @@ def tells_of_someone(text: str) -> bool:
 
 def of_the_person(text: str) -> bool:
     """The words speak of the person themselves ("me", "I"), not only of someone else."""
-    return bool(_reading()["first_person"].search(clean(text)))
+    return speaks_of_the_person(text)
 
 
 def begins_an_account(text: str) -> bool:
@@ -167,6 +168,11 @@ def _retrieval_answer(tracker: Tracker, intent: Optional[str]) -> Optional[str]:
         if texts and float(response.get("confidence") or 0.0) >= QUESTION_CONFIDENCE:
             return str(texts[0])
     return None
+
+
+def starts_with_an_answer(text: str) -> bool:
+    """"no, only the once", "yes, is that bad?": the message opens with an answer word."""
+    return bool(_reading()["answer_start"].match(clean(text)))
 
 
 def is_question(text: str, intent: Optional[str], confidence: float) -> bool:
