@@ -63,6 +63,18 @@ def _question_start() -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in raw["question_start"]), re.IGNORECASE)
 
 
+@lru_cache(maxsize=1)
+def _first_person() -> re.Pattern[str]:
+    raw = yaml.safe_load(READING.read_text("utf-8"))
+    return re.compile("|".join(f"(?:{p})" for p in raw["first_person"]), re.IGNORECASE)
+
+
+def of_the_person(text: str) -> bool:
+    """The words speak of the person themselves ("me", "I"), not only of someone else
+    (``first_person`` in data/form_reading.yml)."""
+    return bool(_first_person().search(re.sub(r"\s+", " ", text.replace("’", "'")).strip()))
+
+
 def asks_too(text: str) -> bool:
     """Two clauses or more, and one of them a question."""
     if text.lstrip().startswith("/"):

@@ -25,6 +25,10 @@ numbers, and the topic is not one the check itself answers ("is this stalking?",
 :data:`nlu.components.topics.CHECK_TOPICS`).
 Its intent becomes ``faq`` with the entity ``asked_in_account``, after which ``action_faq``
 offers the check the account would have started.  Otherwise the check starts, as before.
+An account of what is happening to someone else, with no "me" or "I" in it ("my friends ex
+keeps following her round town"), that the topic selector places on helping a friend or a
+child as surely as the gate answers a question, is that question: the check asks about the
+person's own experience ("Does this person seem fixated on you?").
 
 An identifier (``action_save_note``, ``made_up_command``: words joined by underscores,
 nothing else) is an unknown command or a forged payload that the bot passed on as text
@@ -52,8 +56,9 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu.components.asked_too import asks_too
+from nlu.components.asked_too import asks_too, of_the_person
 from nlu.components.topics import (
+    ABOUT_SOMEONE_ELSE,
     ACCOUNT_INTENTS,
     ASKED_IN_ACCOUNT,
     CHECK_TOPICS,
@@ -146,8 +151,33 @@ class TopicGate(GraphComponent):
             return None
         return best
 
+    def about_someone_else(self, parse: Dict[Text, Any]) -> Optional[float]:
+        """The topic's probability when ``parse`` is an account of what is happening to someone
+        else ("my friends ex keeps following her round town": start_check 0.77) that the topic
+        selector places on helping them (a friend, a child) as surely as the gate answers a
+        question; else None.  The check asks about the person's own experience ("Does this person
+        seem fixated on you?"): an account with no "me" or "I" in it is not theirs to check."""
+        intent = str((parse.get("intent") or {}).get("name") or "")
+        text = str(parse.get("text") or "")
+        if intent not in ACCOUNT_INTENTS or text.startswith("/") or of_the_person(text):
+            return None
+        reading = gate_reading({**parse, "intent": {"name": RETRIEVAL}})
+        if reading is None:
+            return None
+        key, best, second = reading
+        if key.split("/", 1)[-1] not in ABOUT_SOMEONE_ELSE:
+            return None
+        return None if best < self.threshold or best - second < self.ambiguity else best
+
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
+            elsewhere = self.about_someone_else(message.data)
+            if elsewhere is not None:  # "my friends ex keeps following her": helping her, not the check
+                chosen = {"name": RETRIEVAL, "confidence": elsewhere}
+                message.data["intent"] = dict(chosen)
+                rest = [e for e in message.data.get("intent_ranking") or [] if e.get("name") != RETRIEVAL]
+                message.data["intent_ranking"] = [chosen, *rest]
+                continue
             asked = self.asked_in_account(message.data)
             if asked is not None:
                 chosen = {"name": RETRIEVAL, "confidence": asked}
