@@ -36,6 +36,7 @@ from nlu.components.topics import (
     ASKED_IN_ACCOUNT,
     RETRIEVAL,
     ROUTES,
+    WHERE_MORE,
     selected_topic,
     topic_ranking,
 )
@@ -46,7 +47,6 @@ MIN_OFFER = 0.08
 MAX_OFFERS = 3
 # Topics answered with the route of where the person is (guidance.advice.route): their
 # "more" is the rest of that place's text, data/facts.yml jurisdictions.<place>.<key>_more.
-WHERE_MORE = {"reporting": "report", "law": "law"}
 MORE = "more"
 
 

@@ -21,7 +21,10 @@ that topic: one of its three likeliest, or it reads as a question that points at
 ("Who can apply?"; the conversation chooses, it never brings a topic to a message that asks
 about something else), marked with the entity
 ``follow_up`` (the topic just answered), so the actions can tell a follow-up on the same
-topic (the rest of that answer, not the same words again) from a question on another.
+topic (the rest of that answer, not the same words again) from a question on another.  A
+reading on the same topic whose answer has no more to it is not taken ("can i get in trouble for
+blocking him" after the answer on what stalkers do: that answer said all it has, and the
+question is not about it): the message's own reading stands.
 Neither reading sure: the message's own stays ("did you mean", as before).
 
 The tracker is Rasa's, given to ``process`` by the graph (the default recipe passes it to a
@@ -46,7 +49,14 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from nlu.components.asked_too import asks
-from nlu.components.topics import FALLBACK, RETRIEVAL, TOPIC_OF_INTENT, selected_topic, selector_ranking
+from nlu.components.topics import (
+    FALLBACK,
+    RETRIEVAL,
+    TOPIC_OF_INTENT,
+    WHERE_MORE,
+    selected_topic,
+    selector_ranking,
+)
 
 FAQ_COPY = Path(__file__).resolve().parents[2] / "data" / "faq_copy.yml"
 
@@ -106,8 +116,18 @@ def _topic_of(parse: Dict[str, Any]) -> Optional[str]:
 
 
 @lru_cache(maxsize=1)
+def _faq_copy() -> Dict[str, Any]:
+    return dict(yaml.safe_load(FAQ_COPY.read_text("utf-8")))
+
+
 def _titles() -> Dict[str, str]:
-    return dict(yaml.safe_load(FAQ_COPY.read_text("utf-8"))["titles"])
+    return dict(_faq_copy()["titles"])
+
+
+def has_more(topic: Optional[str]) -> bool:
+    """The topic's answer has a rest ("More about it"): data/faq_copy.yml's ``more``, or the rest
+    of the place's text for reporting and the law."""
+    return bool(topic) and (topic in WHERE_MORE or topic in (_faq_copy().get("more") or {}))
 
 
 def could_follow(text: str) -> bool:
@@ -183,8 +203,11 @@ class FollowUpMerge(GraphComponent):
         if len(messages) != 2 or not messages[1].get(_CONTEXT_OF):
             return messages
         own, context = messages
-        if sure(own.data) or not self.among_its_own(own.data, selected_topic(context.data)):
+        topic = selected_topic(context.data)
+        if sure(own.data) or not self.among_its_own(own.data, topic):
             return [own]
+        if topic == context.get(_CONTEXT_OF) and not has_more(topic):
+            return [own]  # the same topic, with nothing more to say: the message's own reading
         for key in ("intent", "intent_ranking", "response_selector"):
             if key in context.data:
                 own.data[key] = context.data[key]

@@ -30,6 +30,9 @@ CHECK_TOPICS = frozenset({"what_is_stalking", "four_signs", "behaviours"})
 ABOUT_SOMEONE_ELSE = frozenset({"helping_someone", "helping_a_child"})
 # The entity that marks a question answered out of an account (action_faq offers the check after it).
 ASKED_IN_ACCOUNT = "asked_in_account"
+# The topics whose "more" is the rest of the text of the person's place (data/facts.yml), and the
+# key of that text: the others' "more" is in data/faq_copy.yml.
+WHERE_MORE = {"reporting": "report", "law": "law"}
 
 # topic -> (the intent its buttons send, the response or action that answers it)
 ROUTES: dict[str, tuple[str, str]] = {

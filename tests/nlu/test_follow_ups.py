@@ -67,6 +67,17 @@ def test_the_conversation_never_brings_a_topic_the_words_do_not_ask_about(real: 
     assert "after reporting" not in text and "That is all I have" not in text, text
 
 
+def test_a_topic_that_said_all_it_has_is_not_brought_back(real: RealBot) -> None:
+    """"can i get in trouble for blocking him" after the answer on what stalkers do got "That is all
+    I have on it": that answer has no more, and the question is not about it; its own reading."""
+    user = new_user()
+    real.ask(user, "/start")
+    assert "Stalking can take many forms" in joined(real.ask(user, "is it stalking if someone keeps liking "
+                                                                  "all my old posts"))
+    text = joined(real.ask(user, "can i get in trouble for blocking him"))
+    assert "That is all I have" not in text and "Stalking can take many forms" not in text, text
+
+
 def test_a_question_sure_on_its_own_is_read_on_its_own(real: RealBot) -> None:
     user = new_user()
     real.ask(user, "/start")
