@@ -32,6 +32,7 @@ from guidance.date_grammar import (
     is_hedged,
     resolve,
 )
+from guidance.date_periods import period_in
 from guidance.date_weeks import near_weeks_ago, weekday_in
 from guidance.when import (
     BARE_TIME_WINDOW,
@@ -61,6 +62,8 @@ def _relative(text: str, now: datetime) -> Optional[When]:
     if not match:
         return None
     raw = match.group("n")
+    if raw in ("a few", "few") and match.group("u").startswith(("week", "fortnight")):
+        return None  # "a few weeks ago" names no week (guidance.date_periods: not a date)
     n = float(raw) if raw.isdigit() else float(NUMBERS.get(raw, 1))
     if n > MAX_AGO_DAYS:  # "999999 days ago": not a date anyone can mean (and beyond datetime)
         return None
@@ -131,6 +134,9 @@ def read_when(text: str, now: Optional[datetime] = None) -> Optional[When]:
     relative = _relative(cleaned, now)
     if relative is not None:
         return _checked(relative, now, cleaned)
+    period, vague = period_in(cleaned, now)  # "last week", "in october": never a day not said
+    if period is not None or vague:
+        return period
     found = find(cleaned, now, strict=False)
     when = resolve(found, now, zone, is_hedged(cleaned))
     if when is not None:
@@ -211,6 +217,9 @@ def _find_when(text: str, now: Optional[datetime] = None) -> Optional[When]:
     relative = _relative(cleaned, now)
     if relative is not None:
         return _checked(relative, now, cleaned)
+    period, _ = period_in(cleaned, now)
+    if period is not None:
+        return period
     found = find(cleaned, now, strict=True)
     if found.day is None and found.hour is None and found.night_base is None:
         return None  # a part of the day alone ("in the morning") is too loose inside a sentence
@@ -287,7 +296,8 @@ def echo_when(at: datetime, precision: str = "exact", now: Optional[datetime] = 
     local = at.astimezone(zone)
     template = dates_file()["echo"].get(precision if precision in PRECISIONS else "exact")
     day = f"{local:%a} {local.day} {local:%b %Y}" if always_year else _day_text(local, now)
-    return fill(str(template), day=day, time=f"{local:%H:%M}")
+    month = f"{local:%B}" if local.year == now.year and not always_year else f"{local:%B %Y}"
+    return fill(str(template), day=day, time=f"{local:%H:%M}", month=month)
 
 
 def short_when(at: datetime, precision: Optional[str] = None) -> str:
@@ -295,7 +305,8 @@ def short_when(at: datetime, precision: Optional[str] = None) -> str:
     (a time that was not given is never shown as a clock time)."""
     local = at.astimezone(local_zone())
     template = dates_file()["short"].get(precision if precision in PRECISIONS else "exact")
-    return fill(str(template), day=f"{local.day:02d} {local:%b}", time=f"{local:%H:%M}")
+    return fill(str(template), day=f"{local.day:02d} {local:%b}", time=f"{local:%H:%M}",
+                month=f"{local:%b %Y}")
 
 
 def echo(when: When, now: Optional[datetime] = None) -> str:

@@ -35,7 +35,7 @@ FILLED_BY_CODE: dict[str, set[str]] = {
     "data/copy.yml": {"answer", "behaviour_line", "chosen", "count", "field", "fits", "form", "limit",
                       "meaning", "named", "note", "place", "question", "read", "value", "waiting",
                       "when"},
-    "data/dates.yml": {"alternative", "day", "how", "time", "when"},
+    "data/dates.yml": {"alternative", "day", "how", "month", "time", "when"},
     # the desk (bot/desk/) and the console
     "data/diary_copy.yml": {"answers", "attachments", "count", "field", "kind", "kinds", "label", "last_30",
                             "last_7", "limit", "mine", "notes", "number", "ordinal", "page", "pages",

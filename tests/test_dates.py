@@ -14,7 +14,7 @@ import io
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,7 @@ from pypdf import PdfReader
 import guidance.dates as dates
 from bot.desk import DiaryDesk
 from bot.diary.crypto import Cipher
-from bot.diary.export import export_csv, export_pdf
+from bot.diary.export import export_csv, export_pdf, weekly_counts
 from bot.diary.store import DiaryStore, NoteFields, migrate
 from guidance.dates import echo, find_when, names_only_a_time, read_time_correction, read_when, saved_as
 from guidance.facts import Facts
@@ -466,6 +466,69 @@ def test_the_export_says_time_not_given(tmp_path: Path, fixed_now: datetime) -> 
     assert by_what["at the window"]["time_precision"] == "about"
 
 
+
+
+# -- a week or a month, never a day not said (guidance/date_periods.py) -------------------------
+@pytest.mark.parametrize(("text", "at", "precision"), [
+    ("last week", uk(2026, 11, 16), "week"),  # before: Thu 19 Nov, a day nobody said
+    ("earlier this week", uk(2026, 11, 23), "week"),  # before: today
+    ("this week", uk(2026, 11, 23), "week"),
+    ("the week before last", uk(2026, 11, 9), "week"),
+    ("2 weeks ago", uk(2026, 11, 12), "date"),  # a count of weeks back is that day, as before
+    ("last month", uk(2026, 10, 1), "month"),  # before: 26 Oct
+    ("earlier this month", uk(2026, 11, 1), "month"),
+    ("in october", uk(2026, 10, 1), "month"),
+    ("in december", uk(2025, 12, 1), "month"),  # the last December that has begun
+    ("3 months ago", uk(2026, 8, 1), "month"),
+    # more precise words stay the grammar's
+    ("2 weeks ago on tuesday", uk(2026, 11, 10), "date"),
+    ("3rd of november", uk(2026, 11, 3), "date"),
+])
+def test_a_week_or_a_month_is_kept_as_one(text: str, at: datetime, precision: str) -> None:
+    when = read(text, THU_2330)
+    assert (when.at, when.precision) == (at, precision), (text, when)
+
+
+@pytest.mark.parametrize("text", ["a few weeks ago", "a few months ago", "last year", "a while ago",
+                                  "ages ago"])
+def test_words_that_name_no_week_or_month_are_not_a_date(text: str) -> None:
+    assert read_when(text, THU_2330) is None
+
+
+def test_a_week_or_a_month_is_shown_as_one() -> None:
+    assert echo(When(uk(2026, 11, 16), "week"), THU_2330) == "the week of Mon 16 Nov (day not given)"
+    assert echo(When(uk(2026, 10, 1), "month"), THU_2330) == "October (day not given)"
+    assert echo(When(uk(2025, 12, 1), "month"), THU_2330) == "December 2025 (day not given)"
+    assert find_when("he was following me all last week", THU_2330) == When(uk(2026, 11, 16), "week")
+    assert find_when("he may come back", THU_2330) is None  # "may" is not May
+
+
+def test_the_export_keeps_a_week_or_a_month(tmp_path: Path, fixed_now: datetime) -> None:
+    url = f"sqlite:///{tmp_path / 'diary.db'}"
+    migrate(url)
+    store = DiaryStore(url, Cipher.generate())
+    for at, what, precision in ((uk(2026, 11, 16), "followed", "week"),
+                                (uk(2026, 10, 1), "flowers", "month")):
+        store.add_note("u7", NoteFields(occurred_at=at, what_happened=what, time_precision=precision))
+    notes = store.all_notes("u7")
+    pages = PdfReader(io.BytesIO(export_pdf(notes, generated_at=FRI_0030))).pages
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in pages))
+    assert "the week of Mon 16 Nov 2026 (day not given)" in text, text
+    assert "October 2026 (day not given)" in text, text
+    # the summary's range and the weekly chart never make the month's 1st a day it happened
+    assert "From October 2026 to 16 November 2026" in text, text
+    assert "Incidents with only the month given are not in the chart: 1." in text, text
+    assert weekly_counts(notes, UK).weeks == [date(2026, 11, 16)]
+    table = csv.DictReader(io.StringIO(export_csv(notes).decode("utf-8"), newline=""))
+    rows = {r["what_happened"]: r for r in table}
+    assert (rows["followed"]["occurred_at"], rows["followed"]["time_precision"]) == ("2026-11-16", "week")
+    assert (rows["flowers"]["occurred_at"], rows["flowers"]["time_precision"]) == ("2026-10-01", "month")
+
+
+async def test_a_quick_note_about_last_week_keeps_the_week(desk: DiaryDesk, fixed_now: datetime) -> None:
+    replies = await desk.quick_note("u11", "he was following me all last week")
+    assert replies[0].text.startswith("Saved as the week of Mon 16 Nov (day not given)."), replies[0].text
+    assert only_note(desk, "u11").time_precision == "week"
 
 
 async def test_the_list_of_notes_never_shows_a_time_that_was_not_given(desk: DiaryDesk,

@@ -39,6 +39,8 @@ def weekly_counts(notes: Iterable[Note], tz: str | tzinfo = DEFAULT_TIMEZONE) ->
     zone = zone_of(tz)
     per_note: list[tuple[date, str]] = []
     for note in notes:
+        if note.time_precision == "month":  # "in october": no week of its own (the PDF says so)
+            continue
         day = note.occurred_at.astimezone(zone).date()
         per_note.append((day - timedelta(days=day.weekday()), kind_or_fallback(note.kind)))
     if not per_note:

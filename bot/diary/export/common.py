@@ -75,9 +75,11 @@ def note_when(note: Note, zone: tzinfo) -> str:
     return echo_when(note.occurred_at, str(note.time_precision), zone=zone, always_year=True)
 
 
-def day(value: datetime, zone: tzinfo) -> str:
-    local = value.astimezone(zone)
-    return f"{local.day} {local:%B %Y}"
+def day(note: Note, zone: tzinfo) -> str:
+    """The day a note happened, for the summary's range: "16 November 2026"; a note with only
+    the month given, the month ("October 2026"), never its 1st."""
+    local = note.occurred_at.astimezone(zone)
+    return f"{local:%B %Y}" if note.time_precision == "month" else f"{local.day} {local:%B %Y}"
 
 
 def attachment_names(note: Note) -> list[str]:

@@ -26,7 +26,8 @@ from bot.diary.store import TEXT_FIELDS, Note
 CSV_COLUMNS: tuple[str, ...] = (
     "id",
     "occurred_at",  # a date only (no 00:00) when the time was not given
-    "time_precision",  # exact, about, morning/afternoon/evening/night (no clock time), date
+    "time_precision",  # exact, about, morning/afternoon/evening/night (no clock time), date, week, month
+    # (week: the date is its Monday; month: its 1st)
     "kind",
     "kind_label",
     *TEXT_FIELDS,
@@ -77,7 +78,8 @@ def export_csv(notes: Iterable[Note], tz: str | tzinfo = DEFAULT_TIMEZONE) -> by
                 csv_cell(cell)
                 for cell in (
                     note.id,
-                    (note.occurred_at.astimezone(zone).date().isoformat() if note.time_precision == "date"
+                    (note.occurred_at.astimezone(zone).date().isoformat()
+                     if note.time_precision in ("date", "week", "month")
                      else _iso(note.occurred_at, zone)),
                     note.time_precision or "exact",
                     note.kind or "",

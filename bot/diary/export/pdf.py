@@ -49,8 +49,7 @@ def _cover(
     pdf.ln(1)
     write(pdf, fill(copy["incidents_total"], count=len(notes)), size=11)
     if notes:
-        first, last = notes[0].occurred_at, notes[-1].occurred_at
-        write(pdf, fill(copy["date_range"], first=day(first, zone), last=day(last, zone)), size=11)
+        write(pdf, fill(copy["date_range"], first=day(notes[0], zone), last=day(notes[-1], zone)), size=11)
     else:
         write(pdf, copy["no_incidents"], size=11)
     files = sum(n.attachment_count for n in notes)
@@ -87,6 +86,9 @@ def _chart(pdf: Any, notes: Sequence[Note], zone: tzinfo) -> None:
     pdf.image(io.BytesIO(png), x=pdf.l_margin, w=width, h=width * 3.3 / 7.2)
     pdf.ln(2)
     write(pdf, copy["chart_caption"], size=8.5, colour=(90, 90, 90))
+    months = sum(1 for n in notes if n.time_precision == "month")
+    if months:  # "in october" has no week: left out of the bars rather than put in one
+        write(pdf, fill(copy["chart_months_left_out"], count=months), size=8.5, colour=(90, 90, 90))
 
 
 def _incident(pdf: Any, note: Note, number: int, total: int, zone: tzinfo) -> None:

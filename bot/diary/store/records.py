@@ -26,7 +26,7 @@ ATTACHMENT_KINDS: tuple[str, ...] = (
     "video_note",
     "animation",
 )
-TIME_PRECISIONS = ("exact", "about", "morning", "afternoon", "evening", "night", "date")
+TIME_PRECISIONS = ("exact", "about", "morning", "afternoon", "evening", "night", "date", "week", "month")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,87 @@
+"""A week or a month, never a day it did not name (issue 12, item 5: times right).
+
+"last week" was saved as Sun 22 Nov, "earlier this week" and "this month" as today, "last month"
+and "in october" as the 29th of that month (today's day number), "last year" as this day a year
+ago: a day the person never said, printed in the log the police read.  A week is now the week
+("the week of Mon 16 Nov (day not given)"), a month the month ("October (day not given)"), and
+words that name no week or month ("a few weeks ago", "last year", "a while ago") are not read as
+a date at all (the step asks again; a quick note keeps the time it was sent and says so).
+
+Only when nothing more precise is said: a day of the week or a day's number ("tuesday last
+week", "3rd of october") is the grammar's (:mod:`guidance.date_grammar`).
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from typing import Optional
+
+from guidance.date_weeks import weekday_in
+from guidance.when import When, local_time
+
+MONTHS = {name: i + 1 for i, names in enumerate((
+    "january jan", "february feb", "march mar", "april apr", "may", "june jun", "july jul",
+    "august aug", "september sep sept", "october oct", "november nov", "december dec"))
+    for name in names.split()}
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+_NUMBER = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+           "a couple of": 2, "couple of": 2, "a couple": 2}
+
+WEEK = re.compile(r"\b(?:(?P<before>(?:the\s+)?week\s+before\s+last)|(?P<last>last\s+week)|"
+                  r"(?:earlier\s+)?this\s+week)\b")
+MONTH = re.compile(r"\b(?:(?P<last>last\s+month)|(?:earlier\s+)?this\s+month)\b")
+MONTHS_AGO = re.compile(r"\b(?P<n>\d+|an?|one|two|three|four|five|six|a couple of|couple of|a couple)"
+                        r"\s+months?\s+ago\b")
+# a month by name: the whole answer ("october", "early october"), or after a word that makes it
+# one ("in may", "last october"): "he may come back" is not May
+NAMED_MONTH = re.compile(
+    rf"^(?:(?:in|during|early|late|mid|around|about)\s+)?(?:(?:early|late|mid)[\s-]+)?(?P<alone>{_MONTH})$|"
+    rf"\b(?:in|during|last|since)\s+(?:(?:early|late|mid)[\s-]+)?(?P<named>{_MONTH})\b")
+# words that name no week and no month: not a date
+VAGUE = re.compile(r"\b(?:(?:a\s+few|few|several|some)\s+(?:weeks|months)\s+ago|"
+                   r"(?:last|this)\s+year|(?:a\s+)?(?:year|years)\s+ago|ages\s+ago|a\s+while\s+(?:ago|back)|"
+                   r"(?:weeks|months)\s+ago)\b")
+# a day's number, a clock time, or a date with slashes: something more precise than a period
+_PRECISE = re.compile(r"\d{1,2}(?::|\.)\d\d|\d\s*(?:am|pm)\b|"
+                      r"\b\d{1,2}(?:st|nd|rd|th)?\b(?!\s*(?:weeks?|months?)\s+ago)|\d+/\d+")
+
+
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def period_in(text: str, now: datetime) -> tuple[Optional[When], bool]:
+    """(the week or month ``text`` names, or None; whether it names only a vague past: "a few weeks
+    ago").  ``text`` is cleaned (lower case) and ``now`` local.  Nothing is read when a day of the
+    week or a day's number is named (the grammar reads those)."""
+    if weekday_in(text) is not None or _PRECISE.search(text):
+        return None, False
+    zone = now.tzinfo
+    today = now.date()
+    found = WEEK.search(text)
+    if found:
+        back = 2 if found.group("before") else 1 if found.group("last") else 0
+        start = monday(today) - timedelta(weeks=back)
+        return When(local_time(start, 0, 0, zone), "week"), False  # type: ignore[arg-type]
+    found = MONTHS_AGO.search(text)
+    if found:
+        raw = found.group("n")
+        n = int(raw) if raw.isdigit() else _NUMBER.get(raw, 1)
+        return (_month(today.year, today.month - n, now), False) if n <= 1200 else (None, True)
+    if VAGUE.search(text):
+        return None, True
+    found = MONTH.search(text)
+    if found:
+        return _month(today.year, today.month - (1 if found.group("last") else 0), now), False
+    found = NAMED_MONTH.search(text)
+    if found:
+        number = MONTHS[found.group("alone") or found.group("named")]
+        # the last such month that has begun: October said in November is this year's
+        return _month(today.year - (1 if number > today.month else 0), number, now), False
+    return None, False
+
+
+def _month(year: int, month: int, now: datetime) -> When:
+    while month < 1:
+        year, month = year - 1, month + 12
+    return When(local_time(date(year, month, 1), 0, 0, now.tzinfo), "month")  # type: ignore[arg-type]
