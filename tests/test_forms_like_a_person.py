@@ -1110,3 +1110,18 @@ def test_a_question_about_the_step_gets_the_steps_explanation(real: RealBot) -> 
     third = new_user()
     walk_to(real, third, "check", 0, "")
     assert "\"Fixated\" means" not in joined(real.ask(third, "does being texted 5 times a day count?"))
+
+
+def test_why_the_self_check_asks_in_other_words(real: RealBot) -> None:
+    """Played as a person: "why do you need to know" at "Are you very frightened?" got "I'm not sure
+    which question that is"; only "why", "why do you ask" and "why is that" were read.  A short "why"
+    about the asking gets why the step asks; one about him does not."""
+    from nlu.actions.risk import asks_why_asked, risk_copy
+
+    why = risk_copy()["questions"][next(iter(risk_copy()["questions"]))]["why"]
+    user = new_user()
+    walk_to(real, user, "risk", 0, "")
+    for asked in ("why do you need to know", "why are you asking me this"):
+        text = joined(real.ask(user, asked))
+        assert why in text and "not sure which question" not in text, text
+    assert not asks_why_asked("why would he do this")

@@ -25,6 +25,26 @@ def _latest(tracker: Tracker) -> tuple[str, Optional[str], float]:
     return str(message.get("text") or ""), intent.get("name"), float(intent.get("confidence") or 0.0)
 
 
+# "why do you need to know", "why are you asking me this": a short "why" the knowledge base can't place
+WHY_WORDS = 7
+ABOUT_ASKING = frozenset("you u ask asking asked need needed matter matters important question questions"
+                         .split())
+
+
+def asks_why_asked(cleaned: str) -> bool:
+    """A short question that starts with "why" and is about the asking ("why do you need to know",
+    "why are you asking me this"): at a step of the self-check it asks why the step asks (before,
+    only "why", "why do you ask" and "why is that" did; "why do you need to know" got "I'm not sure
+    which question that is", "why are you asking me this" what the bot is).  One about him ("why
+    would he do this") is a question like any other."""
+    words = cleaned.replace("?", " ").rstrip("!. ").split()
+    if not words or words[0] not in ("why", "y", "whys") or len(words) > WHY_WORDS:
+        return False
+    # about the asking ("you", "need", "matter"), not about him ("why would he do this")
+    about_asking = len(words) == 1 or words[1:] == ["is", "that"] or bool(ABOUT_ASKING & set(words[1:]))
+    return about_asking
+
+
 class ActionResetRisk(Action):
     def name(self) -> str:
         return "action_reset_risk"
@@ -60,7 +80,7 @@ class ValidateRiskForm(domain_copy.PauseFirst, forms.StopFirst, FormValidationAc
         corrected = self._correction(slot, text, dispatcher)
         if corrected:
             return corrected
-        if intent == "explain" or cleaned.rstrip("?") in ("why", "why do you ask", "why is that"):
+        if intent == "explain" or asks_why_asked(cleaned):
             dispatcher.utter_message(text=risk_copy()["questions"][slot]["why"])
             return {slot: None}
         said = None if is_payload(text) else forms.read_answer(text)
