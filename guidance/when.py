@@ -27,7 +27,8 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 # A time alone inside a quick note ("outside at 7pm") is the last 7pm if that was this recently.
 BARE_TIME_WINDOW = timedelta(hours=12)
 MAX_AGO_DAYS = 36500
-PRECISIONS = ("exact", "about", "morning", "afternoon", "evening", "night", "date", "week", "month")
+PRECISIONS = ("exact", "about", "morning", "afternoon", "evening", "night", "date", "week", "month",
+              "unknown")
 PARTS = ("morning", "afternoon", "evening", "night")
 
 

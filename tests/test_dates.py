@@ -508,7 +508,8 @@ def test_the_export_keeps_a_week_or_a_month(tmp_path: Path, fixed_now: datetime)
     migrate(url)
     store = DiaryStore(url, Cipher.generate())
     for at, what, precision in ((uk(2026, 11, 16), "followed", "week"),
-                                (uk(2026, 10, 1), "flowers", "month")):
+                                (uk(2026, 10, 1), "flowers", "month"),
+                                (uk(2026, 11, 27, 0, 10), "a letter", "unknown")):  # "i dont remember"
         store.add_note("u7", NoteFields(occurred_at=at, what_happened=what, time_precision=precision))
     notes = store.all_notes("u7")
     pages = PdfReader(io.BytesIO(export_pdf(notes, generated_at=FRI_0030))).pages
@@ -519,10 +520,13 @@ def test_the_export_keeps_a_week_or_a_month(tmp_path: Path, fixed_now: datetime)
     assert "From October 2026 to 16 November 2026" in text, text
     assert "Incidents with only the month given are not in the chart: 1." in text, text
     assert weekly_counts(notes, UK).weeks == [date(2026, 11, 16)]
+    assert "date not known (written Fri 27 Nov 2026)" in text, text
+    assert "Incidents whose date is not known are not in the chart: 1." in text, text
     table = csv.DictReader(io.StringIO(export_csv(notes).decode("utf-8"), newline=""))
     rows = {r["what_happened"]: r for r in table}
     assert (rows["followed"]["occurred_at"], rows["followed"]["time_precision"]) == ("2026-11-16", "week")
     assert (rows["flowers"]["occurred_at"], rows["flowers"]["time_precision"]) == ("2026-10-01", "month")
+    assert (rows["a letter"]["occurred_at"], rows["a letter"]["time_precision"]) == ("", "unknown")
 
 
 async def test_a_quick_note_about_last_week_keeps_the_week(desk: DiaryDesk, fixed_now: datetime) -> None:

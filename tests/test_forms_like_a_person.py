@@ -1125,3 +1125,23 @@ def test_why_the_self_check_asks_in_other_words(real: RealBot) -> None:
         text = joined(real.ask(user, asked))
         assert why in text and "not sure which question" not in text, text
     assert not asks_why_asked("why would he do this")
+
+
+def test_not_knowing_when_it_happened_does_not_loop(real: RealBot) -> None:
+    """Played as a person: "i dont remember" (and "skip") at "When did it happen?" got "Sorry, I
+    couldn't read that as a date and time" again and again, with no way on but to invent a date.
+    Now the note keeps "date not known" (in order at the time it was written) and goes on; the log
+    says so, never a date nobody gave, and the last-7-days count leaves it out."""
+    user = new_user()
+    walk_to(real, user, "note", 0, "")
+    text = joined(real.ask(user, "i dont remember"))
+    assert text.startswith("Saved as date not known (written "), text
+    assert "Where did it happen" in text and "couldn't read" not in text, text
+    end = the_end(real, user, "note", finish_from(real, user, "note", 1))
+    assert "date not known (written " in end, end
+    listing = joined(real.ask(user, "/notes"))
+    assert "In the last 7 days: 0." in listing, listing
+    # words that are a time are still read first ("not sure, maybe yesterday": yesterday)
+    other = new_user()
+    walk_to(real, other, "note", 0, "")
+    assert "time not given" in joined(real.ask(other, "not sure, maybe yesterday"))

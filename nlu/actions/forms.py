@@ -55,6 +55,7 @@ def _reading() -> dict[str, Any]:
     compiled: dict[str, Any] = {key: one(raw[key]) for key in (
         "question_start", "question_aux", "answer_start", "stop_exact", "stop_verb", "stop_story",
         "correction_start", "addition", "unsure", "yes", "no", "account_person", "question_wh_verb",
+        "date_unknown",
         "account_start", "acknowledgement", "first_person")}
     compiled["note_fields"] = {field: one(patterns) for field, patterns in raw["note_fields"].items()}
     compiled["ordinals"] = {str(k): int(v) for k, v in raw["ordinals"].items()}
@@ -354,6 +355,11 @@ def means_stop(text: str, intent: Optional[str], confidence: float) -> bool:
 def only_acknowledges(text: str) -> bool:
     """"ok", "got it": the words take in what was said and answer no yes-or-no question."""
     return bool(_reading()["acknowledgement"].match(clean(text).lower()))
+
+
+def knows_no_date(text: str) -> bool:
+    """"i dont remember", "no idea", "skip" at "When did it happen?"."""
+    return bool(_reading()["date_unknown"].match(clean(text).lower()))
 
 
 def read_answer(text: str) -> Optional[str]:

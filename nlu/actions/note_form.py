@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
 from typing import Any, Optional
 
 from rasa_sdk import FormValidationAction, Tracker
@@ -224,6 +225,13 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
                 dispatcher.utter_message(text=copy.text("note_account_kept_for_later",
                                                         field=field_label(ACCOUNT_SLOT)))
                 return {slot: None, ACCOUNT_SLOT: text}
+            if forms.knows_no_date(text):
+                # "i dont remember": not a loop of "couldn't read that"; the note says it has no
+                # date (kept in order at the time it was written) and a rough one can be given later
+                when = When(datetime.now(timezone.utc).replace(microsecond=0), "unknown")
+                dispatcher.utter_message(text=f"{saved_as(when)} {copy.text('note_when_unknown')}",
+                                         buttons=copy.buttons("note_when_change"))
+                return {slot: when.to_slot()}
             dispatcher.utter_message(text=copy.text("note_when_unclear"))
             return {slot: None}
         change = "" if when.ambiguous else f" {copy.text('note_when_change')}"

@@ -35,11 +35,15 @@ class WeeklyCounts:
         return [sum(self.counts[k][i] for k in self.kinds) for i in range(len(self.weeks))]
 
 
+#: precisions with no week of their own: left out of the weekly chart, and counted under it
+UNCHARTED = ("month", "unknown")
+
+
 def weekly_counts(notes: Iterable[Note], tz: str | tzinfo = DEFAULT_TIMEZONE) -> WeeklyCounts:
     zone = zone_of(tz)
     per_note: list[tuple[date, str]] = []
     for note in notes:
-        if note.time_precision == "month":  # "in october": no week of its own (the PDF says so)
+        if note.time_precision in UNCHARTED:  # "in october", "i dont remember": no week (the PDF says so)
             continue
         day = note.occurred_at.astimezone(zone).date()
         per_note.append((day - timedelta(days=day.weekday()), kind_or_fallback(note.kind)))

@@ -78,7 +78,8 @@ def export_csv(notes: Iterable[Note], tz: str | tzinfo = DEFAULT_TIMEZONE) -> by
                 csv_cell(cell)
                 for cell in (
                     note.id,
-                    (note.occurred_at.astimezone(zone).date().isoformat()
+                    ("" if note.time_precision == "unknown"  # no date known: none written
+                     else note.occurred_at.astimezone(zone).date().isoformat()
                      if note.time_precision in ("date", "week", "month")
                      else _iso(note.occurred_at, zone)),
                     note.time_precision or "exact",

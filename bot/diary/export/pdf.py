@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from bot.diary.export.chart import render_chart_png, weekly_counts
+from bot.diary.export.chart import UNCHARTED, render_chart_png, weekly_counts
 from bot.diary.export.common import (
     DEFAULT_TIMEZONE,
     attachment_details,
@@ -49,7 +49,10 @@ def _cover(
     pdf.ln(1)
     write(pdf, fill(copy["incidents_total"], count=len(notes)), size=11)
     if notes:
-        write(pdf, fill(copy["date_range"], first=day(notes[0], zone), last=day(notes[-1], zone)), size=11)
+        dated = [n for n in notes if n.time_precision != "unknown"]  # "date not known": in no range
+        if dated:
+            first, last = day(dated[0], zone), day(dated[-1], zone)
+            write(pdf, fill(copy["date_range"], first=first, last=last), size=11)
     else:
         write(pdf, copy["no_incidents"], size=11)
     files = sum(n.attachment_count for n in notes)
@@ -86,9 +89,11 @@ def _chart(pdf: Any, notes: Sequence[Note], zone: tzinfo) -> None:
     pdf.image(io.BytesIO(png), x=pdf.l_margin, w=width, h=width * 3.3 / 7.2)
     pdf.ln(2)
     write(pdf, copy["chart_caption"], size=8.5, colour=(90, 90, 90))
-    months = sum(1 for n in notes if n.time_precision == "month")
-    if months:  # "in october" has no week: left out of the bars rather than put in one
-        write(pdf, fill(copy["chart_months_left_out"], count=months), size=8.5, colour=(90, 90, 90))
+    for precision in UNCHARTED:  # "in october", no date known: left out of the bars, not put in one
+        left_out = sum(1 for n in notes if n.time_precision == precision)
+        if left_out:
+            line = fill(copy[f"chart_left_out_{precision}"], count=left_out)
+            write(pdf, line, size=8.5, colour=(90, 90, 90))
 
 
 def _incident(pdf: Any, note: Note, number: int, total: int, zone: tzinfo) -> None:

@@ -26,7 +26,8 @@ ATTACHMENT_KINDS: tuple[str, ...] = (
     "video_note",
     "animation",
 )
-TIME_PRECISIONS = ("exact", "about", "morning", "afternoon", "evening", "night", "date", "week", "month")
+TIME_PRECISIONS = ("exact", "about", "morning", "afternoon", "evening", "night", "date", "week", "month",
+                   "unknown")
 
 
 @dataclass(frozen=True)

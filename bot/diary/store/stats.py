@@ -22,8 +22,9 @@ class PatternMixin(StoreBase):
         user_key = self._uk(user_id)
         mine = NoteRow.user_key == user_key
 
-        def window(days: int) -> Any:
-            return (NoteRow.occurred_at > now - timedelta(days=days)) & (NoteRow.occurred_at <= now)
+        def window(days: int) -> Any:  # a note whose date is not known is in no window
+            dated = NoteRow.time_precision.is_(None) | (NoteRow.time_precision != "unknown")
+            return (NoteRow.occurred_at > now - timedelta(days=days)) & (NoteRow.occurred_at <= now) & dated
 
         count = func.count(NoteRow.id)
 
