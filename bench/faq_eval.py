@@ -32,6 +32,7 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Optional
 
@@ -292,27 +293,34 @@ def markdown(x: dict[str, Any]) -> list[str]:
     return out
 
 
-def update_docs(result: dict[str, Any], docs: Path = DOCS) -> None:
-    """Put ``result`` into docs/nlu-evaluation.json as "external" and re-render the Markdown."""
+def update_docs(result: dict[str, Any], docs: Path = DOCS, key: str = "external") -> None:
+    """Put ``result`` into docs/nlu-evaluation.json under ``key`` and re-render the Markdown."""
     from bench import markdown as md
     from bench.report import write_json
 
     target = docs / "nlu-evaluation.json"
     nlu = json.loads(target.read_text("utf-8")) if target.exists() else {}
-    nlu["external"] = result
+    nlu[key] = result
     write_json(target, nlu)
     (docs / "nlu-evaluation.md").write_text(md.nlu(nlu), "utf-8")
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def measure_and_report(measure: Callable[[], dict[str, Any]], key: str,
+                       headline_of: Callable[[dict[str, Any]], str]) -> int:
+    """One evaluation on its own: measured with the trained model, put in the docs under ``key``,
+    its headline printed (this module's, and bench.follow_up_eval's)."""
     if not MODEL.exists():
         print(f"no trained model at {MODEL}: run scripts/setup.sh", file=sys.stderr)
         return 2
-    result = run()
+    result = measure()
     result["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
-    update_docs(result)
-    print(headline(result))
+    update_docs(result, key=key)
+    print(headline_of(result))
     return 0
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    return measure_and_report(run, "external", headline)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ topic count for the reading in context (otherwise there is no context to read wi
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 from collections import Counter
@@ -25,7 +24,7 @@ from typing import Any, Optional
 
 import yaml
 
-from bench.common import DOCS, MODEL, ROOT, log
+from bench.common import MODEL, ROOT, log
 
 SET_PATH = ROOT / "tests" / "data" / "follow_ups_realsource.yml"
 
@@ -150,27 +149,10 @@ def markdown(x: dict[str, Any]) -> list[str]:
     return out
 
 
-def update_docs(result: dict[str, Any], docs: Path = DOCS) -> None:
-    """Put ``result`` into docs/nlu-evaluation.json as "follow_ups" and re-render the Markdown."""
-    from bench import markdown as md
-    from bench.report import write_json
-
-    target = docs / "nlu-evaluation.json"
-    nlu = json.loads(target.read_text("utf-8")) if target.exists() else {}
-    nlu["follow_ups"] = result
-    write_json(target, nlu)
-    (docs / "nlu-evaluation.md").write_text(md.nlu(nlu), "utf-8")
-
-
 def main(argv: Optional[list[str]] = None) -> int:
-    if not MODEL.exists():
-        print(f"no trained model at {MODEL}: run scripts/setup.sh", file=sys.stderr)
-        return 2
-    result = run()
-    result["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
-    update_docs(result)
-    print(headline(result))
-    return 0
+    from bench.faq_eval import measure_and_report
+
+    return measure_and_report(run, "follow_ups", headline)
 
 
 if __name__ == "__main__":
