@@ -16,7 +16,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Optional
 
-from guidance.date_weeks import weekday_in
+from guidance.date_weeks import WEEKDAYS, weekday_in
 from guidance.when import When, local_time
 
 MONTHS = {name: i + 1 for i, names in enumerate((
@@ -44,6 +44,24 @@ VAGUE = re.compile(r"\b(?:(?:a\s+few|few|several|some)\s+(?:weeks|months)\s+ago|
 # a day's number, a clock time, or a date with slashes: something more precise than a period
 _PRECISE = re.compile(r"\d{1,2}(?::|\.)\d\d|\d\s*(?:am|pm)\b|"
                       r"\b\d{1,2}(?:st|nd|rd|th)?\b(?!\s*(?:weeks?|months?)\s+ago)|\d+/\d+")
+
+
+_DAY = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
+# "tuesday last week", "last week on tuesday": that day of the calendar week before this one
+OF_LAST_WEEK = re.compile(rf"\b(?P<a>{_DAY})\s+(?:of\s+)?last\s+week\b|"
+                          rf"\blast\s+week\s+(?:on\s+)?(?P<b>{_DAY})\b")
+
+
+def of_last_week(text: str, now: datetime) -> str:
+    """``text`` with "tuesday last week" (or "last week on tuesday") written as that day's date,
+    "17 november", for the grammar to read with any time said beside it.  On Sunday 29 November
+    it was read as "last tuesday", the 24th: a day of this week, not of last week."""
+    def day_of(match: re.Match[str]) -> str:
+        weekday = WEEKDAYS[match.group("a") or match.group("b")]
+        found = monday(now.date()) - timedelta(weeks=1) + timedelta(days=weekday)
+        return f"{found.day} {found:%B}".lower()
+
+    return OF_LAST_WEEK.sub(day_of, text)
 
 
 def monday(day: date) -> date:

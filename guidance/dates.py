@@ -32,7 +32,7 @@ from guidance.date_grammar import (
     is_hedged,
     resolve,
 )
-from guidance.date_periods import period_in
+from guidance.date_periods import of_last_week, period_in
 from guidance.date_weeks import near_weeks_ago, weekday_in
 from guidance.when import (
     BARE_TIME_WINDOW,
@@ -124,7 +124,7 @@ def read_when(text: str, now: Optional[datetime] = None) -> Optional[When]:
     """
     zone, rewrites = date_config()
     now = (now or current_time(zone)).astimezone(zone)
-    cleaned = _cleaned(text)
+    cleaned = of_last_week(_cleaned(text), now)
     if not cleaned:
         return None
     if NOW.match(cleaned):
@@ -211,7 +211,7 @@ def _find_when(text: str, now: Optional[datetime] = None) -> Optional[When]:
     """:func:`find_when`, raising :class:`FutureDate` for a time still to come."""
     zone, _ = date_config()
     now = (now or current_time(zone)).astimezone(zone)
-    cleaned = respell(re.sub(r"\s+", " ", text.lower()))
+    cleaned = of_last_week(respell(re.sub(r"\s+", " ", text.lower())), now)
     if NOW_INSIDE.search(cleaned) or FUTURE_WORDS.search(cleaned):
         return None
     relative = _relative(cleaned, now)

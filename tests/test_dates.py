@@ -482,6 +482,12 @@ def test_the_export_says_time_not_given(tmp_path: Path, fixed_now: datetime) -> 
     ("3 months ago", uk(2026, 8, 1), "month"),
     # more precise words stay the grammar's
     ("2 weeks ago on tuesday", uk(2026, 11, 10), "date"),
+    # a day of last week is that day of the calendar week before this one (before: "tuesday last
+    # week" on Thursday 26 Nov was Tuesday the 24th, a day of this week)
+    ("tuesday last week", uk(2026, 11, 17), "date"),
+    ("last week on tuesday", uk(2026, 11, 17), "date"),
+    ("sunday last week", uk(2026, 11, 22), "date"),
+    ("tuesday last week at 5pm", uk(2026, 11, 17, 17), "exact"),
     ("3rd of november", uk(2026, 11, 3), "date"),
 ])
 def test_a_week_or_a_month_is_kept_as_one(text: str, at: datetime, precision: str) -> None:
