@@ -22,6 +22,7 @@ def test_stems_meet_the_steps_words(word: str, stemmed: str) -> None:
     ("sign_fixated", "how would i know if hes obsessed", True),
     ("sign_fixated", "does being texted 5 times a day count?", False),  # "time" alone: 1 of 4
     ("sign_unwanted", "can i report him online?", False),
+    ("sign_obsessive", "is that still stalking if i dont know who", False),  # "dont" alone in common
 ])
 def test_a_question_about_the_step(slot: str, question: str, about: bool) -> None:
     assert about_the_step(question, copy.text(f"ask_{slot}"), copy.text(f"explain_{slot}")) is about

@@ -34,8 +34,15 @@ def stem(word: str) -> str:
     return cut
 
 
+# negations written without their apostrophe are not stop words to scikit-learn's list, and say
+# nothing about a step ("is that still stalking if i dont know who" shares only "dont" with
+# "... when you don't reply": not a question about that step)
+NEGATIONS = frozenset("dont didnt doesnt cant wont isnt arent wasnt werent havent hasnt hadnt couldnt "
+                      "shouldnt wouldnt aint".split())
+
+
 def stems(text: str) -> set[str]:
-    return {stem(w) for w in forms.content_words(text)}
+    return {stem(w) for w in forms.content_words(text) if w.lower().replace("'", "") not in NEGATIONS}
 
 
 #: the share of a question's content words the step's words must hold
