@@ -135,11 +135,14 @@ def _topic_just_answered(tracker: Tracker) -> tuple[Optional[str], bool]:
     already (a turn that asked for more came after the answer, or was the answer)."""
     users = [e for e in reversed(tracker.events) if e.get("event") == "user"][1:]
     given = False
-    for event in users:
+    for n, event in enumerate(users):
         parse = event.get("parse_data") or {}
         topic = _topic_of(parse)
         if topic:
-            return topic, given or _asks_for_more(parse)
+            # the same topic asked twice in typed words: the second got the rest (asked_again)
+            again = n + 1 < len(users) and not str(event.get("text") or "").startswith("/") \
+                and _topic_of(users[n + 1].get("parse_data") or {}) == topic
+            return topic, given or _asks_for_more(parse) or again
         if not _asks_for_more(parse):
             return None, False
         given = True
@@ -153,6 +156,20 @@ def follow_up_answer(tracker: Tracker, topic: Optional[str]) -> Optional[str]:
     if not topic or _entity(tracker, FOLLOW_UP) != topic:
         return None
     return more_of_last_answer(tracker) or str(copy()["more_none"])
+
+
+def asked_again(tracker: Tracker, topic: Optional[str]) -> Optional[str]:
+    """The topic just answered, asked again in other typed words ("how much proof" after "do i need
+    proof"): the rest of its answer, not the same words again (asked a third time, "That is all I
+    have on it" and the helpline), for a topic whose rest is in data/faq_copy.yml (reporting's and
+    the law's depend on the place).  None otherwise (the answer is given as usual)."""
+    text = str((tracker.latest_message or {}).get("text") or "")
+    if not topic or text.startswith("/") or topic not in (copy()["more"] or {}):
+        return None
+    before, given = _topic_just_answered(tracker)
+    if before != topic:
+        return None
+    return str(copy()["more_none"]) if given else more_text(topic, MORE)
 
 
 def more_of_last_answer(tracker: Tracker) -> Optional[str]:
@@ -278,7 +295,7 @@ class ActionFaq(Action):
         topic = _entity(tracker, "topic") or selected_topic(latest)
         detail = _entity(tracker, "detail") or ""
         more = detail == MORE or detail.startswith(MORE + "_") or not topic
-        follow_up = follow_up_answer(tracker, topic)
+        follow_up = follow_up_answer(tracker, topic) or asked_again(tracker, topic)
         if follow_up:
             dispatcher.utter_message(text=follow_up)
             return []

@@ -78,6 +78,20 @@ def test_a_topic_that_said_all_it_has_is_not_brought_back(real: RealBot) -> None
     assert "That is all I have" not in text and "Stalking can take many forms" not in text, text
 
 
+def test_the_same_topic_asked_again_gets_the_rest_not_the_same_words(real: RealBot) -> None:
+    """Played as a person: "how much proof" right after "do i need proof" repeated the whole answer
+    on keeping a record.  Asked again in other typed words: the rest of it; a third time, all there is."""
+    user = new_user()
+    real.ask(user, "/start")
+    first = joined(real.ask(user, "do i need proof"))
+    assert "Record what happens" in first, first
+    again = joined(real.ask(user, "how much proof"))
+    assert again.startswith(FAQ_COPY["more"]["evidence_log"].split("\n")[0]), again
+    assert "Record what happens" not in again, again
+    third = joined(real.ask(user, "how much proof"))
+    assert third.startswith("That is all I have on it"), third
+
+
 def test_a_question_sure_on_its_own_is_read_on_its_own(real: RealBot) -> None:
     user = new_user()
     real.ask(user, "/start")
