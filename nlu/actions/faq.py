@@ -30,7 +30,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from guidance.advice import elsewhere_note, elsewhere_topics, jurisdictions, place_of
 from guidance.copy import SAVE_AS_NOTE
-from nlu.components.follow_up import FOLLOW_UP
+from nlu.components.asked_too import of_the_person
+from nlu.components.follow_up import FOLLOW_UP, entity_value
 from nlu.components.topics import (
     ABOUT_SOMEONE_ELSE,
     ASKED_IN_ACCOUNT,
@@ -100,13 +101,7 @@ def _last_topic(tracker: Tracker) -> Optional[str]:
 
 def _topic_of(parse: dict[str, Any]) -> Optional[str]:
     """The knowledge-base topic a parse chose (the selector's, or a topic button's entity)."""
-    topic = selected_topic(parse)
-    if topic:
-        return topic
-    for entity in parse.get("entities") or []:
-        if entity.get("entity") == "topic" and entity.get("value"):
-            return str(entity["value"])
-    return None
+    return selected_topic(parse) or entity_value(parse, "topic")
 
 
 def _bare_follow_up(text: str) -> bool:
@@ -123,8 +118,7 @@ def _asks_for_more(parse: dict[str, Any]) -> bool:
     """A turn that asked for more of an answer: "what do you mean", "how?", "More about it"."""
     intent = str((parse.get("intent") or {}).get("name") or "")
     details = [e.get("value") for e in parse.get("entities") or [] if e.get("entity") == "detail"]
-    follow_up = next((e.get("value") for e in parse.get("entities") or [] if e.get("entity") == FOLLOW_UP),
-                     None)
+    follow_up = entity_value(parse, FOLLOW_UP)
     return intent == "explain" or any(str(d or "").startswith(MORE) for d in details) or (
         follow_up is not None and follow_up == _topic_of(parse)) or (
         intent == "nlu_fallback" and _bare_follow_up(str(parse.get("text") or "")))
@@ -334,7 +328,7 @@ def an_account(tracker: Tracker) -> bool:
 def _own_account(tracker: Tracker) -> bool:
     from nlu.actions import forms  # forms imports this module: not at module load
 
-    return forms.of_the_person(forms.latest(tracker)[0])
+    return of_the_person(forms.latest(tracker)[0])
 
 
 class ActionDidYouMean(Action):

@@ -33,7 +33,6 @@ from guidance import copy
 from guidance.advice import DEFAULT_PLACE, place_of, route
 from nlu.actions import domain_copy
 from nlu.components.asked_too import asks_too
-from nlu.components.asked_too import of_the_person as speaks_of_the_person
 from nlu.components.topics import ASKED_IN_ACCOUNT, FALLBACK, RETRIEVAL, selected_topic
 from nlu.components.topics import ROUTES as TOPIC_ROUTES
 
@@ -56,7 +55,7 @@ def _reading() -> dict[str, Any]:
         "question_start", "question_aux", "answer_start", "stop_exact", "stop_verb", "stop_story",
         "correction_start", "addition", "unsure", "yes", "no", "account_person", "question_wh_verb",
         "date_unknown",
-        "account_start", "acknowledgement", "first_person")}
+        "account_start", "acknowledgement")}
     compiled["note_fields"] = {field: one(patterns) for field, patterns in raw["note_fields"].items()}
     compiled["ordinals"] = {str(k): int(v) for k, v in raw["ordinals"].items()}
     compiled["previous"] = one(raw["previous"])
@@ -72,11 +71,6 @@ def tells_of_someone(text: str) -> bool:
     """Typed words (not a button), a sentence (:data:`ACCOUNT_WORDS` or more) naming a person:
     what an account of what happened looks like, question or not."""
     return not text.startswith("/") and len(clean(text).split()) >= ACCOUNT_WORDS and names_a_person(text)
-
-
-def of_the_person(text: str) -> bool:
-    """The words speak of the person themselves ("me", "I"), not only of someone else."""
-    return speaks_of_the_person(text)
 
 
 def begins_an_account(text: str) -> bool:

@@ -15,7 +15,7 @@ knowledge base can answer it.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -26,10 +26,15 @@ KEYS = ("question_aux", "question_wh_verb", "passing_question")
 CLAUSES = re.compile(r"([,.;:!?]+)\s*|\s+(?:and|but|so)\s+", re.IGNORECASE)
 
 
-@lru_cache(maxsize=1)
-def _patterns() -> tuple[re.Pattern[str], ...]:
+@cache
+def _pattern(key: str) -> re.Pattern[str]:
+    """One list of data/form_reading.yml as one pattern (any of them)."""
     raw = yaml.safe_load(READING.read_text("utf-8"))
-    return tuple(re.compile("|".join(f"(?:{p})" for p in raw[key]), re.IGNORECASE) for key in KEYS)
+    return re.compile("|".join(f"(?:{p})" for p in raw[key]), re.IGNORECASE)
+
+
+def _patterns() -> tuple[re.Pattern[str], ...]:
+    return tuple(_pattern(key) for key in KEYS)
 
 
 def clauses(text: str) -> list[tuple[str, bool]]:
@@ -54,25 +59,13 @@ def asks(text: str) -> bool:
     if text.endswith("?"):
         return True
     words = re.sub(r"\s+", " ", text.replace("’", "'")).lower()
-    return any(p.match(words) for p in (*_patterns(), _question_start()))
-
-
-@lru_cache(maxsize=1)
-def _question_start() -> re.Pattern[str]:
-    raw = yaml.safe_load(READING.read_text("utf-8"))
-    return re.compile("|".join(f"(?:{p})" for p in raw["question_start"]), re.IGNORECASE)
-
-
-@lru_cache(maxsize=1)
-def _first_person() -> re.Pattern[str]:
-    raw = yaml.safe_load(READING.read_text("utf-8"))
-    return re.compile("|".join(f"(?:{p})" for p in raw["first_person"]), re.IGNORECASE)
+    return any(p.match(words) for p in (*_patterns(), _pattern("question_start")))
 
 
 def of_the_person(text: str) -> bool:
     """The words speak of the person themselves ("me", "I"), not only of someone else
     (``first_person`` in data/form_reading.yml)."""
-    return bool(_first_person().search(re.sub(r"\s+", " ", text.replace("’", "'")).strip()))
+    return bool(_pattern("first_person").search(re.sub(r"\s+", " ", text.replace("’", "'")).strip()))
 
 
 def asks_too(text: str) -> bool:

@@ -92,7 +92,7 @@ def answered_before(tracker: Optional[DialogueStateTracker]) -> Optional[Tuple[s
         if found is None or (topic is not None and found != topic):
             return None
         topic = found
-        if _entity(parse, FOLLOW_UP) == found:
+        if entity_value(parse, FOLLOW_UP) == found:
             continue  # a follow-up itself: the words of the question it followed
         text = str(event.text or "")
         if text.startswith("/"):  # a button: the topic's name, as its buttons say it
@@ -101,7 +101,8 @@ def answered_before(tracker: Optional[DialogueStateTracker]) -> Optional[Tuple[s
     return None
 
 
-def _entity(parse: Dict[str, Any], name: str) -> Optional[str]:
+def entity_value(parse: Dict[str, Any], name: str) -> Optional[str]:
+    """The value of the entity ``name`` in a parse, if it has one."""
     found = (e["value"] for e in parse.get("entities") or [] if e.get("entity") == name and e.get("value"))
     return next((str(v) for v in found), None)
 
@@ -112,7 +113,7 @@ def _topic_of(parse: Dict[str, Any]) -> Optional[str]:
     intent = str((parse.get("intent") or {}).get("name") or "")
     if intent == FALLBACK:
         return None
-    return selected_topic(parse) or TOPIC_OF_INTENT.get(intent) or _entity(parse, "topic")
+    return selected_topic(parse) or TOPIC_OF_INTENT.get(intent) or entity_value(parse, "topic")
 
 
 @lru_cache(maxsize=1)
