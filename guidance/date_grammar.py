@@ -14,7 +14,7 @@ from typing import Optional
 from zoneinfo import ZoneInfo
 
 from guidance.date_spans import HOUR_WORDS, NUMBERS, read_span
-from guidance.date_weeks import WEEKDAY, weekday_back
+from guidance.date_weeks import DAY_NUMBER, WEEKDAY, dated, day_numbered, weekday_back
 from guidance.when import FUTURE_TOLERANCE, When, dates_file, local_time
 
 _MONTHS = {m: i + 1 for i, m in enumerate(
@@ -33,6 +33,7 @@ _DAY_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                              + r"(?:,?\s+(?P<y>\d{4}))?\b")),
     ("month_day", re.compile(r"\b" + _MONTH.format("mon") + r"\s+(?:the\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)?"
                              r"(?!\s*(?::|am|pm|a\.m|p\.m|o'?clock))(?:,?\s+(?P<y>\d{4}))?\b")),
+    ("number", DAY_NUMBER),  # "the 26th", "on the 3rd": the last such day up to today
     ("before_yesterday", re.compile(r"\b(?:the\s+)?day\s+before\s+yesterday\b")),
     ("night_before_last", re.compile(r"\b(?:the\s+)?night\s+before\s+last\b")),
     ("last_night", re.compile(r"\blast\s+night\b")),
@@ -90,28 +91,6 @@ class Found:
     ranged: bool = False  # a span of time ("between 10 and 11"): read by its start, "about"
 
 
-def _year_for(day: int, month: int, now: datetime) -> Optional[date]:
-    """This year's date, or last year's when this year's is still to come."""
-    for year in (now.year, now.year - 1):
-        try:
-            candidate = date(year, month, day)
-        except ValueError:
-            return None
-        if candidate <= now.date():
-            return candidate
-    return None
-
-
-def _dated(d: int, m: int, y: Optional[str], now: datetime) -> Optional[date]:
-    if y is None:
-        return _year_for(d, m, now)
-    year = int(y) + (2000 if len(y) == 2 else 0)
-    try:
-        return date(year, m, d)
-    except ValueError:
-        return None
-
-
 def find(text: str, now: datetime, strict: bool) -> Found:
     """The date and time parts in ``text`` (lower case).  ``strict``: inside free text
     (a quick note), where a bare number or weekday abbreviation must not count."""
@@ -133,8 +112,8 @@ def find(text: str, now: datetime, strict: bool) -> Found:
             a, b = int(groups["a"]), int(groups["b"])
             if strict and groups["y"] is None and not re.search(r"/", match.group(0)):
                 continue  # "3-4 times" inside a note is not a date
-            first = _dated(a, b, groups["y"], now) if 1 <= b <= 12 else None
-            second = _dated(b, a, groups["y"], now) if 1 <= a <= 12 else None
+            first = dated(a, b, groups["y"], now) if 1 <= b <= 12 else None
+            second = dated(b, a, groups["y"], now) if 1 <= a <= 12 else None
             if first is None and second is None:
                 continue
             # Day first (UK).  Only when that cannot be a date ("11/20") is it month first.
@@ -144,10 +123,14 @@ def find(text: str, now: datetime, strict: bool) -> Found:
             found.explicit_year = groups["y"] is not None
         elif kind in ("day_month", "month_day"):
             month = _MONTHS[groups["mon"][:3]]
-            found.day = _dated(int(groups["d"]), month, groups["y"], now)
+            found.day = dated(int(groups["d"]), month, groups["y"], now)
             if found.day is None:
                 continue
             found.explicit_year = groups["y"] is not None
+        elif kind == "number":
+            found.day = day_numbered(int(groups["d"]), today)
+            if found.day is None or (strict and not groups["on"]):
+                continue  # inside a note "the 3rd time he came" is not a date
         elif kind == "before_yesterday":
             found.day = today - timedelta(days=2)
         elif kind in ("last_night", "night_before_last"):
@@ -170,6 +153,9 @@ def find(text: str, now: datetime, strict: bool) -> Found:
                 continue
             found.day = today - timedelta(days=weekday_back(match, today))
             found.day_kind = "weekday"
+        if kind in ("numeric", "day_month", "month_day") and not found.explicit_year \
+                and re.search(r"\blast\s+year\b", text) and found.day is not None:
+            found.day = dated(found.day.day, found.day.month, str(now.year - 1), now)  # "3 may last year"
         if found.day_kind is None:
             found.day_kind = kind
         spans.append(match.span())

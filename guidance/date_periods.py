@@ -4,8 +4,9 @@
 and "in october" as the 29th of that month (today's day number), "last year" as this day a year
 ago: a day the person never said, printed in the log the police read.  A week is now the week
 ("the week of Mon 16 Nov (day not given)"), a month the month ("October (day not given)"), and
-words that name no week or month ("a few weeks ago", "last year", "a while ago") are not read as
-a date at all (the step asks again; a quick note keeps the time it was sent and says so).
+words that name no day, week or month ("a few days ago", "the other day", "a few weeks ago",
+"last year", "a while ago") are not read as a date at all (the step asks again; a quick note
+keeps the time it was sent and says so).
 
 Only when nothing more precise is said: a day of the week or a day's number ("tuesday last
 week", "3rd of october") is the grammar's (:mod:`guidance.date_grammar`).
@@ -37,10 +38,18 @@ MONTHS_AGO = re.compile(r"\b(?P<n>\d+|an?|one|two|three|four|five|six|a couple o
 NAMED_MONTH = re.compile(
     rf"^(?:(?:in|during|early|late|mid|around|about)\s+)?(?:(?:early|late|mid)[\s-]+)?(?P<alone>{_MONTH})$|"
     rf"\b(?:in|during|last|since)\s+(?:(?:early|late|mid)[\s-]+)?(?P<named>{_MONTH})\b")
+MONTH_LAST_YEAR = re.compile(rf"\b(?P<m>{_MONTH})\s+(?:of\s+)?last\s+year\b")
 # words that name no week and no month: not a date
-VAGUE = re.compile(r"\b(?:(?:a\s+few|few|several|some)\s+(?:weeks|months)\s+ago|"
+VAGUE = re.compile(r"\b(?:(?:a\s+few|few|several|some)\s+(?:days|weeks|months)\s+(?:ago|back)|"
+                   r"the\s+other\s+(?:day|night|week)|(?:days|weeks|months)\s+back|"
                    r"(?:last|this)\s+year|(?:a\s+)?(?:year|years)\s+ago|ages\s+ago|a\s+while\s+(?:ago|back)|"
                    r"(?:weeks|months)\s+ago)\b")
+# a past of no day said, even beside a clock time ("a few weeks ago at 9pm" is not today at 9pm)
+VAGUE_DAYS = re.compile(r"\b(?:(?:a\s+few|few|several|some)\s+(?:days|weeks|months)\s+(?:ago|back)|"
+                        r"the\s+other\s+(?:day|night|week)|a\s+while\s+(?:ago|back)|ages\s+ago)\b|"
+                        r"^(?:days|weeks|months)\s+(?:ago|back)\b")
+# a day said beside the vague words ("the other day, the 26th"): the grammar reads it
+_DAY_SAID = re.compile(rf"\d+/\d+|\b\d{{1,2}}(?:st|nd|rd|th)\b|\b(?:{_MONTH})\b|yesterday|today|last\s+night")
 # a day's number, a clock time, or a date with slashes: something more precise than a period
 _PRECISE = re.compile(r"\d{1,2}(?::|\.)\d\d|\d\s*(?:am|pm)\b|"
                       r"\b\d{1,2}(?:st|nd|rd|th)?\b(?!\s*(?:weeks?|months?)\s+ago)|\d+/\d+")
@@ -72,7 +81,10 @@ def period_in(text: str, now: datetime) -> tuple[Optional[When], bool]:
     """(the week or month ``text`` names, or None; whether it names only a vague past: "a few weeks
     ago").  ``text`` is cleaned (lower case) and ``now`` local.  Nothing is read when a day of the
     week or a day's number is named (the grammar reads those)."""
-    if weekday_in(text) is not None or _PRECISE.search(text):
+    weekday = weekday_in(text)
+    if VAGUE_DAYS.search(text) and weekday is None and not _DAY_SAID.search(text):
+        return None, True  # "a few days ago at 9pm": a time of no day said, not today's 9pm
+    if weekday is not None or _PRECISE.search(text):
         return None, False
     zone = now.tzinfo
     today = now.date()
@@ -86,6 +98,9 @@ def period_in(text: str, now: datetime) -> tuple[Optional[When], bool]:
         raw = found.group("n")
         n = int(raw) if raw.isdigit() else _NUMBER.get(raw, 1)
         return (_month(today.year, today.month - n, now), False) if n <= 1200 else (None, True)
+    found = MONTH_LAST_YEAR.search(text)
+    if found:  # "december last year", "in may last year"
+        return _month(today.year - 1, MONTHS[found.group("m")], now), False
     if VAGUE.search(text):
         return None, True
     found = MONTH.search(text)

@@ -62,8 +62,8 @@ def _relative(text: str, now: datetime) -> Optional[When]:
     if not match:
         return None
     raw = match.group("n")
-    if raw in ("a few", "few") and match.group("u").startswith(("week", "fortnight")):
-        return None  # "a few weeks ago" names no week (guidance.date_periods: not a date)
+    if raw in ("a few", "few") and match.group("u").startswith(("day", "week", "fortnight")):
+        return None  # "a few days ago" names no day (guidance.date_periods: not a date)
     n = float(raw) if raw.isdigit() else float(NUMBERS.get(raw, 1))
     if n > MAX_AGO_DAYS:  # "999999 days ago": not a date anyone can mean (and beyond datetime)
         return None
@@ -217,8 +217,8 @@ def _find_when(text: str, now: Optional[datetime] = None) -> Optional[When]:
     relative = _relative(cleaned, now)
     if relative is not None:
         return _checked(relative, now, cleaned)
-    period, _ = period_in(cleaned, now)
-    if period is not None:
+    period, vague = period_in(cleaned, now)
+    if period is not None or vague:  # "a few days ago at 9pm" is not today at 9pm
         return period
     found = find(cleaned, now, strict=True)
     if found.day is None and found.hour is None and found.night_base is None:
@@ -235,6 +235,14 @@ _TIME_FILLER = frozenset(
     "it was is its it's more like about around roughly actually no not sorry i think mean meant "
     "the time at that than nearer closer to nearly almost maybe probably earlier later ish or so "
     "oh wait hang on just before after gone".split())
+
+
+def names_a_vague_past(text: str, now: Optional[datetime] = None) -> bool:
+    """Whether ``text`` names a past but no day, week or month of it ("a few days ago", "the other
+    day", "last year"): not a date to write down, and not one to say "couldn't read" to either."""
+    zone, _ = date_config()
+    now = (now or current_time(zone)).astimezone(zone)
+    return period_in(of_last_week(_cleaned(text), now), now)[1]
 
 
 def names_only_a_time(text: str, now: Optional[datetime] = None) -> bool:

@@ -26,7 +26,15 @@ from bot.desk import DiaryDesk
 from bot.diary.crypto import Cipher
 from bot.diary.export import export_csv, export_pdf, weekly_counts
 from bot.diary.store import DiaryStore, NoteFields, migrate
-from guidance.dates import echo, find_when, names_only_a_time, read_time_correction, read_when, saved_as
+from guidance.dates import (
+    echo,
+    find_when,
+    names_a_vague_past,
+    names_only_a_time,
+    read_time_correction,
+    read_when,
+    saved_as,
+)
 from guidance.facts import Facts
 from guidance.when import FutureDate, When
 from tests.hardening.conftest import RealBot, real_bot
@@ -496,9 +504,42 @@ def test_a_week_or_a_month_is_kept_as_one(text: str, at: datetime, precision: st
 
 
 @pytest.mark.parametrize("text", ["a few weeks ago", "a few months ago", "last year", "a while ago",
-                                  "ages ago"])
+                                  "ages ago", "a few days ago", "the other day", "few days back",
+                                  "several days ago", "the other night about 11",
+                                  "a few days ago at 9pm", "a few weeks ago at 9pm"])
 def test_words_that_name_no_week_or_month_are_not_a_date(text: str) -> None:
+    """Played as a person: "a few days ago" was saved as exactly three days ago, and "a few
+    days ago at 9pm" as today at 21:00: a day nobody said, in the log the police read."""
     assert read_when(text, THU_2330) is None
+    assert names_a_vague_past(text, THU_2330)
+    assert find_when(f"he was outside my house {text}", THU_2330) is None  # a quick note too
+
+
+@pytest.mark.parametrize(("text", "at", "precision"), [
+    # a day's number alone: the last such day up to today (before: "26th at 6" was today at 18:00)
+    ("26th at 6pm", uk(2026, 11, 26, 18), "exact"),
+    ("on the 24th about 9pm", uk(2026, 11, 24, 21), "about"),
+    ("the 3rd", uk(2026, 11, 3), "date"),
+    ("the 30th", uk(2026, 10, 30), "date"),  # Thursday the 26th: the 30th still to come is October's
+    ("the 31st", uk(2026, 10, 31), "date"),
+    # a vague past with a day said beside it: the day
+    ("the other day, tuesday i think", uk(2026, 11, 24), "date"),
+    ("2 days ago at 9pm", uk(2026, 11, 24, 21), "exact"),
+    # last year said with a date or a month: that year's (before: this year's 3 October)
+    ("3rd of october last year", uk(2025, 10, 3), "date"),
+    ("december last year", uk(2025, 12, 1), "month"),
+])
+def test_a_day_said_by_its_number_or_beside_vague_words_is_that_day(
+        text: str, at: datetime, precision: str) -> None:
+    when = read(text, THU_2330)
+    assert (when.at, when.precision) == (at, precision), (text, when)
+    assert not names_a_vague_past(text, THU_2330)
+
+
+def test_a_day_s_number_inside_a_quick_note_is_read_only_after_on() -> None:
+    assert find_when("he banged on my door on the 24th", THU_2330) == When(uk(2026, 11, 24), "date")
+    assert find_when("it was the 3rd time he came round", THU_2330) is None
+    assert find_when("he texted for the 5th day running", THU_2330) is None
 
 
 def test_a_week_or_a_month_is_shown_as_one() -> None:
@@ -539,6 +580,15 @@ async def test_a_quick_note_about_last_week_keeps_the_week(desk: DiaryDesk, fixe
     replies = await desk.quick_note("u11", "he was following me all last week")
     assert replies[0].text.startswith("Saved as the week of Mon 16 Nov (day not given)."), replies[0].text
     assert only_note(desk, "u11").time_precision == "week"
+
+
+async def test_a_quick_note_about_a_few_days_ago_says_it_named_no_day(desk: DiaryDesk,
+                                                                     fixed_now: datetime) -> None:
+    replies = await desk.quick_note("u12", "he was outside my house a few days ago at 9pm")
+    assert "Your note doesn't say which day" in replies[0].text, replies[0].text
+    assert "Saved as" not in replies[0].text  # not today at 21:00
+    note = only_note(desk, "u12")
+    assert note.time_precision is None and note.what_happened.endswith("a few days ago at 9pm")
 
 
 async def test_the_list_of_notes_never_shows_a_time_that_was_not_given(desk: DiaryDesk,

@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -1145,3 +1147,19 @@ def test_not_knowing_when_it_happened_does_not_loop(real: RealBot) -> None:
     other = new_user()
     walk_to(real, other, "note", 0, "")
     assert "time not given" in joined(real.ask(other, "not sure, maybe yesterday"))
+
+
+def test_a_vague_past_is_not_made_a_day_and_the_day_is_asked_for(real: RealBot) -> None:
+    """Played as a person: "a few days ago" at "When did it happen?" was saved as exactly three
+    days ago ("Saved as Thu 26 Nov"), and "26th at 6" as today at 18:00. Now a past with no day
+    is not saved as one: the step says why and asks for the day (or "last week", "don't know");
+    a day's number is that day."""
+    user = new_user()
+    walk_to(real, user, "note", 0, "")
+    text = joined(real.ask(user, "a few days ago"))
+    assert "doesn't tell me which day" in text and "Saved as" not in text, text
+    assert mark("note", 1) not in text
+    day = (datetime.now(ZoneInfo("Europe/London")) - timedelta(days=3)).day  # never today's still to come
+    text = joined(real.ask(user, f"the {day}th at 6pm"))
+    assert re.search(rf"Saved as \w{{3}} {day} \w{{3}}, 18:00\.", text), text
+    assert mark("note", 1) in text

@@ -9,7 +9,7 @@ from bot.desk.base import DeskBase, logger, note_from_words
 from bot.diary.errors import DiaryError
 from bot.diary.store import MAX_FIELD_CHARS, TEXT_FIELDS, DiaryLimitError, NoteFields
 from bot.replies import Button, Reply
-from guidance.dates import echo, saved_as
+from guidance.dates import echo, names_a_vague_past, saved_as
 from guidance.when import When
 
 
@@ -85,6 +85,8 @@ class NotesScreen(DeskBase):
                 parts = (saved_as(found), saved, rest)
             elif future:  # "at 5pm today" sent at 3am: kept as sent, and said first
                 parts = (self._t("quick_note_future", when=sent), saved, rest)
+            elif names_a_vague_past(text):  # "a few days ago": no day to write down, and it says so
+                parts = (saved, self._t("quick_note_vague_time", when=sent), rest)
             else:  # no time in it: the time it was sent, said after "Saved" (never taken in silence)
                 parts = (saved, self._t("quick_note_sent_time", when=sent), rest)
             replies[0] = dataclasses.replace(replies[0], text="\n\n".join(p for p in parts if p))

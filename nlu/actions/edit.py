@@ -22,7 +22,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from guidance import copy
-from guidance.dates import names_only_a_time, read_when
+from guidance.dates import names_a_vague_past, names_only_a_time, read_when
 from guidance.note_schema import schema
 from guidance.when import FutureDate, When
 from nlu.actions import domain_copy, forms
@@ -38,7 +38,8 @@ EDIT_SLOTS = (NOTE_ID, FIELD, VALUE, PROBLEM, OTHER)
 FIELDS = schema().typed_fields
 WHEN_FIELDS = frozenset(f.name for f in schema().fields if f.type == "when")
 #: Why an answer was not taken -> the copy that says so (data/diary_copy.yml).
-PROBLEMS = {"future": "date_future", "unclear": "date_unclear", "too_long": "field_too_long"}
+PROBLEMS = {"future": "date_future", "unclear": "date_unclear", "vague": "date_vague",
+            "too_long": "field_too_long"}
 
 
 def diary_copy(key: str, **values: Any) -> str:
@@ -147,7 +148,7 @@ class ValidateEditNoteForm(domain_copy.PauseFirst, FormValidationAction):
             except FutureDate:
                 return {VALUE: None, PROBLEM: "future"}
             if when is None:
-                return {VALUE: None, PROBLEM: "unclear"}
+                return {VALUE: None, PROBLEM: "vague" if names_a_vague_past(text) else "unclear"}
             other = (When(when.alternative, when.alternative_precision or when.precision).to_slot()
                      if when.alternative is not None else None)
             return {VALUE: when.to_slot(), OTHER: other}

@@ -16,7 +16,14 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from guidance import copy
-from guidance.dates import echo, names_only_a_time, read_time_correction, read_when, saved_as
+from guidance.dates import (
+    echo,
+    names_a_vague_past,
+    names_only_a_time,
+    read_time_correction,
+    read_when,
+    saved_as,
+)
 from guidance.note_schema import FALLBACK_KIND, Field
 from guidance.when import FutureDate, When
 from nlu.actions import domain_copy, forms
@@ -232,7 +239,8 @@ class ValidateNoteForm(domain_copy.PauseFirst, FormValidationAction):
                 dispatcher.utter_message(text=f"{saved_as(when)} {copy.text('note_when_unknown')}",
                                          buttons=copy.buttons("note_when_change"))
                 return {slot: when.to_slot()}
-            dispatcher.utter_message(text=copy.text("note_when_unclear"))
+            unread = "note_when_vague" if names_a_vague_past(text) else "note_when_unclear"
+            dispatcher.utter_message(text=copy.text(unread))
             return {slot: None}
         change = "" if when.ambiguous else f" {copy.text('note_when_change')}"
         dispatcher.utter_message(text=f"{saved_as(when)}{change}",
