@@ -61,23 +61,29 @@ def split(items: list[dict[str, Any]], seed: int = SEED, fold: int = 0, folds: i
           ) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
     """Training items without fold ``fold`` of every question label, and that fold's (text, label)s."""
     rng = random.Random(seed)
-    train, held = [], []
-    by_intent: dict[str, list[str]] = defaultdict(list)
+    train: list[dict[str, Any]] = []
+    held: list[tuple[str, str]] = []
+    # (intent, the source its block's metadata names: "real" for a quoted question, or "")
+    by_intent: dict[tuple[str, str], list[str]] = defaultdict(list)
     for item in items:
         if "intent" not in item:
             train.append(item)
             continue
         lines = [line.strip()[2:] for line in str(item["examples"]).splitlines()
                  if line.strip().startswith("- ")]
-        by_intent[str(item["intent"])].extend(lines)
-    for intent, lines in sorted(by_intent.items()):
+        source = str((item.get("metadata") or {}).get("source") or "")
+        by_intent[(str(item["intent"]), source)].extend(lines)
+    for (intent, source), lines in sorted(by_intent.items()):
         lines = sorted(set(lines))
         rng.shuffle(lines)
         if is_question(intent) and len(lines) >= folds:
             out = set(range(fold, len(lines), folds))
             held.extend((text, intent) for i, text in enumerate(lines) if i in out)
             lines = [text for i, text in enumerate(lines) if i not in out]
-        train.append({"intent": intent, "examples": "".join(f"- {t}\n" for t in lines)})
+        kept: dict[str, Any] = {"intent": intent}
+        if source:  # the topic selector weighs a real question more (its source_weights)
+            kept["metadata"] = {"source": source}
+        train.append({**kept, "examples": "".join(f"- {t}\n" for t in lines)})
     return train, held
 
 

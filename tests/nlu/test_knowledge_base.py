@@ -339,6 +339,56 @@ def test_the_topic_selector_learns_ranks_and_reloads_topics(tmp_path: Path) -> N
     assert [r["intent_response_key"] for r in chosen["ranking"]] == ["faq/clares_law", "faq/civil_orders"]
 
 
+def test_a_question_quoted_from_a_real_page_weighs_more_in_the_selector(tmp_path: Path) -> None:
+    """Where questions written here and questions quoted from real pages (metadata source: real)
+    disagree, the real ones win at the configured weight; at weight 1 the written ones, more
+    numerous, would.  And every real-source file marks its blocks so."""
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.features import Features
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from nlu.components.topic_selector import TopicSelector
+
+    rng = np.random.default_rng(1)
+    centres = {"faq/reporting": rng.normal(size=8), "faq/after_reporting": rng.normal(size=8)}
+    between = (centres["faq/reporting"] + centres["faq/after_reporting"]) / 2
+
+    def message(vector: np.ndarray, key: str | None = None, source: str | None = None) -> Message:
+        data: dict = {"text": "q"}
+        if key:
+            data.update({"intent": "faq", "intent_response_key": key})
+        if source:
+            data["metadata"] = {"intent": {"source": source}}
+        m = Message(data=data)
+        m.add_features(Features(vector.reshape(1, -1), "sentence", "text", "minilm"))
+        return m
+
+    examples = [message(c + rng.normal(scale=0.1, size=8), key)
+                for key, c in centres.items() for _ in range(6)]
+    examples += [message(between + rng.normal(scale=0.01, size=8), "faq/reporting") for _ in range(4)]
+    examples += [message(between + rng.normal(scale=0.01, size=8), "faq/after_reporting", "real")
+                 for _ in range(2)]
+    context = ExecutionContext(GraphSchema({}), "test")
+    config_file = yaml.safe_load((ROOT / "config.yml").read_text("utf-8"))
+    [selector_config] = [c for c in config_file["pipeline"] if c["name"].endswith("TopicSelector")]
+    weight = float(selector_config["source_weights"]["real"])
+    chosen = {}
+    for name, weights in (("configured", {"real": weight}), ("equal", {})):
+        config = {**TopicSelector.get_default_config(), "featurizers": ["minilm"], "source_weights": weights}
+        (tmp_path / name).mkdir()
+        selector = TopicSelector.create(config, LocalModelStorage(tmp_path / name), Resource("s"), context)
+        selector.train(TrainingData(examples))
+        [out] = selector.process([message(between)])
+        chosen[name] = out.get("response_selector")["faq"]["response"]["intent_response_key"]
+    assert chosen == {"configured": "faq/after_reporting", "equal": "faq/reporting"}
+    for path in sorted((ROOT / "data" / "nlu").glob("faq_real*.yml")):
+        blocks = yaml.safe_load(path.read_text("utf-8"))["nlu"]
+        assert blocks and all(b.get("metadata", {}).get("source") == "real" for b in blocks), path.name
+
+
 def test_a_forged_action_name_is_not_read_as_a_request() -> None:
     """bot/core.py passes an unknown command on as words ("/action_save_note" -> "action_save_note");
     the classifier may read "save note" in it, but nobody types an action's name: not sure."""
