@@ -29,6 +29,9 @@ _DAY_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("numeric", re.compile(r"(?<![\d:.])(?P<a>\d{1,2})\s*[/\-]\s*(?P<b>\d{1,2})"
                            r"(?:\s*[/\-]\s*(?P<y>\d{2}|\d{4}))?(?![\d:])(?!\s*(?:a\.?m|p\.?m)\b)")),
     ("numeric", re.compile(r"(?<![\d:.])(?P<a>\d{1,2})\.(?P<b>\d{1,2})\.(?P<y>\d{2}|\d{4})(?!\d)")),
+    # "25.11" with no year: a date only where it can't be a time (25 is no hour), or a time follows
+    ("numeric", re.compile(r"(?<![\d:.])(?P<a>2[4-9]|3[01]|\d{1,2}(?=\.\d{1,2}\s+at\s+\d))"
+                           r"\.(?P<b>0?[1-9]|1[0-2])(?![\d.:])")),
     ("day_month", re.compile(r"\b(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH.format("mon")
                              + r"(?:,?\s+(?P<y>\d{4}))?\b")),
     ("month_day", re.compile(r"\b" + _MONTH.format("mon") + r"\s+(?:the\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)?"
@@ -110,17 +113,17 @@ def find(text: str, now: datetime, strict: bool) -> Found:
             found.explicit_year = True
         elif kind == "numeric":
             a, b = int(groups["a"]), int(groups["b"])
-            if strict and groups["y"] is None and not re.search(r"/", match.group(0)):
+            if strict and groups.get("y") is None and not re.search(r"/", match.group(0)):
                 continue  # "3-4 times" inside a note is not a date
-            first = dated(a, b, groups["y"], now) if 1 <= b <= 12 else None
-            second = dated(b, a, groups["y"], now) if 1 <= a <= 12 else None
+            first = dated(a, b, groups.get("y"), now) if 1 <= b <= 12 else None
+            second = dated(b, a, groups.get("y"), now) if 1 <= a <= 12 else None
             if first is None and second is None:
                 continue
             # Day first (UK).  Only when that cannot be a date ("11/20") is it month first.
             found.day = first or second
             if first and second and first != second:
                 found.day_alt = second
-            found.explicit_year = groups["y"] is not None
+            found.explicit_year = groups.get("y") is not None
         elif kind in ("day_month", "month_day"):
             month = _MONTHS[groups["mon"][:3]]
             found.day = dated(int(groups["d"]), month, groups["y"], now)
@@ -189,6 +192,9 @@ def _find_time(text: str, found: Found, spans: list[tuple[int, int]], strict: bo
     if found.hour is None and noon and free(noon):
         found.hour = 12 if noon.group("w") in ("midday", "noon") else 0
         found.meridiem = "24h"
+        if found.hour == 0 and re.search(r"\b(?:before|nearly|almost|not\s+quite)\s+$", text[:noon.start()]):
+            # "just before midnight": about the end of that evening, not the next day
+            found.hour, found.minute, found.ranged = 23, 59, True
         if noon.group("w") == "midnight":
             found.part = found.part or "night"
         spans.append(noon.span())
@@ -253,9 +259,10 @@ def hour_readings(found: Found) -> list[tuple[int, bool]]:
     (+1: after midnight of a named night) folded into hours >= 24."""
     h = found.hour
     assert h is not None
-    if found.meridiem == "am":
+    if found.meridiem == "am":  # "friday night about 2am": the small hours after that day
         base = h % 12
-        return [(base + 24, True)] if found.part == "night" and found.night_base else [(base, True)]
+        small_hours = found.part == "night" and base <= int(dates_file()["night_ends"])
+        return [(base + 24, True)] if small_hours and (found.night_base or found.day) else [(base, True)]
     if found.meridiem == "pm":
         return [(h % 12 + 12, True)]
     if found.meridiem == "24h":

@@ -536,6 +536,31 @@ def test_a_day_said_by_its_number_or_beside_vague_words_is_that_day(
     assert not names_a_vague_past(text, THU_2330)
 
 
+@pytest.mark.parametrize(("text", "at", "precision"), [
+    # played as a person, each was saved as another day in silence (Thursday 26 Nov, 23:30)
+    ("bonfire night", uk(2026, 11, 5, 22), "night"),  # was tonight
+    ("christmas day", uk(2025, 12, 25), "date"),  # was not read
+    ("new year's eve about 11pm", uk(2025, 12, 31, 23), "about"),
+    ("halloween", uk(2026, 10, 31), "date"),
+    ("25.11 at 20:00", uk(2026, 11, 25, 20), "exact"),  # was today at 20:00 (25 is no hour)
+    ("25.11", uk(2026, 11, 25), "date"),
+    ("monday night about 2am", uk(2026, 11, 24, 2), "about"),  # the small hours after Monday, not before
+    ("just before midnight", uk(2026, 11, 25, 23, 59), "about"),  # was the next day's 00:00
+    ("nearly midnight on monday", uk(2026, 11, 23, 23, 59), "about"),
+    ("around midnight on monday", uk(2026, 11, 24, 0), "about"),  # midnight itself: Monday night's
+    ("this eve", uk(2026, 11, 26, 19), "evening"),
+])
+def test_named_days_dotted_dates_and_the_ends_of_a_night_are_the_day_meant(
+        text: str, at: datetime, precision: str) -> None:
+    when = read(text, THU_2330)
+    assert (when.at, when.precision) == (at, precision), (text, when)
+
+
+def test_a_dotted_time_is_still_a_time() -> None:
+    assert read("8.30 this morning", THU_2330).at == uk(2026, 11, 26, 8, 30)
+    assert read("at 10.15 last night", THU_2330).at == uk(2026, 11, 25, 22, 15)
+
+
 def test_a_day_s_number_inside_a_quick_note_is_read_only_after_on() -> None:
     assert find_when("he banged on my door on the 24th", THU_2330) == When(uk(2026, 11, 24), "date")
     assert find_when("it was the 3rd time he came round", THU_2330) is None
