@@ -1163,3 +1163,18 @@ def test_a_vague_past_is_not_made_a_day_and_the_day_is_asked_for(real: RealBot) 
     text = joined(real.ask(user, f"the {day}th at 6pm"))
     assert re.search(rf"Saved as \w{{3}} {day} \w{{3}}, 18:00\.", text), text
     assert mark("note", 1) in text
+
+
+def test_a_vague_past_typed_to_edit_a_note_s_time_is_not_saved(real: RealBot) -> None:
+    """The edit of a note's time says the same as the note's step: "a few days ago" names no day."""
+    user = new_user()
+    real.ask(user, "/start")
+    saved = joined(real.ask(user, "/note he was at the station yesterday at 8am"))
+    day = re.search(r"Saved as (\w{3} \d{1,2} \w{3}), 08:00", saved)
+    assert day, saved
+    listing = real.ask(user, "/notes")
+    note_id = next(p for p in payloads(listing) if p.startswith("diary:open:")).rsplit(":", 1)[1]
+    real.ask(user, f"diary:field:{note_id}:occurred_at")
+    text = joined(real.ask(user, "a few days ago"))
+    assert "doesn't tell me which day" in text and "Saved as" not in text, text
+    assert "nothing was changed" in joined(real.ask(user, "/notes")).lower()  # the note's time kept
