@@ -46,7 +46,8 @@ VAGUE = re.compile(r"\b(?:(?:a\s+few|few|several|some)\s+(?:days|weeks|months)\s
                    r"(?:weeks|months)\s+ago)\b")
 # a past of no day said, even beside a clock time ("a few weeks ago at 9pm" is not today at 9pm)
 VAGUE_DAYS = re.compile(r"\b(?:(?:a\s+few|few|several|some)\s+(?:days|weeks|months)\s+(?:ago|back)|"
-                        r"the\s+other\s+(?:day|night|week)|a\s+while\s+(?:ago|back)|ages\s+ago)\b|"
+                        r"the\s+other\s+(?:day|night|week)|a\s+while\s+(?:ago|back)|ages\s+ago|"
+                        r"(?:last|this\s+past|the)\s+weekend|(?:a\s+few|some|several)\s+weekends\s+ago)\b|"
                         r"^(?:days|weeks|months)\s+(?:ago|back)\b")
 # a day said beside the vague words ("the other day, the 26th"): the grammar reads it
 _DAY_SAID = re.compile(rf"\d+/\d+|\b\d{{1,2}}(?:st|nd|rd|th)\b|\b(?:{_MONTH})\b|yesterday|today|last\s+night")
@@ -57,8 +58,9 @@ _PRECISE = re.compile(r"\d{1,2}(?::|\.)\d\d|\d\s*(?:am|pm)\b|"
 
 _DAY = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
 # "tuesday last week", "last week on tuesday": that day of the calendar week before this one
-OF_LAST_WEEK = re.compile(rf"\b(?P<a>{_DAY})\s+(?:of\s+)?last\s+week\b|"
-                          rf"\blast\s+week\s+(?:on\s+)?(?P<b>{_DAY})\b")
+# "saturday last weekend" too: the weekend of that week (said on a Sunday, not the day before)
+OF_LAST_WEEK = re.compile(rf"\b(?P<a>{_DAY})\s+(?:of\s+)?last\s+week(?:end)?\b|"
+                          rf"\blast\s+week(?:end)?\s+(?:on\s+)?(?:the\s+)?(?P<b>{_DAY})\b")
 
 
 def of_last_week(text: str, now: datetime) -> str:

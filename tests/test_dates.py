@@ -496,6 +496,8 @@ def test_the_export_says_time_not_given(tmp_path: Path, fixed_now: datetime) -> 
     ("last week on tuesday", uk(2026, 11, 17), "date"),
     ("sunday last week", uk(2026, 11, 22), "date"),
     ("tuesday last week at 5pm", uk(2026, 11, 17, 17), "exact"),
+    ("saturday last weekend", uk(2026, 11, 21), "date"),  # "last weekend" alone names no day
+    ("last weekend on the sunday", uk(2026, 11, 22), "date"),
     ("3rd of november", uk(2026, 11, 3), "date"),
 ])
 def test_a_week_or_a_month_is_kept_as_one(text: str, at: datetime, precision: str) -> None:
@@ -506,7 +508,8 @@ def test_a_week_or_a_month_is_kept_as_one(text: str, at: datetime, precision: st
 @pytest.mark.parametrize("text", ["a few weeks ago", "a few months ago", "last year", "a while ago",
                                   "ages ago", "a few days ago", "the other day", "few days back",
                                   "several days ago", "the other night about 11",
-                                  "a few days ago at 9pm", "a few weeks ago at 9pm"])
+                                  "a few days ago at 9pm", "a few weeks ago at 9pm", "last weekend",
+                                  "last weekend about 10pm"])
 def test_words_that_name_no_week_or_month_are_not_a_date(text: str) -> None:
     """Played as a person: "a few days ago" was saved as exactly three days ago, and "a few
     days ago at 9pm" as today at 21:00: a day nobody said, in the log the police read."""
