@@ -479,6 +479,14 @@ def test_the_time_can_be_changed_from_its_button(real: RealBot) -> None:
 def test_a_time_alone_in_an_edit_corrects_the_notes_own_time(real: RealBot) -> None:
     """Editing the time of a note saved as yesterday 08:00: "more like half 8" is 08:30 that
     day (before: the last half past eight, this evening or this morning)."""
+    user, day = editing_the_time_of_a_note(real)
+    text = joined(real.ask(user, "more like half 8"))
+    assert f"Saved as {day}, about 08:30" in text, text
+
+
+def editing_the_time_of_a_note(real: RealBot) -> tuple[str, str]:
+    """A new user with a quick note saved as yesterday at 08:00, its time being edited: (the user,
+    the note's day as said back, "Sat 28 Nov")."""
     user = new_user()
     real.ask(user, "/start")
     saved = joined(real.ask(user, "/note he was at the station yesterday at 8am"))
@@ -487,8 +495,7 @@ def test_a_time_alone_in_an_edit_corrects_the_notes_own_time(real: RealBot) -> N
     listing = real.ask(user, "/notes")
     note_id = next(p for p in payloads(listing) if p.startswith("diary:open:")).rsplit(":", 1)[1]
     real.ask(user, f"diary:field:{note_id}:occurred_at")
-    text = joined(real.ask(user, "more like half 8"))
-    assert f"Saved as {day.group(1)}, about 08:30" in text, text
+    return user, day.group(1)
 
 
 # -- item 6: where the person is ------------------------------------------------------------------
@@ -1167,14 +1174,7 @@ def test_a_vague_past_is_not_made_a_day_and_the_day_is_asked_for(real: RealBot) 
 
 def test_a_vague_past_typed_to_edit_a_note_s_time_is_not_saved(real: RealBot) -> None:
     """The edit of a note's time says the same as the note's step: "a few days ago" names no day."""
-    user = new_user()
-    real.ask(user, "/start")
-    saved = joined(real.ask(user, "/note he was at the station yesterday at 8am"))
-    day = re.search(r"Saved as (\w{3} \d{1,2} \w{3}), 08:00", saved)
-    assert day, saved
-    listing = real.ask(user, "/notes")
-    note_id = next(p for p in payloads(listing) if p.startswith("diary:open:")).rsplit(":", 1)[1]
-    real.ask(user, f"diary:field:{note_id}:occurred_at")
+    user, _ = editing_the_time_of_a_note(real)
     text = joined(real.ask(user, "a few days ago"))
     assert "doesn't tell me which day" in text and "Saved as" not in text, text
     assert "nothing was changed" in joined(real.ask(user, "/notes")).lower()  # the note's time kept
