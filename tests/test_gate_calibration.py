@@ -49,3 +49,25 @@ def test_a_held_out_question_is_judged_as_the_bot_would_answer_it() -> None:
     assert outcome(low, "faq/clares_law", 0.6, 0.35) == "not_sure"  # the FallbackClassifier's 0.4
     other = {**parse, "intent_ranking": [{"name": "start_check", "confidence": 0.9}]}
     assert outcome(other, "faq/clares_law", 0.0, 0.0) == "wrong"  # answered as the check
+
+
+def test_the_folds_keep_the_source_of_each_block_and_hold_out_each_once() -> None:
+    """The topic selector weighs a real question more (its metadata source: real): a fold's
+    training data keeps that mark, and every question is held out in exactly one fold."""
+    from bench.gate_calibration import split
+
+    written = "".join(f"- how do i report it {i}\n" for i in range(10))
+    real = "".join(f"- can i report stalking online {i}\n" for i in range(10))
+    items = [{"intent": "faq/reporting", "examples": written},
+             {"intent": "faq/reporting", "metadata": {"source": "real"}, "examples": real},
+             {"intent": "greet", "examples": "- hi\n- hello\n"}]
+    held_all = []
+    for fold in range(5):
+        train, held = split(items, fold=fold)
+        held_all += [text for text, _ in held]
+        marked = [t for t in train if t.get("metadata") == {"source": "real"}]
+        assert len(marked) == 1 and "online" in marked[0]["examples"]
+        assert all("online" not in t["examples"] for t in train if "metadata" not in t)
+        trained = {line[2:] for t in train for line in t["examples"].splitlines()}
+        assert not trained & {text for text, _ in held}
+    assert sorted(held_all) == sorted(line[2:] for line in (written + real).splitlines())

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
 from guidance.note_schema import schema
+from guidance.when import PRECISIONS
 
 TEXT_FIELDS: tuple[str, ...] = schema().text_fields
 EDITABLE_FIELDS: tuple[str, ...] = schema().names
@@ -26,8 +27,8 @@ ATTACHMENT_KINDS: tuple[str, ...] = (
     "video_note",
     "animation",
 )
-TIME_PRECISIONS = ("exact", "about", "morning", "afternoon", "evening", "night", "date", "week", "month",
-                   "unknown")
+# how precisely a note's time was said: the one list, the readers' (guidance.when)
+TIME_PRECISIONS = PRECISIONS
 
 
 @dataclass(frozen=True)
