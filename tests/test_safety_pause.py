@@ -474,10 +474,17 @@ def test_a_warning_sign_the_model_only_guessed_is_said_with_if(real: RealBot) ->
     violence ...": the guard's sentence model (a guess) read lethal risk in it.  Raised by the
     model alone, the reply now says "if" ("If what is happening includes threats to kill ...");
     the same 999, 101 and helplines follow.  Words the rules read ("if he can't have me nobody
-    will") still get "What you've described is a serious warning sign"."""
+    will") still get "What you've described is a serious warning sign".  (Since the model was
+    rebuilt with "hes gone now" among its examples of nothing to alert, it no longer reads lethal
+    risk in the whispering; a message only the model reads as lethal risk is used instead.)"""
+    from bot.guard import SafetyGuard
+
+    guessed_words = "he pushed a pillow over my face"
+    alert = SafetyGuard.from_file().assess(guessed_words)
+    assert alert is not None and (alert.route, alert.layer) == ("lethal_risk", "semantic"), alert
     user = f"guessed-{uuid.uuid4().hex[:6]}"
     walk_to(real, user, "note", 2, "")
-    [guessed] = real.ask(user, "he sat behind me and kept whispering my name")
+    [guessed] = real.ask(user, guessed_words)
     assert guessed.text.startswith("🚨 If what is happening includes threats to kill"), guessed.text
     assert "What you've described" not in guessed.text
     assert "999" in guessed.text and "0808 802 0300" in guessed.text and "020 3866 4107" in guessed.text
