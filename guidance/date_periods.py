@@ -39,16 +39,15 @@ NAMED_MONTH = re.compile(
     rf"^(?:(?:in|during|early|late|mid|around|about)\s+)?(?:(?:early|late|mid)[\s-]+)?(?P<alone>{_MONTH})$|"
     rf"\b(?:in|during|last|since)\s+(?:(?:early|late|mid)[\s-]+)?(?P<named>{_MONTH})\b")
 MONTH_LAST_YEAR = re.compile(rf"\b(?P<m>{_MONTH})\s+(?:of\s+)?last\s+year\b")
+# a past that names no day, week or month: "a few days ago", "the other day", "a while back"
+_NO_DAY = (r"(?:a\s+few|few|several|some)\s+(?:days|weeks|months)\s+(?:ago|back)|"
+           r"the\s+other\s+(?:day|night|week)|a\s+while\s+(?:ago|back)|ages\s+ago")
 # words that name no week and no month: not a date
-VAGUE = re.compile(r"\b(?:(?:a\s+few|few|several|some)\s+(?:days|weeks|months)\s+(?:ago|back)|"
-                   r"the\s+other\s+(?:day|night|week)|(?:days|weeks|months)\s+back|"
-                   r"(?:last|this)\s+year|(?:a\s+)?(?:year|years)\s+ago|ages\s+ago|a\s+while\s+(?:ago|back)|"
-                   r"(?:weeks|months)\s+ago)\b")
+VAGUE = re.compile(rf"\b(?:{_NO_DAY}|(?:days|weeks|months)\s+back|(?:last|this)\s+year|"
+                   r"(?:a\s+)?(?:year|years)\s+ago|(?:weeks|months)\s+ago)\b")
 # a past of no day said, even beside a clock time ("a few weeks ago at 9pm" is not today at 9pm)
-VAGUE_DAYS = re.compile(r"\b(?:(?:a\s+few|few|several|some)\s+(?:days|weeks|months)\s+(?:ago|back)|"
-                        r"the\s+other\s+(?:day|night|week)|a\s+while\s+(?:ago|back)|ages\s+ago|"
-                        r"(?:last|this\s+past|the)\s+weekend|(?:a\s+few|some|several)\s+weekends\s+ago)\b|"
-                        r"^(?:days|weeks|months)\s+(?:ago|back)\b")
+VAGUE_PAST = re.compile(rf"\b(?:{_NO_DAY}|(?:last|this\s+past|the)\s+weekend|"
+                        r"(?:a\s+few|some|several)\s+weekends\s+ago)\b|^(?:days|weeks|months)\s+(?:ago|back)\b")
 # a day said beside the vague words ("the other day, the 26th"): the grammar reads it
 _DAY_SAID = re.compile(rf"\d+/\d+|\b\d{{1,2}}(?:st|nd|rd|th)\b|\b(?:{_MONTH})\b|yesterday|today|last\s+night")
 # a day's number, a clock time, or a date with slashes: something more precise than a period
@@ -84,7 +83,7 @@ def period_in(text: str, now: datetime) -> tuple[Optional[When], bool]:
     ago").  ``text`` is cleaned (lower case) and ``now`` local.  Nothing is read when a day of the
     week or a day's number is named (the grammar reads those)."""
     weekday = weekday_in(text)
-    if VAGUE_DAYS.search(text) and weekday is None and not _DAY_SAID.search(text):
+    if VAGUE_PAST.search(text) and weekday is None and not _DAY_SAID.search(text):
         return None, True  # "a few days ago at 9pm": a time of no day said, not today's 9pm
     if weekday is not None or _PRECISE.search(text):
         return None, False
